@@ -1,0 +1,186 @@
+"""Stride: a Discord bot for running clubs. Start it with `python bot.py` (see README)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sqlite3
+import sys
+from collections.abc import Sequence
+
+import aiohttp
+import discord
+from discord import app_commands
+from discord.ext import commands
+from dotenv import load_dotenv
+
+from stride.catalog import Catalog, CatalogError, load_catalog
+from stride.config import ROOT, TOKEN_HELP, ConfigError, Settings
+from stride.storage import SchemaError, Storage
+from ui.errors import report_error
+
+log = logging.getLogger("stride")
+
+EXTENSIONS = ("cogs.library", "cogs.routines", "cogs.help")
+
+
+class StrideTree(app_commands.CommandTree):
+    """Routes every slash-command error to the one handler."""
+
+    async def on_error(
+        self, interaction: discord.Interaction, error: app_commands.AppCommandError
+    ) -> None:
+        await report_error(interaction, error)
+
+
+class StrideBot(commands.Bot):
+    """The bot: owns the settings, the exercise catalog and the storage; loads the cogs."""
+
+    def __init__(self, settings: Settings, catalog: Catalog, storage: Storage) -> None:
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            help_command=None,
+            tree_cls=StrideTree,
+            intents=minimal_intents(),
+            allowed_mentions=discord.AllowedMentions.none(),
+            member_cache_flags=discord.MemberCacheFlags.none(),
+            chunk_guilds_at_startup=False,
+            max_messages=None,
+        )
+        self.settings = settings
+        self.catalog = catalog
+        self.storage = storage
+
+    async def setup_hook(self) -> None:
+        await self.storage.open()
+        for extension in EXTENSIONS:
+            await self.load_extension(extension)
+
+    async def on_ready(self) -> None:
+        log.info("Ready as %s (id %s) in %d servers", self.user, self.user and self.user.id,
+                 len(self.guilds))
+
+    async def close(self) -> None:
+        try:
+            await super().close()
+        finally:
+            await self.storage.close()
+
+
+def minimal_intents() -> discord.Intents:
+    """Slash commands and buttons arrive regardless of intents; `guilds` keeps channels known."""
+    intents = discord.Intents.none()
+    intents.guilds = True
+    return intents
+
+
+class RedactToken(logging.Filter):
+    """Replaces the token wherever it would appear in a log record."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__()
+        self.token = token
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.token and self.token in record.getMessage():
+            record.msg, record.args = record.getMessage().replace(self.token, "[token]"), None
+        return True
+
+
+def setup_logging(settings: Settings) -> None:
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(
+        logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%Y-%m-%d %H:%M:%S")
+    )
+    if settings.token:
+        handler.addFilter(RedactToken(settings.token))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(settings.log_level)
+    if settings.log_level != "DEBUG":
+        logging.getLogger("discord").setLevel(logging.WARNING if settings.log_level in (
+            "WARNING", "ERROR", "CRITICAL") else logging.INFO)
+
+
+def build_bot(settings: Settings) -> StrideBot:
+    """The bot with its services; raises CatalogError if the exercise file is malformed."""
+    catalog = load_catalog(settings.exercises_path)
+    return StrideBot(settings, catalog, Storage(settings.database_path))
+
+
+async def run_bot(settings: Settings) -> None:
+    async with build_bot(settings) as bot:
+        await bot.start(settings.token, reconnect=True)
+
+
+async def sync_commands(settings: Settings, guild_id: int | None) -> int:
+    """Register the slash commands with Discord (one server, or globally); returns how many."""
+    async with build_bot(settings) as bot:
+        await bot.login(settings.token)
+        guild = discord.Object(id=guild_id) if guild_id else None
+        if guild is not None:
+            bot.tree.copy_global_to(guild=guild)
+        synced = await bot.tree.sync(guild=guild)
+        where = f"server {guild_id}" if guild_id else "all servers (may take up to an hour)"
+        print(f"Synced {len(synced)} commands to {where}: "
+              + ", ".join(f"/{c.name}" for c in synced))
+        return len(synced)
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="bot.py", description=__doc__)
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("run", help="run the bot (the default)")
+    sync = sub.add_parser(
+        "sync", help="register the slash commands with Discord, then exit (after adding or "
+        "changing commands; not needed on every start)"
+    )
+    where = sync.add_mutually_exclusive_group()
+    where.add_argument("--guild", type=int, metavar="ID",
+                       help="only this server: instant, for development (default: DEV_GUILD_ID)")
+    where.add_argument("--global", dest="globally", action="store_true",
+                       help="every server the bot is in (Discord may take up to an hour)")
+    return parser.parse_args(argv)
+
+
+def fail(message: str, code: int = 1) -> int:
+    print(f"Stride cannot start: {message}", file=sys.stderr)
+    return code
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command-line entry point; returns the process exit code."""
+    args = parse_args(argv)
+    load_dotenv(ROOT / ".env")
+    try:
+        settings = Settings.from_env()
+    except ConfigError as exc:
+        return fail(str(exc), 2)
+    setup_logging(settings)
+    try:
+        if args.command == "sync":
+            guild = None if args.globally else (args.guild or settings.dev_guild_id)
+            asyncio.run(sync_commands(settings, guild))
+        else:
+            asyncio.run(run_bot(settings))
+    except CatalogError as exc:
+        return fail(f"the exercise data file has a problem.\n  {exc}", 2)
+    except SchemaError as exc:
+        return fail(f"database {settings.database_path}: {exc}", 2)
+    except discord.LoginFailure:
+        return fail(f"Discord rejected DISCORD_TOKEN (it is wrong or was reset). {TOKEN_HELP}", 2)
+    except discord.PrivilegedIntentsRequired:
+        return fail("Discord refused the gateway intents Stride asked for.", 2)
+    except sqlite3.Error as exc:
+        return fail(f"cannot open the database {settings.database_path}: {exc}", 2)
+    except (aiohttp.ClientConnectionError, discord.GatewayNotFound) as exc:
+        return fail(f"could not reach Discord ({exc.__class__.__name__}: {exc}). "
+                    "Check the network connection and try again.")
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,54 @@
+"""/help: what Stride does and how to use it."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from ui.embeds import BRAND, add_list_field, fit
+
+if TYPE_CHECKING:
+    from bot import StrideBot
+
+ABOUT = (
+    "Stride helps your club keep its glutes switched on: it teaches the activation exercises "
+    "that keep runners healthy and walks you through short routines before you run."
+)
+
+
+def command_lines(tree: app_commands.CommandTree) -> list[str]:
+    """One line per slash command (and subcommand) the bot has, from the live command tree."""
+    lines: list[str] = []
+    for command in sorted(tree.get_commands(), key=lambda c: c.name):
+        if isinstance(command, app_commands.Group):
+            lines += [f"`/{c.qualified_name}`: {c.description}" for c in command.walk_commands()
+                      if isinstance(c, app_commands.Command)]
+        elif isinstance(command, app_commands.Command):
+            lines.append(f"`/{command.name}`: {command.description}")
+    return lines
+
+
+class Help(commands.Cog):
+    def __init__(self, bot: StrideBot) -> None:
+        self.bot = bot
+
+    @app_commands.command(name="help", description="What Stride does and its commands")
+    async def help(self, interaction: discord.Interaction) -> None:
+        embed = discord.Embed(title="Stride: activation for runners", description=ABOUT,
+                              colour=BRAND)
+        add_list_field(embed, "Commands", command_lines(self.bot.tree))
+        add_list_field(embed, "Start here", [
+            "Before your next run, try `/routine name:quick` and press **Start**.",
+            "Look up any move with `/exercise`, e.g. `/exercise name:clams`.",
+        ])
+        embed.add_field(name="Stay safe", value=self.bot.catalog.safety, inline=False)
+        await interaction.response.send_message(
+            embed=fit(embed), ephemeral=True
+        )
+
+
+async def setup(bot: StrideBot) -> None:
+    await bot.add_cog(Help(bot))

@@ -1,0 +1,147 @@
+"""Ready-made routines and the guided walk-through: /routine."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from stride.catalog import Catalog, Routine
+from stride.errors import UserError
+from ui.components import PersistentButton, view_of
+from ui.embeds import (
+    clip,
+    routine_embed,
+    routine_list_embed,
+    walkthrough_done_embed,
+    walkthrough_embed,
+)
+
+if TYPE_CHECKING:
+    from bot import StrideBot
+
+SLUG = r"[a-z0-9-]{1,40}"
+
+
+def _routine(interaction: discord.Interaction, routine_id: str) -> tuple[Catalog, Routine]:
+    catalog: Catalog = interaction.client.catalog  # type: ignore[attr-defined]
+    routine = catalog.routine(routine_id)
+    if routine is None:
+        raise UserError(
+            "That routine is no longer in the club's library. See `/routine` for the current ones."
+        )
+    return catalog, routine
+
+
+def walkthrough_screen(
+    catalog: Catalog, routine: Routine, index: int
+) -> tuple[discord.Embed, discord.ui.View]:
+    """Screen `index` of the walk-through: one per step, then the Done screen at len(steps)."""
+    last = len(routine.steps)
+    index = min(max(index, 0), last)
+    if index == last:
+        return walkthrough_done_embed(routine, catalog), view_of(
+            WalkStep(routine.id, last - 1, "b", label="Back"),
+            WalkStep(routine.id, 0, "s", label="Start over"),
+        )
+    next_label = "Next" if index + 1 < last else "Finish"
+    return walkthrough_embed(routine, index, catalog), view_of(
+        WalkStep(routine.id, max(index - 1, 0), "b", label="Back", disabled=index == 0),
+        WalkStep(routine.id, index + 1, "n", label=next_label),
+    )
+
+
+class StartRoutine(PersistentButton, template=rf"stride:start:(?P<routine_id>{SLUG})"):
+    """The Start button under a routine: opens the member's own (ephemeral) walk-through."""
+
+    def __init__(self, routine_id: str) -> None:
+        super().__init__(
+            f"stride:start:{routine_id}", label="Start", emoji="▶️",
+            style=discord.ButtonStyle.success,
+        )
+        self.routine_id = routine_id
+
+    @classmethod
+    def from_state(cls, routine_id: str) -> StartRoutine:  # type: ignore[override]
+        return cls(routine_id)
+
+    async def run(self, interaction: discord.Interaction) -> None:
+        catalog, routine = _routine(interaction, self.routine_id)
+        embed, view = walkthrough_screen(catalog, routine, 0)
+        await interaction.response.send_message(embed=embed, view=view, ephemeral=True)
+
+
+class WalkStep(
+    PersistentButton,
+    template=rf"stride:walk:(?P<routine_id>{SLUG}):(?P<index>\d{{1,2}}):(?P<move>[bns])",
+):
+    """Back / Next / Start over inside a walk-through; edits the screen in place."""
+
+    def __init__(
+        self, routine_id: str, index: int, move: str, *, label: str = "Go",
+        disabled: bool = False,
+    ) -> None:
+        style = discord.ButtonStyle.primary if move == "n" else discord.ButtonStyle.secondary
+        super().__init__(
+            f"stride:walk:{routine_id}:{index}:{move}", label=label, style=style,
+            disabled=disabled,
+        )
+        self.routine_id, self.index = routine_id, index
+
+    @classmethod
+    def from_state(cls, routine_id: str, index: str, move: str) -> WalkStep:  # type: ignore[override]
+        return cls(routine_id, int(index), move)
+
+    async def run(self, interaction: discord.Interaction) -> None:
+        catalog, routine = _routine(interaction, self.routine_id)
+        embed, view = walkthrough_screen(catalog, routine, self.index)
+        await interaction.response.edit_message(embed=embed, view=view)
+
+
+class Routines(commands.Cog):
+    """Ready-made routines with a guided, step-by-step walk-through."""
+
+    def __init__(self, bot: StrideBot) -> None:
+        self.bot = bot
+
+    @app_commands.command(
+        name="routine", description="Ready-made routines with a guided walk-through"
+    )
+    @app_commands.describe(name="The routine, e.g. quick or full; leave empty to list them all")
+    async def routine(self, interaction: discord.Interaction, name: str | None = None) -> None:
+        catalog = self.bot.catalog
+        if name is None:
+            await interaction.response.send_message(embed=routine_list_embed(catalog))
+            return
+        routine = catalog.routine(name)
+        if routine is None:
+            known = ", ".join(f"`{r.id}`" for r in catalog.routines)
+            raise UserError(
+                f"There is no routine called **{discord.utils.escape_markdown(clip(name, 80))}**."
+                f" Try one of: {known}."
+            )
+        await interaction.response.send_message(
+            embed=routine_embed(routine, catalog), view=view_of(StartRoutine(routine.id))
+        )
+
+    @routine.autocomplete("name")
+    async def routine_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        needle = current.casefold().strip()
+        return [
+            app_commands.Choice(name=clip(f"{r.name} (about {r.minutes} min)", 100), value=r.id)
+            for r in self.bot.catalog.routines
+            if needle in r.name.casefold() or needle in r.id
+        ][:25]
+
+
+async def setup(bot: StrideBot) -> None:
+    bot.add_dynamic_items(StartRoutine, WalkStep)
+    await bot.add_cog(Routines(bot))
+
+
+async def teardown(bot: StrideBot) -> None:
+    bot.remove_dynamic_items(StartRoutine, WalkStep)

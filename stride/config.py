@@ -1,0 +1,65 @@
+"""Settings from the environment (and a `.env` file), checked once at start."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATABASE = ROOT / "data" / "stride.db"
+DEFAULT_EXERCISES = ROOT / "data" / "exercises.toml"
+
+TOKEN_HELP = (
+    "Create a bot at https://discord.com/developers/applications (New Application -> Bot -> "
+    "Reset Token), then put the token in a .env file beside bot.py as DISCORD_TOKEN=... "
+    "(copy .env.example to start)."
+)
+
+
+class ConfigError(ValueError):
+    """A setting is missing or malformed; the message says how to fix it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    token: str = field(repr=False)
+    database_path: Path = DEFAULT_DATABASE
+    exercises_path: Path = DEFAULT_EXERCISES
+    log_level: str = "INFO"
+    dev_guild_id: int | None = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, *, need_token: bool = True) -> Settings:
+        """Read settings from `env` (default: os.environ); raise ConfigError on bad values."""
+        env = os.environ if env is None else env
+        token = env.get("DISCORD_TOKEN", "").strip()
+        if need_token and not token:
+            raise ConfigError(f"DISCORD_TOKEN is not set. {TOKEN_HELP}")
+        level = env.get("LOG_LEVEL", "INFO").strip().upper() or "INFO"
+        if level not in logging.getLevelNamesMapping():
+            raise ConfigError(
+                f"LOG_LEVEL={level!r} is not a log level; use DEBUG, INFO, WARNING or ERROR."
+            )
+        guild = env.get("DEV_GUILD_ID", "").strip()
+        if guild and not guild.isdigit():
+            raise ConfigError(
+                f"DEV_GUILD_ID={guild!r} is not a server id; it is a number like "
+                "123456789012345678 (right-click the server -> Copy Server ID)."
+            )
+        return cls(
+            token=token,
+            database_path=_path(env.get("DATABASE_PATH"), DEFAULT_DATABASE),
+            exercises_path=_path(env.get("EXERCISES_PATH"), DEFAULT_EXERCISES),
+            log_level=level,
+            dev_guild_id=int(guild) if guild else None,
+        )
+
+
+def _path(value: str | None, default: Path) -> Path:
+    if not value or not value.strip():
+        return default
+    path = Path(value.strip()).expanduser()
+    return path if path.is_absolute() else ROOT / path

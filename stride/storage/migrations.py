@@ -1,0 +1,70 @@
+"""Numbered schema migrations: `migrations/NNNN_name.sql`, applied in order, each atomically.
+
+The schema version is SQLite's `PRAGMA user_version`, so it travels with the database file.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+
+
+class SchemaError(RuntimeError):
+    """The database cannot be used with this version of Stride."""
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    version: int
+    name: str
+    sql: str
+
+
+def available(folder: Path | None = None) -> list[Migration]:
+    """All migrations shipped with Stride, by version; the numbers must run 1, 2, 3, ..."""
+    root = folder or Path(str(resources.files(__package__) / "migrations"))
+    found = []
+    for path in sorted(root.iterdir()):
+        match = _NAME.match(path.name)
+        if match:
+            found.append(Migration(int(match.group(1)), path.stem, path.read_text("utf-8")))
+    for expected, migration in enumerate(found, 1):
+        if migration.version != expected:
+            raise SchemaError(f"migration {migration.name}: expected number {expected:04d}")
+    return found
+
+
+def apply(conn: sqlite3.Connection, migrations: list[Migration] | None = None) -> list[str]:
+    """Bring the schema up to date on a connection in autocommit mode; return what was applied.
+
+    Each migration and its version bump commit together or not at all. A database written by a
+    newer Stride (higher version than any migration here) is refused, never altered.
+    """
+    migrations = available() if migrations is None else migrations
+    current = conn.execute("PRAGMA user_version").fetchone()[0]
+    latest = migrations[-1].version if migrations else 0
+    if current > latest:
+        raise SchemaError(
+            f"the database is at schema version {current}, newer than this Stride knows "
+            f"({latest}); upgrade Stride or restore a backup made by this version"
+        )
+    done = []
+    for migration in migrations:
+        if migration.version <= current:
+            continue
+        try:
+            conn.executescript(
+                f"BEGIN IMMEDIATE;\n{migration.sql}\n;PRAGMA user_version = {migration.version};"
+                "\nCOMMIT;"
+            )
+        except sqlite3.Error as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise SchemaError(f"migration {migration.name} failed: {exc}") from exc
+        done.append(migration.name)
+    return done

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Sets up a virtual environment with the pinned dependencies and runs lint and the whole test suite.
+set -euo pipefail
+cd "$(dirname "$0")"
+python3 -m venv .venv
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+.venv/bin/ruff check .
+.venv/bin/python -m pytest "$@"

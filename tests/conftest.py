@@ -1,0 +1,25 @@
+"""Shared fixtures for the unit tests."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from stride.catalog import Catalog, load_catalog
+
+ROOT = Path(__file__).resolve().parent.parent
+EXERCISES = ROOT / "data" / "exercises.toml"
+
+
+@pytest.fixture(scope="session")
+def catalog() -> Catalog:
+    return load_catalog(EXERCISES)
+
+
+@pytest.fixture
+def raw_catalog() -> dict[str, Any]:
+    """The shipped data file, parsed but not validated, for tests that break it."""
+    return tomllib.loads(EXERCISES.read_text("utf-8"))

@@ -1,0 +1,51 @@
+"""Buttons that keep working after a restart: their state lives in the custom_id."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import discord
+
+from .errors import report_error
+
+
+class PersistentButton(discord.ui.DynamicItem[discord.ui.Button], template=r"stride:base"):
+    """Base for Stride's buttons: rebuilt from the custom_id; errors go to the one handler.
+
+    Subclasses set `template` (a regex whose named groups are the state) and implement `run`.
+    """
+
+    def __init__(self, custom_id: str, *, label: str, style: discord.ButtonStyle,
+                 disabled: bool = False, emoji: str | None = None) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=label, style=style, custom_id=custom_id, disabled=disabled, emoji=emoji
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button, match: Any, /
+    ) -> PersistentButton:
+        return cls.from_state(**match.groupdict())
+
+    @classmethod
+    def from_state(cls, **state: str) -> PersistentButton:
+        raise NotImplementedError
+
+    async def callback(self, interaction: discord.Interaction) -> None:  # type: ignore[override]
+        try:
+            await self.run(interaction)
+        except Exception as exc:
+            await report_error(interaction, exc)
+
+    async def run(self, interaction: discord.Interaction) -> None:
+        raise NotImplementedError
+
+
+def view_of(*buttons: discord.ui.Item, timeout: float | None = None) -> discord.ui.View:
+    """A view holding `buttons` in order (discord.py lays them out, five to a row)."""
+    view = discord.ui.View(timeout=timeout)
+    for button in buttons:
+        view.add_item(button)
+    return view

@@ -1,0 +1,69 @@
+"""The one error handler: a clear ephemeral message for the member, a log line for the rest."""
+
+from __future__ import annotations
+
+import logging
+
+import discord
+from discord import app_commands
+
+from stride.errors import UserError
+
+from .embeds import notice_embed
+
+log = logging.getLogger("stride.errors")
+
+UNEXPECTED = (
+    "Something went wrong on our side and the club's admins can find it in the bot's log. "
+    "Please try again in a moment."
+)
+
+
+def describe(interaction: discord.Interaction) -> str:
+    """Who did what where, for log lines (ids only, never message text)."""
+    what = interaction.command.qualified_name if interaction.command else None
+    if what is None and isinstance(interaction.data, dict):
+        what = interaction.data.get("custom_id") or interaction.data.get("name")
+    return (
+        f"interaction={interaction.id} type={interaction.type.name} what={what!r} "
+        f"guild={interaction.guild_id} channel={interaction.channel_id} "
+        f"user={interaction.user.id}"
+    )
+
+
+def user_message(error: Exception) -> str | None:
+    """The text to show for an error members can act on; None for unexpected ones."""
+    original = getattr(error, "original", error)
+    if isinstance(original, UserError):
+        return str(original)
+    if isinstance(error, app_commands.MissingPermissions):
+        needed = ", ".join(p.replace("_", " ").title() for p in error.missing_permissions)
+        return f"Only members with the **{needed}** permission can do that."
+    if isinstance(error, app_commands.NoPrivateMessage):
+        return "That command works in a server, not in direct messages."
+    if isinstance(error, app_commands.CommandOnCooldown):
+        return f"Easy there! Try again in {error.retry_after:.0f} s."
+    if isinstance(error, app_commands.CheckFailure):
+        return "You can't use that here."
+    if isinstance(error, app_commands.TransformerError):
+        return f"I couldn't understand {error.value!r}."
+    return None
+
+
+async def report_error(interaction: discord.Interaction, error: Exception) -> None:
+    """Tell the member what went wrong (ephemerally) and log anything unexpected once."""
+    text = user_message(error)
+    if text is None:
+        original = getattr(error, "original", error)
+        log.error("Unhandled error (%s)", describe(interaction), exc_info=original)
+        text = UNEXPECTED
+    if interaction.type is discord.InteractionType.autocomplete:
+        return
+    embed = notice_embed("Hmm, that didn't work", text)
+    try:
+        if interaction.response.is_done():
+            await interaction.followup.send(embed=embed, ephemeral=True)
+        else:
+            await interaction.response.send_message(embed=embed, ephemeral=True)
+    except discord.HTTPException as exc:
+        log.warning("Could not tell the member about an error (%s): %s", describe(interaction), exc)
