@@ -15,7 +15,7 @@ def test_defaults() -> None:
 
 
 def test_token_is_required_and_the_message_says_where_to_get_one() -> None:
-    with pytest.raises(ConfigError, match="discord.com/developers/applications"):
+    with pytest.raises(ConfigError, match=r"discord\.com/developers/applications"):
         Settings.from_env({})
     assert Settings.from_env({}, need_token=False).token == ""
 
