@@ -5,11 +5,24 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+from collections.abc import AsyncIterator
+from datetime import date
 from pathlib import Path
 
 import aiosqlite
 
+from stride.streaks import EMPTY, StreakState
+
 from . import migrations
+from .boards import BoardQuery
+from .records import (
+    BoardRow,
+    BoardSlice,
+    CheckinRow,
+    ClubSettings,
+    MemberRecord,
+    MemberUpdate,
+)
 
 log = logging.getLogger(__name__)
 
@@ -69,3 +82,240 @@ class Storage:
         async with self.conn.execute("PRAGMA user_version") as cur:
             row = await cur.fetchone()
         return int(row[0]) if row else 0
+
+    # --- clubs -----------------------------------------------------------------------------
+
+    async def club_settings(self, guild_id: int) -> ClubSettings:
+        async with self.conn.execute(
+            "SELECT timezone, rest_days FROM guild_settings WHERE guild_id = ?", (guild_id,)
+        ) as cur:
+            row = await cur.fetchone()
+        return ClubSettings(row[0], row[1]) if row else ClubSettings()
+
+    async def save_club_settings(self, guild_id: int, settings: ClubSettings) -> None:
+        await self.conn.execute(
+            "INSERT INTO guild_settings (guild_id, timezone, rest_days) VALUES (?, ?, ?) "
+            "ON CONFLICT (guild_id) DO UPDATE SET timezone = excluded.timezone, "
+            "rest_days = excluded.rest_days, "
+            "updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
+            (guild_id, settings.timezone, settings.rest_days),
+        )
+
+    # --- members and check-ins ------------------------------------------------------------------
+
+    async def member(self, guild_id: int, user_id: int) -> tuple[ClubSettings, MemberRecord]:
+        """The club's settings and the member's stored figures, in one round trip."""
+        async with self.conn.execute(
+            f"SELECT g.timezone, g.rest_days, {_MEMBER_COLUMNS} "
+            "FROM (SELECT ? AS gid, ? AS uid) AS k "
+            "LEFT JOIN guild_settings AS g ON g.guild_id = k.gid "
+            "LEFT JOIN members AS m ON m.guild_id = k.gid AND m.user_id = k.uid",
+            (guild_id, user_id),
+        ) as cur:
+            row = await cur.fetchone()
+        assert row is not None
+        club = ClubSettings(row[0], row[1]) if row[1] is not None else ClubSettings()
+        return club, _member_record(row[2:])
+
+    async def save_member(
+        self,
+        guild_id: int,
+        user_id: int,
+        *,
+        expected: StreakState | None,
+        state: StreakState,
+        rest_days: int,
+        breaks_at: int | None,
+        at: str | None = None,
+        what: str | None = None,
+    ) -> bool:
+        """Write the member's figures if they still are `expected` (None: no row yet).
+
+        One statement: triggers append (or take back) the check-in in the log. Returns False
+        when another write got there first; the caller re-reads and decides again.
+        """
+        values = {
+            "guild": guild_id, "user": user_id, "last_day": _iso(state.last_day), "at": at,
+            "what": what, "run": state.run, "best": state.best, "total": state.total,
+            "week_key": state.week_key, "week_count": state.week_count,
+            "month_key": state.month_key, "month_count": state.month_count,
+            "breaks_at": breaks_at, "rest_days": rest_days,
+        }
+        if expected is None:
+            guard = "FALSE"
+        else:
+            values.update(exp_day=_iso(expected.last_day), exp_total=expected.total)
+            guard = "members.last_day IS :exp_day AND members.total = :exp_total"
+        async with self.conn.execute(
+            "INSERT INTO members (guild_id, user_id, last_day, last_at, last_what, run, "
+            "best, total, week_key, week_count, month_key, month_count, breaks_at, rest_days) "
+            "VALUES (:guild, :user, :last_day, :at, :what, :run, :best, :total, :week_key, "
+            ":week_count, :month_key, :month_count, :breaks_at, :rest_days) "
+            "ON CONFLICT (guild_id, user_id) DO UPDATE SET last_day = excluded.last_day, "
+            "last_at = COALESCE(excluded.last_at, members.last_at), "
+            "last_what = CASE WHEN excluded.last_at IS NULL THEN members.last_what "
+            "ELSE excluded.last_what END, "
+            "run = excluded.run, best = excluded.best, total = excluded.total, "
+            "week_key = excluded.week_key, week_count = excluded.week_count, "
+            "month_key = excluded.month_key, month_count = excluded.month_count, "
+            "breaks_at = excluded.breaks_at, rest_days = excluded.rest_days, present = 1 "
+            f"WHERE {guard} RETURNING total",
+            values,
+        ) as cur:
+            return await cur.fetchone() is not None
+
+    async def checkin_days(
+        self, guild_id: int, user_id: int, since: date | None = None
+    ) -> list[date]:
+        """The member's check-in days, oldest first (from `since` on, if given)."""
+        async with self.conn.execute(
+            "SELECT day FROM checkins WHERE guild_id = ? AND user_id = ? AND day >= ? "
+            "ORDER BY day",
+            (guild_id, user_id, _iso(since) or ""),
+        ) as cur:
+            return [date.fromisoformat(r[0]) for r in await cur.fetchall()]
+
+    async def checkins(self, guild_id: int, user_id: int) -> list[CheckinRow]:
+        async with self.conn.execute(
+            "SELECT day, at, what FROM checkins WHERE guild_id = ? AND user_id = ? ORDER BY day",
+            (guild_id, user_id),
+        ) as cur:
+            return [CheckinRow(date.fromisoformat(r[0]), r[1], r[2]) for r in await cur.fetchall()]
+
+    async def set_member_timezone(
+        self, guild_id: int, user_id: int, timezone: str | None, breaks_at: int | None
+    ) -> None:
+        await self.conn.execute(
+            "INSERT INTO members (guild_id, user_id, timezone, breaks_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (guild_id, user_id) DO UPDATE SET timezone = excluded.timezone, "
+            "breaks_at = excluded.breaks_at",
+            (guild_id, user_id, timezone, breaks_at),
+        )
+
+    async def set_present(self, guild_id: int, user_id: int, present: bool) -> None:
+        """Mark a member as in the server or gone (gone members leave the boards)."""
+        await self.conn.execute(
+            "UPDATE members SET present = ? WHERE guild_id = ? AND user_id = ?",
+            (int(present), guild_id, user_id),
+        )
+
+    async def forget_member(self, guild_id: int, user_id: int) -> int:
+        """Delete every row about the member in this server; returns check-ins removed."""
+        async with self.conn.execute(
+            "DELETE FROM members WHERE guild_id = ? AND user_id = ? RETURNING total",
+            (guild_id, user_id),
+        ) as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row else 0
+
+    async def members_of(self, guild_id: int) -> list[tuple[int, str | None]]:
+        """(user id, own zone) of every member with a row in this server."""
+        async with self.conn.execute(
+            "SELECT user_id, timezone FROM members WHERE guild_id = ?", (guild_id,)
+        ) as cur:
+            return [(r[0], r[1]) for r in await cur.fetchall()]
+
+    async def guild_days(self, guild_id: int) -> AsyncIterator[tuple[int, date]]:
+        """Every check-in day in the server as (user id, day), grouped by member, in order."""
+        async with self.conn.execute(
+            "SELECT user_id, day FROM checkins WHERE guild_id = ? ORDER BY user_id, day",
+            (guild_id,),
+        ) as cur:
+            cur.arraysize = 10_000
+            while rows := await cur.fetchmany():
+                for user_id, day in rows:
+                    yield user_id, date.fromisoformat(day)
+
+    async def rewrite_members(self, guild_id: int, updates: list[MemberUpdate]) -> int:
+        """Store recomputed figures for many members in one transaction; returns rows changed.
+
+        Each row is guarded by the figures it was computed from, so a member who checked in
+        meanwhile keeps that newer row (it is then recomputed on their next visit).
+        """
+        rows = [
+            {"guild": guild_id, "user": u.user_id, "exp_day": _iso(u.expected.last_day),
+             "exp_total": u.expected.total, "run": u.state.run, "best": u.state.best,
+             "breaks_at": u.breaks_at, "rest_days": u.rest_days}
+            for u in updates
+        ]
+        return await asyncio.to_thread(self._rewrite_members, rows)
+
+    def _rewrite_members(self, rows: list[dict[str, object]]) -> int:
+        conn = sqlite3.connect(self.path, isolation_level=None)
+        try:
+            for pragma in PRAGMAS:
+                conn.execute(pragma)
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                cur = conn.executemany(
+                    "UPDATE members SET run = :run, best = :best, breaks_at = :breaks_at, "
+                    "rest_days = :rest_days WHERE guild_id = :guild AND user_id = :user "
+                    "AND last_day IS :exp_day AND total = :exp_total",
+                    rows,
+                )
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            return cur.rowcount
+        finally:
+            conn.close()
+
+    # --- boards ---------------------------------------------------------------------------
+
+    async def board(
+        self, guild_id: int, user_id: int, query: BoardQuery, params: dict[str, object],
+        *, offset: int, limit: int,
+    ) -> BoardSlice:
+        """A page of a board plus the caller's value and rank: two index-only round trips."""
+        p = {**params, "guild": guild_id, "user": user_id, "offset": offset, "limit": limit}
+        value, where = query.value, query.where
+        async with self.conn.execute(
+            f"SELECT user_id, {value} FROM members WHERE {where} "
+            f"ORDER BY {value} DESC, user_id LIMIT :limit OFFSET :offset",
+            p,
+        ) as cur:
+            page = [(r[0], r[1]) for r in await cur.fetchall()]
+        first = page[0][1] if page else None
+        async with self.conn.execute(
+            f"SELECT (SELECT COUNT(*) FROM members WHERE {where}), "
+            f"(SELECT {value} FROM members WHERE {where} AND user_id = :user), "
+            f"(SELECT COUNT(*) FROM members WHERE {where} AND {value} > "
+            f"(SELECT {value} FROM members WHERE {where} AND user_id = :user)), "
+            f"(SELECT COUNT(*) FROM members WHERE {where} AND {value} > :first)",
+            {**p, "first": first},
+        ) as cur:
+            entries, mine, ahead, ahead_of_first = await cur.fetchone()  # type: ignore[misc]
+        rows: list[BoardRow] = []
+        for i, (uid, val) in enumerate(page):
+            if i == 0:
+                rank = ahead_of_first + 1
+            elif val == rows[-1].value:
+                rank = rows[-1].rank
+            else:
+                rank = offset + i + 1
+            rows.append(BoardRow(rank, uid, val))
+        return BoardSlice(rows, entries, mine, None if mine is None else ahead + 1)
+
+
+_MEMBER_COLUMNS = (
+    "m.guild_id, m.timezone, m.rest_days, m.last_day, m.run, m.best, m.total, m.week_key, "
+    "m.week_count, m.month_key, m.month_count"
+)
+
+
+def _member_record(row: tuple) -> MemberRecord:
+    exists, timezone, rest_days, last_day, *figures = row
+    if exists is None:
+        return MemberRecord(EMPTY)
+    run, best, total, week_key, week_count, month_key, month_count = figures
+    state = StreakState(
+        last_day=date.fromisoformat(last_day) if last_day else None, run=run, best=best,
+        total=total, week_key=week_key, week_count=week_count, month_key=month_key,
+        month_count=month_count,
+    )
+    return MemberRecord(state, timezone, rest_days, exists=True)
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None

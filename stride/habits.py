@@ -1,0 +1,217 @@
+"""Check-ins, streaks and boards: the rules, applied to what storage holds.
+
+Discord-free; the clock is injected so day boundaries can be tested without waiting.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from . import streaks
+from .errors import UserError
+from .storage import Storage
+from .storage.boards import BOARDS, PERIODS, board_query
+from .storage.records import BoardSlice, ClubSettings, MemberRecord, MemberUpdate
+from .streaks import Figures, StreakState
+from .timezones import day_start, local_day, resolve_zone
+
+Clock = Callable[[], datetime]
+PAGE_SIZE = 10
+HEATMAP_WEEKS = 12
+ATTEMPTS = 5  # optimistic writes retried this often when another write got there first
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class CheckinResult:
+    recorded: bool  # False: already checked in today
+    day: date
+    figures: Figures
+
+
+@dataclass(frozen=True, slots=True)
+class MemberView:
+    """What /streak shows: figures, the member's zone and their recent check-in days."""
+
+    figures: Figures
+    zone: str
+    today: date
+    recent_days: list[date]
+    rest_days: int
+
+
+@dataclass(frozen=True, slots=True)
+class BoardPage:
+    board: str
+    period: str
+    page: int
+    pages: int
+    slice: BoardSlice
+
+
+def effective_zone(member: MemberRecord, club: ClubSettings) -> ZoneInfo:
+    """The member's own zone, else the club's default, else UTC."""
+    return ZoneInfo(member.timezone or club.timezone or "UTC")
+
+
+def breaks_at(state: StreakState, rest_days: int, zone: ZoneInfo) -> int | None:
+    """Unix time at which the member's current run lapses (the start of that local day)."""
+    day = streaks.breaks_on(state, rest_days)
+    return None if day is None else int(day_start(day, zone).timestamp())
+
+
+class Habits:
+    """Records check-ins and answers questions about streaks and boards."""
+
+    def __init__(self, storage: Storage, clock: Clock = system_clock) -> None:
+        self.storage = storage
+        self.clock = clock
+
+    async def _current(
+        self, guild_id: int, user_id: int
+    ) -> tuple[ClubSettings, MemberRecord, StreakState]:
+        """Settings, the member, and their figures under the club's current rest-day rule."""
+        club, member = await self.storage.member(guild_id, user_id)
+        state = member.state
+        if member.exists and member.rest_days not in (None, club.rest_days):
+            days = await self.storage.checkin_days(guild_id, user_id)
+            state = streaks.from_days(days, club.rest_days)
+        return club, member, state
+
+    async def check_in(self, guild_id: int, user_id: int, what: str | None = None) -> CheckinResult:
+        """Record today's check-in (the member's local day), once per day."""
+        for _ in range(ATTEMPTS):
+            now = self.clock()
+            club, member, state = await self._current(guild_id, user_id)
+            zone = effective_zone(member, club)
+            today = local_day(now, zone)
+            new = streaks.add_day(state, today, club.rest_days)
+            if new is None:
+                return CheckinResult(False, today, streaks.figures(state, today, club.rest_days))
+            saved = await self.storage.save_member(
+                guild_id, user_id,
+                expected=member.state if member.exists else None,
+                state=new, rest_days=club.rest_days,
+                breaks_at=breaks_at(new, club.rest_days, zone),
+                at=now.isoformat(timespec="seconds"), what=what,
+            )
+            if saved:
+                return CheckinResult(True, today, streaks.figures(new, today, club.rest_days))
+        raise UserError("Lots of check-ins at once! Please try again in a moment.")
+
+    async def undo(self, guild_id: int, user_id: int) -> Figures:
+        """Take back today's check-in; raises UserError if there is none."""
+        for _ in range(ATTEMPTS):
+            now = self.clock()
+            club, member = await self.storage.member(guild_id, user_id)
+            zone = effective_zone(member, club)
+            today = local_day(now, zone)
+            if member.state.last_day != today:
+                raise UserError("You haven't checked in today, so there is nothing to undo.")
+            days = await self.storage.checkin_days(guild_id, user_id)
+            state = streaks.undo_day(days, today, club.rest_days)
+            saved = await self.storage.save_member(
+                guild_id, user_id, expected=member.state, state=state,
+                rest_days=club.rest_days, breaks_at=breaks_at(state, club.rest_days, zone),
+            )
+            if saved:
+                return streaks.figures(state, today, club.rest_days)
+        raise UserError("Lots of changes at once! Please try again in a moment.")
+
+    async def member_view(self, guild_id: int, user_id: int) -> MemberView:
+        club, member, state = await self._current(guild_id, user_id)
+        zone = effective_zone(member, club)
+        today = local_day(self.clock(), zone)
+        start = heatmap_start(today)
+        recent = await self.storage.checkin_days(guild_id, user_id, since=start)
+        return MemberView(
+            streaks.figures(state, today, club.rest_days), zone.key, today, recent,
+            club.rest_days,
+        )
+
+    async def set_timezone(self, guild_id: int, user_id: int, name: str | None) -> str:
+        """Set (or with None, clear) the member's own zone; returns the zone now in effect."""
+        zone = resolve_zone(name) if name is not None else None
+        club, _, state = await self._current(guild_id, user_id)
+        key = zone.key if zone else None
+        effective = ZoneInfo(key or club.timezone or "UTC")
+        await self.storage.set_member_timezone(
+            guild_id, user_id, key, breaks_at(state, club.rest_days, effective)
+        )
+        return effective.key
+
+    async def club(self, guild_id: int) -> ClubSettings:
+        return await self.storage.club_settings(guild_id)
+
+    async def update_club(
+        self, guild_id: int, *, timezone: str | None = None, rest_days: int | None = None
+    ) -> ClubSettings:
+        """Change the club's default zone and/or rest days; every member's figures follow."""
+        if rest_days is not None and not 0 <= rest_days <= streaks.MAX_REST_DAYS:
+            raise UserError(f"Rest days must be from 0 to {streaks.MAX_REST_DAYS}, e.g. 2.")
+        zone = resolve_zone(timezone).key if timezone is not None else None
+        old = await self.storage.club_settings(guild_id)
+        new = ClubSettings(
+            timezone=zone if zone is not None else old.timezone,
+            rest_days=rest_days if rest_days is not None else old.rest_days,
+        )
+        await self.storage.save_club_settings(guild_id, new)
+        if new != old:
+            await self.recompute_club(guild_id, new)
+        return new
+
+    async def recompute_club(self, guild_id: int, club: ClubSettings) -> int:
+        """Recompute every member's streak figures under `club`'s rule; returns rows changed."""
+        zones = dict(await self.storage.members_of(guild_id))
+        states: dict[int, StreakState] = {}
+        async for user_id, day in self.storage.guild_days(guild_id):
+            state = states.get(user_id, streaks.EMPTY)
+            states[user_id] = streaks.add_day(state, day, club.rest_days) or state
+        # The recomputed last day and total equal the stored ones unless the member checked
+        # in meanwhile, so they double as the guard against overwriting a newer row.
+        updates = [
+            MemberUpdate(
+                user_id, state, state,
+                breaks_at(state, club.rest_days, ZoneInfo(zone or club.timezone or "UTC")),
+                club.rest_days,
+            )
+            for user_id, zone in zones.items()
+            for state in [states.get(user_id, streaks.EMPTY)]
+        ]
+        return await self.storage.rewrite_members(guild_id, updates)
+
+    async def board(
+        self, guild_id: int, user_id: int, board: str, period: str, page: int = 0
+    ) -> BoardPage:
+        """A page of a board (10 rows), with the caller's own rank."""
+        if board not in BOARDS or period not in PERIODS:
+            raise UserError("Pick a board (streak, best, checkins) and a period (week, month, all)")
+        club = await self.storage.club_settings(guild_id)
+        now = self.clock()
+        today = local_day(now, ZoneInfo(club.timezone or "UTC"))
+        params = {
+            "now": int(now.timestamp()),
+            "week": streaks.week_key(today),
+            "month": streaks.month_key(today),
+        }
+        page = max(page, 0)
+        found = await self.storage.board(
+            guild_id, user_id, board_query(board, period), params,
+            offset=page * PAGE_SIZE, limit=PAGE_SIZE,
+        )
+        pages = max(1, math.ceil(found.entries / PAGE_SIZE))
+        if page >= pages and found.entries:
+            return await self.board(guild_id, user_id, board, period, pages - 1)
+        return BoardPage(board, period, page, pages, found)
+
+
+def heatmap_start(today: date, weeks: int = HEATMAP_WEEKS) -> date:
+    """The Monday `weeks - 1` weeks before the week holding `today`."""
+    return today - timedelta(days=today.weekday(), weeks=weeks - 1)

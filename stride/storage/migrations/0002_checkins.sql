@@ -1,0 +1,66 @@
+-- Members' check-ins and the running figures the boards read, kept up to date as check-ins
+-- happen so that no board or streak query has to scan the check-ins.
+
+-- One row per member per server: their zone, and their figures as of their last check-in.
+CREATE TABLE members (
+    guild_id     INTEGER NOT NULL,
+    user_id      INTEGER NOT NULL,
+    timezone     TEXT,                       -- own IANA zone; NULL = the club's default
+    present      INTEGER NOT NULL DEFAULT 1, -- 0 once they leave the server
+    last_day     TEXT,                       -- local date of the latest check-in (YYYY-MM-DD)
+    last_at      TEXT,                       -- when it happened (UTC, ISO 8601)
+    last_what    TEXT,                       -- routine or exercise id, if given
+    run          INTEGER NOT NULL DEFAULT 0, -- check-in days in the run ending at last_day
+    best         INTEGER NOT NULL DEFAULT 0,
+    total        INTEGER NOT NULL DEFAULT 0,
+    week_key     TEXT,                       -- ISO week of last_day, e.g. 2026-W48
+    week_count   INTEGER NOT NULL DEFAULT 0,
+    month_key    TEXT,                       -- month of last_day, e.g. 2026-11
+    month_count  INTEGER NOT NULL DEFAULT 0,
+    breaks_at    INTEGER,                    -- unix time at which the current run lapses
+    rest_days    INTEGER,                    -- the rest-day rule the figures were computed with
+    PRIMARY KEY (guild_id, user_id)
+) STRICT, WITHOUT ROWID;
+
+-- Every check-in: at most one per member per local day (the primary key guarantees it).
+CREATE TABLE checkins (
+    guild_id INTEGER NOT NULL,
+    user_id  INTEGER NOT NULL,
+    day      TEXT    NOT NULL,
+    at       TEXT    NOT NULL,
+    what     TEXT,
+    PRIMARY KEY (guild_id, user_id, day),
+    FOREIGN KEY (guild_id, user_id) REFERENCES members (guild_id, user_id) ON DELETE CASCADE
+) STRICT, WITHOUT ROWID;
+
+-- A member's row is written in one statement; these keep the check-in log in step with it,
+-- so recording or undoing a check-in is a single atomic statement.
+CREATE TRIGGER members_log_insert AFTER INSERT ON members
+WHEN NEW.last_day IS NOT NULL
+BEGIN
+    INSERT OR IGNORE INTO checkins (guild_id, user_id, day, at, what)
+    VALUES (NEW.guild_id, NEW.user_id, NEW.last_day, NEW.last_at, NEW.last_what);
+END;
+
+CREATE TRIGGER members_log_checkin AFTER UPDATE OF last_day ON members
+WHEN NEW.last_day IS NOT NULL AND (OLD.last_day IS NULL OR NEW.last_day > OLD.last_day)
+BEGIN
+    INSERT OR IGNORE INTO checkins (guild_id, user_id, day, at, what)
+    VALUES (NEW.guild_id, NEW.user_id, NEW.last_day, NEW.last_at, NEW.last_what);
+END;
+
+CREATE TRIGGER members_log_undo AFTER UPDATE OF last_day ON members
+WHEN OLD.last_day IS NOT NULL AND (NEW.last_day IS NULL OR NEW.last_day < OLD.last_day)
+BEGIN
+    DELETE FROM checkins
+    WHERE guild_id = OLD.guild_id AND user_id = OLD.user_id AND day = OLD.last_day;
+END;
+
+-- Board indexes: each board reads a page and counts ranks from an index, never the log.
+CREATE INDEX members_by_streak ON members (guild_id, run DESC, user_id) WHERE present = 1;
+CREATE INDEX members_by_best   ON members (guild_id, best DESC, user_id) WHERE present = 1;
+CREATE INDEX members_by_total  ON members (guild_id, total DESC, user_id) WHERE present = 1;
+CREATE INDEX members_by_week   ON members (guild_id, week_key, week_count DESC, user_id)
+    WHERE present = 1;
+CREATE INDEX members_by_month  ON members (guild_id, month_key, month_count DESC, user_id)
+    WHERE present = 1;

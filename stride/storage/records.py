@@ -1,0 +1,59 @@
+"""Plain records the storage layer hands out (no SQL, no Discord)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from stride.streaks import DEFAULT_REST_DAYS, StreakState
+
+
+@dataclass(frozen=True, slots=True)
+class ClubSettings:
+    timezone: str | None = None
+    rest_days: int = DEFAULT_REST_DAYS
+
+
+@dataclass(frozen=True, slots=True)
+class MemberRecord:
+    """A member's stored figures; `rest_days` is the rule they were computed with."""
+
+    state: StreakState
+    timezone: str | None = None
+    rest_days: int | None = None
+    exists: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class BoardRow:
+    rank: int
+    user_id: int
+    value: int
+
+
+@dataclass(frozen=True, slots=True)
+class BoardSlice:
+    """One page of a board, how many members are on it, and the caller's place."""
+
+    rows: list[BoardRow]
+    entries: int
+    my_value: int | None
+    my_rank: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class CheckinRow:
+    day: date
+    at: str
+    what: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class MemberUpdate:
+    """Recomputed figures for one member, guarded by the figures they replace."""
+
+    user_id: int
+    expected: StreakState
+    state: StreakState
+    breaks_at: int | None
+    rest_days: int

@@ -1,0 +1,189 @@
+"""Check-ins, streak figures and boards against a real SQLite file, with an injected clock."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from stride import streaks
+from stride.errors import UserError
+from stride.habits import Habits
+from stride.storage import Storage
+from stride.storage.boards import BOARDS, PERIODS, board_query
+
+G = 1000
+
+
+class FakeClock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **kw: float) -> None:
+        self.now += timedelta(**kw)
+
+
+@pytest.fixture
+async def storage(tmp_path: Path):
+    s = Storage(tmp_path / "stride.db")
+    await s.open()
+    yield s
+    await s.close()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(datetime(2026, 11, 23, 12, 0, tzinfo=UTC))  # a Monday
+
+
+@pytest.fixture
+def habits(storage: Storage, clock: FakeClock) -> Habits:
+    return Habits(storage, clock)
+
+
+async def test_one_checkin_per_local_day(habits: Habits, clock: FakeClock) -> None:
+    first = await habits.check_in(G, 1, "quick")
+    again = await habits.check_in(G, 1)
+    assert first.recorded and not again.recorded
+    assert again.figures.total == 1 and first.figures.current == 1
+    clock.advance(days=1)
+    nxt = await habits.check_in(G, 1)
+    assert nxt.recorded and nxt.figures.current == 2 and nxt.figures.best == 2
+
+
+async def test_simultaneous_checkins_count_once(habits: Habits, storage: Storage) -> None:
+    results = await asyncio.gather(*(habits.check_in(G, 7) for _ in range(50)))
+    assert sum(r.recorded for r in results) == 1
+    assert await storage.checkin_days(G, 7) == [date(2026, 11, 23)]
+    view = await habits.member_view(G, 7)
+    assert view.figures.total == 1
+
+
+async def test_day_is_the_members_local_day(habits: Habits, clock: FakeClock) -> None:
+    # 10:30 UTC: already Tuesday in Kiritimati (UTC+14), still Sunday in Pago Pago (UTC-11).
+    clock.now = datetime(2026, 11, 24, 10, 30, tzinfo=UTC)
+    await habits.set_timezone(G, 1, "Pacific/Kiritimati")
+    await habits.set_timezone(G, 2, "pacific/pago pago")
+    east, west = await habits.check_in(G, 1), await habits.check_in(G, 2)
+    assert east.day == date(2026, 11, 25)
+    assert west.day == date(2026, 11, 23)
+
+
+async def test_club_zone_is_the_default(habits: Habits, clock: FakeClock) -> None:
+    clock.now = datetime(2026, 11, 23, 23, 30, tzinfo=UTC)
+    await habits.update_club(G, timezone="Europe/Berlin")
+    result = await habits.check_in(G, 3)
+    assert result.day == date(2026, 11, 24)  # 00:30 in Berlin
+
+
+async def test_unknown_zone_changes_nothing(habits: Habits, storage: Storage) -> None:
+    with pytest.raises(UserError, match="Europe/Berlin"):
+        await habits.set_timezone(G, 1, "Europe/Berln")
+    _, member = await storage.member(G, 1)
+    assert not member.exists
+
+
+async def test_rest_days_keep_the_streak_alive(habits: Habits, clock: FakeClock) -> None:
+    for offset in (0, 1, 4):  # Mon, Tue, Fri: two missed days, within the default rule
+        clock.now = datetime(2026, 11, 23, 12, tzinfo=UTC) + timedelta(days=offset)
+        await habits.check_in(G, 1)
+    assert (await habits.member_view(G, 1)).figures.current == 3
+    clock.advance(days=3)  # Mon: Sat, Sun missed
+    assert (await habits.member_view(G, 1)).figures.current == 3
+    clock.advance(days=1)  # Tue: three missed
+    assert (await habits.member_view(G, 1)).figures.current == 0
+
+
+async def test_undo(habits: Habits, clock: FakeClock, storage: Storage) -> None:
+    with pytest.raises(UserError, match="nothing to undo"):
+        await habits.undo(G, 1)
+    await habits.check_in(G, 1)
+    clock.advance(days=1)
+    await habits.check_in(G, 1)
+    figures = await habits.undo(G, 1)
+    assert figures.total == 1 and figures.current == 1
+    assert await storage.checkin_days(G, 1) == [date(2026, 11, 23)]
+    again = await habits.check_in(G, 1)
+    assert again.recorded and again.figures.current == 2
+
+
+async def test_changing_rest_days_recomputes_everyone(
+    habits: Habits, clock: FakeClock, storage: Storage
+) -> None:
+    rng = random.Random(4)
+    start = clock.now
+    history: dict[int, list[date]] = {}
+    for day in range(60):
+        clock.now = start + timedelta(days=day)
+        for user in range(1, 6):
+            if rng.random() < 0.45:
+                result = await habits.check_in(G, user)
+                history.setdefault(user, []).append(result.day)
+    await habits.update_club(G, rest_days=0)
+    for user, days in history.items():
+        expected = streaks.from_days(days, 0)
+        _, member = await storage.member(G, user)
+        assert (member.state.run, member.state.best, member.rest_days) == (
+            expected.run, expected.best, 0
+        )
+    with pytest.raises(UserError, match="from 0 to 6"):
+        await habits.update_club(G, rest_days=9)
+
+
+async def test_boards_rank_ties_the_same_and_show_the_caller(
+    habits: Habits, clock: FakeClock, storage: Storage
+) -> None:
+    start = clock.now
+    # user u checks in on u consecutive days -> totals 1..24, users 25 and 26 tie with 24.
+    for u in range(1, 27):
+        for d in range(min(u, 24)):
+            clock.now = start + timedelta(days=d)
+            await habits.check_in(G, u)
+    clock.now = start + timedelta(days=23)
+    top = await habits.board(G, 1, "checkins", "all", 0)
+    assert top.pages == 3
+    assert [r.rank for r in top.slice.rows[:4]] == [1, 1, 1, 4]
+    assert top.slice.my_rank == 26 and top.slice.my_value == 1
+    last = await habits.board(G, 1, "checkins", "all", 99)  # past the end: last page
+    assert last.page == 2 and last.slice.rows[-1].user_id == 1
+    await storage.set_present(G, 26, False)
+    top = await habits.board(G, 1, "checkins", "all", 0)
+    assert 26 not in [r.user_id for r in top.slice.rows] and top.slice.entries == 25
+    await storage.forget_member(G, 25)
+    assert await storage.checkin_days(G, 25) == []
+    # Current streaks: only runs still alive on day 23 (last check-in on day 20 or later).
+    top = await habits.board(G, 1, "streak", "all", 0)
+    assert [(r.user_id, r.value) for r in top.slice.rows] == [(24, 24), (23, 23), (22, 22),
+                                                               (21, 21)]
+    assert top.slice.my_rank is None
+
+
+async def test_board_and_streak_queries_never_scan_checkins(storage: Storage) -> None:
+    """Boards read the members indexes; member queries read by primary key."""
+    params = {"guild": G, "user": 1, "now": 0, "week": "2026-W48", "month": "2026-11",
+              "offset": 0, "limit": 10, "first": 0}
+    statements = []
+    for board in BOARDS:
+        for period in PERIODS:
+            q = board_query(board, period)
+            statements.append(
+                f"SELECT user_id, {q.value} FROM members WHERE {q.where} "
+                f"ORDER BY {q.value} DESC, user_id LIMIT :limit OFFSET :offset"
+            )
+            statements.append(
+                f"SELECT COUNT(*) FROM members WHERE {q.where} AND {q.value} > :first"
+            )
+    statements.append(
+        "SELECT day FROM checkins WHERE guild_id = :guild AND user_id = :user AND day >= :week"
+    )
+    for sql in statements:
+        async with storage.conn.execute(f"EXPLAIN QUERY PLAN {sql}", params) as cur:
+            plan = " | ".join(r[3] for r in await cur.fetchall())
+        assert "SCAN checkins" not in plan, (sql, plan)
+        assert "SCAN members" not in plan or "USING" in plan, (sql, plan)
