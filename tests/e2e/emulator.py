@@ -1,0 +1,472 @@
+"""A small, faithful Discord emulator for end-to-end tests of discord.py bots.
+
+It serves Discord's REST API under ``/api/v10`` and the gateway under
+``/gateway`` on 127.0.0.1, inside the running asyncio loop::
+
+    emu = DiscordEmulator()
+    await emu.start()
+    guild = emu.add_guild(name="Test Running Club", channels=["general"])
+    member = emu.add_member(guild, username="runner")
+    ... start a bot with Route.BASE = emu.api_base, DEFAULT_GATEWAY = emu.gateway_url ...
+    rec = await emu.slash("ping", guild=guild, member=member)
+    assert (await rec.wait_response())["data"]["content"] == "pong"
+    await emu.stop()
+
+Module map: ``payloads`` (object builders, constants), ``world`` (state and
+permission/mention rules), ``limits`` (Discord's size limits), ``gateway``
+(websocket protocol), ``rest`` (HTTP routes), ``actions`` (what users do:
+slash/autocomplete/click/select/modal), ``records`` (what tests inspect),
+``harness`` (bot subprocesses).  See README.md next to this file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from aiohttp import web
+
+from . import payloads as P
+from .actions import Option, UserActions
+from .gateway import TRACE, Gateway, Session
+from .records import InteractionRecord, LimitViolation, MessageRecord, RequestRecord, UploadedFile
+from .rest import ApiError, RestApi
+from .world import Guild, World
+
+JSON = dict[str, Any]
+
+
+class DiscordEmulator(UserActions):
+    """Discord REST + gateway on 127.0.0.1 with a scriptable world and full recording."""
+
+    # Filled by the test fixtures (see conftest.py); None until then.
+    guild: JSON | None = None
+    channel: JSON | None = None
+    runs_channel: JSON | None = None
+    admin: JSON | None = None
+    member: JSON | None = None
+    member2: JSON | None = None
+
+    def __init__(
+        self,
+        *,
+        bot_name: str = "Stride",
+        heartbeat_interval: int = 41250,
+        shard_count: int = 1,
+        interaction_deadline: float = 3.0,
+        interaction_token_ttl: float = 15 * 60.0,
+        privileged_intents: int = P.PRIVILEGED_INTENTS,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
+        self.ids = P.SnowflakeFactory()
+        self.host = host
+        self.port = port
+        self.application_id = self.ids.next(time.time() - 400 * 86400)
+        self.bot_user = P.user_payload(
+            self.application_id,
+            bot_name,
+            bot=True,
+            discriminator=f"{secrets.randbelow(9000) + 1000}",
+        )
+        self.token = P.make_bot_token(self.application_id)
+        self.world = World(self.ids, self.bot_user)
+        self.app_owner = self.world.add_user(f"{bot_name.lower()}-dev")
+        #: Privileged intents enabled in the (emulated) developer portal.
+        self.privileged_intents = privileged_intents
+        #: Seconds the bot has to send the initial interaction response.
+        self.interaction_deadline = interaction_deadline
+        #: Seconds interaction tokens stay valid for webhooks (followups, @original).
+        self.interaction_token_ttl = interaction_token_ttl
+        #: slash()/autocomplete() refuse commands that were never synced.
+        self.strict_commands = False
+        #: slash() refuses members lacking a command's default_member_permissions.
+        self.enforce_command_permissions = True
+        self.gateway = Gateway(self)
+        self.gateway.heartbeat_interval = heartbeat_interval
+        self.gateway.shard_count = shard_count
+        self.rest = RestApi(self)
+
+        # recordings
+        self.requests: list[RequestRecord] = []
+        self.unhandled: list[RequestRecord] = []
+        self.limit_violations: list[LimitViolation] = []
+        self.interactions: dict[int, InteractionRecord] = {}
+        self.interactions_by_token: dict[str, InteractionRecord] = {}
+        self.global_commands: dict[int, JSON] = {}
+        self.guild_commands: dict[int, dict[int, JSON]] = {}
+        self.command_syncs: list[RequestRecord] = []
+        self._fallback_command_ids: dict[str, int] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+        self._runner: web.AppRunner | None = None
+
+    # ------------------------------------------------------------------ lifecycle
+    async def start(self) -> None:
+        """Start listening (port 0 picks a free port)."""
+        app = web.Application(client_max_size=64 * 1024 * 1024)
+        app.router.add_get("/gateway", self.gateway.handle)
+        app.router.add_get("/gateway/", self.gateway.handle)
+        app.router.add_get("/gateway/resume", self.gateway.handle)
+        app.router.add_route("*", "/api/v{version:\\d+}/{tail:.*}", self._handle_api)
+        app.router.add_route("*", "/{tail:.*}", self._handle_api)
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.port)
+        await site.start()
+        self.port = self._runner.addresses[0][1]
+
+    async def stop(self) -> None:
+        """Close every gateway connection and the HTTP server."""
+        for conn in self.gateway.active_connections:
+            await conn.close(1001, "Going away.")
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> DiscordEmulator:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def api_base(self) -> str:
+        """Value for ``discord.http.Route.BASE``."""
+        return f"{self.base_url}/api/v{P.API_VERSION}"
+
+    @property
+    def gateway_url(self) -> str:
+        """Value for ``discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY``."""
+        return f"ws://{self.host}:{self.port}/gateway"
+
+    @property
+    def resume_gateway_url(self) -> str:
+        return f"ws://{self.host}:{self.port}/gateway/resume"
+
+    @property
+    def application_flags(self) -> int:
+        """Flags an unverified app with the enabled privileged intents would have."""
+        flags = P.APP_FLAG_APPLICATION_COMMAND_BADGE
+        if self.privileged_intents & P.INTENT_GUILD_PRESENCES:
+            flags |= P.APP_FLAG_GATEWAY_PRESENCE_LIMITED
+        if self.privileged_intents & P.INTENT_GUILD_MEMBERS:
+            flags |= P.APP_FLAG_GATEWAY_GUILD_MEMBERS_LIMITED
+        if self.privileged_intents & P.INTENT_MESSAGE_CONTENT:
+            flags |= P.APP_FLAG_GATEWAY_MESSAGE_CONTENT_LIMITED
+        return flags
+
+    # ------------------------------------------------------------------ recordings
+    @property
+    def identifies(self) -> list[JSON]:
+        """Payloads (``d``) of every accepted IDENTIFY, oldest first."""
+        return [r.payload for r in self.gateway.identifies if r.accepted]
+
+    @property
+    def error_responses(self) -> list[RequestRecord]:
+        """Requests the emulator answered with 4xx/5xx."""
+        return [r for r in self.requests if r.status is not None and r.status >= 400]
+
+    def requests_to(self, method: str, path_prefix: str) -> list[RequestRecord]:
+        return [r for r in self.requests if r.method == method and r.path.startswith(path_prefix)]
+
+    def channel_messages(self, channel: Any, *, include_ephemeral: bool = False) -> list[JSON]:
+        """Messages in a channel, oldest first (deleted ones excluded)."""
+        return self.world.channel_messages(
+            P.snowflake_of(channel), include_ephemeral=include_ephemeral
+        )
+
+    def message_record(self, message: Any) -> MessageRecord:
+        """The record (raw payloads, files, flags) behind a message dict or id."""
+        return self.world.messages[P.snowflake_of(message)]
+
+    def record_violations(self, method: str, path: str, errors: Any, prefix: tuple = ()) -> None:
+        for fld, code, message in errors.flat(prefix):
+            self.limit_violations.append(LimitViolation(method, path, fld, code, message))
+
+    # ------------------------------------------------------------------ world building
+    def add_user(self, username: str, *, global_name: str | None = None, bot: bool = False) -> JSON:
+        return self.world.add_user(username, global_name=global_name, bot=bot)
+
+    def add_guild(
+        self,
+        name: str,
+        *,
+        channels: Sequence[str] = ("general",),
+        roles: Sequence[str | JSON] = (),
+        owner: JSON | str | None = None,
+        bot_permissions: int = P.DEFAULT_BOT_PERMISSIONS,
+        everyone_permissions: int = P.DEFAULT_EVERYONE_PERMISSIONS,
+    ) -> JSON:
+        """Create a guild the bot is in; returns its core dict (``id``, ``name``, ``owner_id``).
+
+        ``roles`` are names or ``{"name", "permissions", "mentionable", ...}`` dicts.
+        If the bot is connected the guild arrives as GUILD_CREATE right away.
+        """
+        if owner is None:
+            owner = self.add_user(f"{name.split()[0].lower()}-owner")
+        elif isinstance(owner, str):
+            owner = self.add_user(owner)
+        elif "user" in owner:
+            owner = owner["user"]
+        guild = self.world.add_guild(
+            name,
+            owner,
+            channels=channels,
+            roles=roles,
+            bot_permissions=bot_permissions,
+            everyone_permissions=everyone_permissions,
+        )
+        self._emit_guild_create(guild)
+        return guild.core
+
+    def add_channel(self, guild: Any, name: str, *, topic: str | None = None) -> JSON:
+        gid = P.snowflake_of(guild)
+        channel = self.world.add_channel(gid, name, topic=topic)
+        self._emit("CHANNEL_CREATE", channel, guild_id=gid, intent=P.INTENT_GUILDS)
+        return channel
+
+    def add_role(self, guild: Any, name: str, permissions: int = 0, **kwargs: Any) -> JSON:
+        gid = P.snowflake_of(guild)
+        role = self.world.add_role(gid, name, permissions, **kwargs)
+        self._emit(
+            "GUILD_ROLE_CREATE",
+            {"guild_id": str(gid), "role": role},
+            guild_id=gid,
+            intent=P.INTENT_GUILDS,
+        )
+        return role
+
+    def add_member(
+        self,
+        guild: Any,
+        username: str | None = None,
+        *,
+        user: JSON | None = None,
+        roles: Sequence[str | int | JSON] = (),
+        permissions: int | None = None,
+        admin: bool = False,
+        nick: str | None = None,
+        global_name: str | None = None,
+    ) -> JSON:
+        """Add a member (new user unless ``user`` is given) and return the member dict.
+
+        ``roles``: role names, ids or dicts.  ``admin=True`` grants an ``Admin`` role
+        with ADMINISTRATOR; ``permissions`` grants a personal role with those bits.
+        """
+        gid = P.snowflake_of(guild)
+        if user is None:
+            if username is None:
+                raise ValueError("add_member needs username or user")
+            user = self.add_user(username, global_name=global_name)
+        role_ids = [self._role_id(gid, r) for r in roles]
+        if admin:
+            try:
+                admin_role = self.world.role_by_name(gid, "Admin")
+            except KeyError:
+                admin_role = self.add_role(gid, "Admin", P.ADMINISTRATOR, hoist=True)
+            role_ids.append(int(admin_role["id"]))
+        if permissions is not None:
+            personal = self.add_role(gid, f"{user['username']} permissions", permissions)
+            role_ids.append(int(personal["id"]))
+        member = self.world.add_member(gid, user, role_ids=role_ids, nick=nick)
+        self._emit(
+            "GUILD_MEMBER_ADD",
+            {**member, "guild_id": str(gid)},
+            guild_id=gid,
+            intent=P.INTENT_GUILD_MEMBERS,
+        )
+        return member
+
+    def _role_id(self, guild_id: int, role: str | int | JSON) -> int:
+        if isinstance(role, str) and not role.isdigit():
+            return int(self.world.role_by_name(guild_id, role)["id"])
+        return P.snowflake_of(role)
+
+    def dm_channel(self, user: Any) -> JSON:
+        """The DM channel between the bot and ``user`` (member dicts accepted)."""
+        return self.world.dm_channel(P.snowflake_of(user))
+
+    def _emit(self, event: str, data: JSON, *, guild_id: int | None, intent: int | None) -> None:
+        """Fire-and-forget gateway event from synchronous world-building calls."""
+        if self.gateway.live_sessions:
+            self._spawn(self.gateway.dispatch(event, data, guild_id=guild_id, intent=intent))
+
+    def _emit_guild_create(self, guild: Guild) -> None:
+        async def send() -> None:
+            for session in self.gateway.live_sessions:
+                if session.covers(guild.id) and guild.id not in session.guilds_sent:
+                    session.guilds_sent.add(guild.id)
+                    if session.wants(P.INTENT_GUILDS):
+                        await session.dispatch(
+                            "GUILD_CREATE", self.guild_create_payload(guild, session)
+                        )
+
+        if self.gateway.live_sessions:
+            self._spawn(send())
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def settle(self) -> None:
+        """Wait until events queued by world-building calls have been sent."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks))
+
+    # ------------------------------------------------------------------ gateway payloads
+    def ready_payload(self, session: Session, guilds: list[Guild]) -> JSON:
+        data: JSON = {
+            "v": P.API_VERSION,
+            "user_settings": {},
+            "user": P.private_user_payload(self.bot_user),
+            "guilds": [{"id": str(g.id), "unavailable": True} for g in guilds],
+            "session_id": session.id,
+            "session_type": "normal",
+            "resume_gateway_url": self.resume_gateway_url,
+            "relationships": [],
+            "private_channels": [],
+            "presences": [],
+            "guild_join_requests": [],
+            "geo_ordered_rtc_regions": ["us-east", "us-central", "atlanta", "us-south", "newark"],
+            "auth": {},
+            "application": {"id": str(self.application_id), "flags": self.application_flags},
+            "_trace": TRACE,
+        }
+        if session.shard is not None:
+            data["shard"] = list(session.shard)
+        return data
+
+    def guild_create_payload(self, guild: Guild, session: Session) -> JSON:
+        """Full guild object with the GUILD_CREATE-only fields."""
+        large_threshold = int(session.identify.get("large_threshold") or 50)
+        bot_member = guild.members.get(self.world.bot_id)
+        members = [bot_member] if bot_member else []
+        large = len(guild.members) > large_threshold
+        if session.wants(P.INTENT_GUILD_PRESENCES) and not large:
+            members = list(guild.members.values())
+        channels = [
+            {k: v for k, v in c.items() if k != "guild_id"} for c in guild.channels.values()
+        ]
+        data = P.guild_payload(guild.core, list(guild.roles.values()))
+        data.update(
+            joined_at=bot_member["joined_at"] if bot_member else P.iso(),
+            large=large,
+            unavailable=False,
+            member_count=len(guild.members),
+            voice_states=[],
+            members=members,
+            channels=channels,
+            threads=[],
+            presences=[],
+            stage_instances=[],
+            guild_scheduled_events=[],
+            soundboard_sounds=[],
+            embedded_activities=[],
+            activity_instances=[],
+            application_command_counts={},
+            lazy=True,
+            hub_type=None,
+            latest_onboarding_question_id=None,
+            version=int(time.time() * 1000),
+        )
+        return data
+
+    async def dispatch_message_create(self, record: MessageRecord) -> None:
+        """MESSAGE_CREATE for a stored (non-ephemeral) message, honouring intents."""
+        await self._dispatch_message_event("MESSAGE_CREATE", record)
+
+    async def _dispatch_message_event(self, event: str, record: MessageRecord) -> None:
+        if record.ephemeral:
+            return
+        guild_id = record.guild_id
+        intent = P.INTENT_DIRECT_MESSAGES if guild_id is None else P.INTENT_GUILD_MESSAGES
+        data = dict(record.message)
+        author_id = int(data["author"]["id"])
+        if guild_id is not None:
+            data["guild_id"] = str(guild_id)
+            member = self.world.member(guild_id, author_id)
+            if member is not None and "webhook_id" not in data:
+                data["member"] = {k: v for k, v in member.items() if k != "user"}
+
+        def for_session(session: Session) -> JSON:
+            privileged_view = (
+                session.intents & P.INTENT_MESSAGE_CONTENT
+                or author_id == self.world.bot_id
+                or guild_id is None
+                or any(int(u["id"]) == self.world.bot_id for u in data["mentions"])
+            )
+            if privileged_view:
+                return data
+            return {**data, "content": "", "embeds": [], "attachments": [], "components": []}
+
+        await self.gateway.dispatch(event, for_session, guild_id=guild_id, intent=intent)
+
+    async def dispatch_message_update(self, record: MessageRecord) -> None:
+        await self._dispatch_message_event("MESSAGE_UPDATE", record)
+
+    async def dispatch_message_delete(self, record: MessageRecord) -> None:
+        if record.ephemeral:
+            return
+        data: JSON = {"id": record.message["id"], "channel_id": str(record.channel_id)}
+        intent = P.INTENT_DIRECT_MESSAGES
+        if record.guild_id is not None:
+            data["guild_id"] = str(record.guild_id)
+            intent = P.INTENT_GUILD_MESSAGES
+        await self.gateway.dispatch("MESSAGE_DELETE", data, guild_id=record.guild_id, intent=intent)
+
+    # ------------------------------------------------------------------ HTTP plumbing
+    async def _handle_api(self, request: web.Request) -> web.StreamResponse:
+        arrived = time.perf_counter()
+        version = request.match_info.get("version")
+        path = "/" + request.match_info.get("tail", "") if version else request.path
+        record = RequestRecord(
+            method=request.method,
+            path=path,
+            query=dict(request.query),
+            json=None,
+            time=arrived,
+            headers={k: v for k, v in request.headers.items() if k.lower() != "host"},
+        )
+        self.requests.append(record)
+        try:
+            if version != str(P.API_VERSION):
+                raise ApiError(404, 0, "404: Not Found", unhandled=True)
+            record.json, record.files = await self.rest.read_body(request)
+            self.rest.check_auth(request, path)
+            status, body = await self.rest.dispatch(record)
+        except ApiError as exc:
+            status, body = exc.status, exc.body()
+            if exc.unhandled:
+                self.unhandled.append(record)
+        record.status = status
+        record.response = body
+        if body is None:
+            return web.Response(status=status)
+        # Exactly "application/json": discord.py compares the header verbatim.
+        return web.Response(
+            status=status,
+            body=json.dumps(body).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+
+
+__all__ = [
+    "ApiError",
+    "DiscordEmulator",
+    "InteractionRecord",
+    "MessageRecord",
+    "Option",
+    "RequestRecord",
+    "UploadedFile",
+]

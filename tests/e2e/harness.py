@@ -1,0 +1,151 @@
+"""Start bot scripts as real subprocesses against a :class:`DiscordEmulator`."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from .emulator import DiscordEmulator
+from .gateway import Session
+
+#: Repository root (the bot is started from here, as in production).
+REPO_ROOT = Path(__file__).resolve().parents[2]
+MINIMAL_BOT = Path(__file__).resolve().with_name("minimal_bot.py")
+
+
+def populate(emu: DiscordEmulator) -> None:
+    """The standard test world: one running club with an admin and two runners."""
+    guild = emu.add_guild(
+        "Test Running Club", channels=["general", "runs"], roles=["Runners"], owner="club-owner"
+    )
+    emu.guild = guild
+    emu.channel = emu.world.channel_by_name(int(guild["id"]), "general")
+    emu.runs_channel = emu.world.channel_by_name(int(guild["id"]), "runs")
+    emu.admin = emu.add_member(guild, "coach", admin=True, global_name="Coach")
+    emu.member = emu.add_member(guild, "alice", roles=["Runners"], global_name="Alice")
+    emu.member2 = emu.add_member(guild, "bob", roles=["Runners"], global_name="Bob")
+
+
+class BotProcess:
+    """A bot script running in a subprocess; output goes to ``log_path``."""
+
+    def __init__(
+        self, popen: subprocess.Popen[bytes], log_path: Path, emu: DiscordEmulator
+    ) -> None:
+        self.popen = popen
+        self.log_path = log_path
+        self.emu = emu
+        self.sessions: list[Session] = []
+
+    @property
+    def pid(self) -> int:
+        return self.popen.pid
+
+    @property
+    def returncode(self) -> int | None:
+        """Exit status (``None`` while running; negative signal number if killed)."""
+        return self.popen.poll()
+
+    def output(self) -> str:
+        """Everything the bot wrote to stdout/stderr so far."""
+        try:
+            return self.log_path.read_text(errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    async def wait_exit(self, timeout: float = 10.0) -> int:
+        deadline = time.monotonic() + timeout
+        while self.popen.poll() is None:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"bot pid {self.pid} still running after {timeout}s")
+            await asyncio.sleep(0.02)
+        return self.popen.returncode
+
+    async def stop(self, timeout: float = 10.0) -> int:
+        """SIGTERM, then SIGKILL if it is still alive after ``timeout`` seconds."""
+        if self.popen.poll() is None:
+            self.popen.send_signal(signal.SIGTERM)
+            try:
+                return await self.wait_exit(timeout)
+            except TimeoutError:
+                self.kill()
+        return await self.wait_exit(timeout)
+
+    def kill(self) -> None:
+        """SIGKILL right away."""
+        if self.popen.poll() is None:
+            self.popen.kill()
+
+    def stop_sync(self, timeout: float = 10.0) -> None:
+        """Blocking variant for fixture finalizers."""
+        if self.popen.poll() is None:
+            self.popen.send_signal(signal.SIGTERM)
+            try:
+                self.popen.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.popen.kill()
+                self.popen.wait()
+
+
+async def launch_bot(
+    emu: DiscordEmulator,
+    script: str | os.PathLike[str],
+    env: Mapping[str, str] | None = None,
+    args: Sequence[str] = (),
+    *,
+    log_path: Path,
+    wait: bool = True,
+    timeout: float = 20.0,
+) -> BotProcess:
+    """Spawn ``python -m tests.e2e.launch ... -- script args`` from the repo root.
+
+    The environment is ``os.environ`` + ``DISCORD_TOKEN=emu.token`` + ``env``
+    (``PYTHONUNBUFFERED=1`` too, so the log is complete even after SIGKILL).
+    With ``wait`` this returns once the emulator has sent READY and GUILD_CREATE for
+    every guild to the new connection(s) (all shards for sharded bots) and before any
+    interaction was dispatched; it raises if the process exits first.
+    """
+    first_session = len(emu.gateway.session_list)
+    full_env = {**os.environ, "DISCORD_TOKEN": emu.token, "PYTHONUNBUFFERED": "1", **(env or {})}
+    cmd = [
+        sys.executable,
+        "-m",
+        "tests.e2e.launch",
+        "--api",
+        emu.api_base,
+        "--gateway",
+        emu.gateway_url,
+        "--",
+        os.fspath(script),
+        *args,
+    ]
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "wb") as log:
+        popen = subprocess.Popen(
+            cmd, cwd=REPO_ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT
+        )
+    proc = BotProcess(popen, log_path, emu)
+    if not wait:
+        return proc
+    ready = asyncio.ensure_future(emu.gateway.wait_sessions_ready(first_session, timeout))
+    try:
+        while not ready.done():
+            if popen.poll() is not None:
+                raise RuntimeError(
+                    f"bot exited with {popen.returncode} before it was ready:\n{proc.output()}"
+                )
+            await asyncio.wait({ready}, timeout=0.02)
+        try:
+            proc.sessions = ready.result()
+        except TimeoutError:
+            proc.kill()
+            raise TimeoutError(f"bot not ready after {timeout}s:\n{proc.output()}") from None
+    finally:
+        ready.cancel()
+    return proc

@@ -1,0 +1,560 @@
+"""The e2e harness itself: emulator fidelity and the real subprocess launch path.
+
+``TestMinimalBot`` shares one emulator + one ``minimal_bot.py`` process for the
+module (they run in the module event loop, see conftest.py).  The other tests get
+a fresh emulator each and talk to it the way discord.py would: plain REST calls,
+raw gateway connections, or discord.py's own ``DiscordWebSocket`` in-process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import zlib
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import discord
+import discord.gateway
+import discord.http
+import pytest
+import pytest_asyncio
+import yarl
+
+from . import payloads as P
+from .emulator import DiscordEmulator
+from .harness import MINIMAL_BOT
+
+FEATURE_BOT = Path(__file__).with_name("feature_bot.py")
+
+JSON = dict[str, Any]
+
+
+# --------------------------------------------------------------------------- helpers
+class RawGateway:
+    """A bare gateway client for protocol-level checks (zlib-stream or plain text)."""
+
+    def __init__(self, http: aiohttp.ClientSession, emu: DiscordEmulator, compress: bool) -> None:
+        self.http = http
+        self.emu = emu
+        self.compress = compress
+        self.ws: aiohttp.ClientWebSocketResponse | None = None
+        self.inflator = zlib.decompressobj()
+        self.buffer = bytearray()
+        self.binary_frames = 0
+        self.text_frames = 0
+
+    async def connect(self) -> JSON:
+        query = {"v": "10", "encoding": "json"}
+        if self.compress:
+            query["compress"] = "zlib-stream"
+        self.ws = await self.http.ws_connect(str(yarl.URL(self.emu.gateway_url).with_query(query)))
+        hello = await self.recv()
+        assert hello["op"] == 10
+        return hello
+
+    async def send(self, payload: JSON) -> None:
+        assert self.ws is not None
+        await self.ws.send_str(json.dumps(payload))
+
+    async def recv(self, timeout: float = 5.0) -> JSON:
+        assert self.ws is not None
+        while True:
+            msg = await self.ws.receive(timeout)
+            if msg.type == aiohttp.WSMsgType.BINARY:
+                self.binary_frames += 1
+                self.buffer.extend(msg.data)
+                if bytes(self.buffer[-4:]) != b"\x00\x00\xff\xff":
+                    continue
+                text = self.inflator.decompress(bytes(self.buffer)).decode()
+                self.buffer.clear()
+                return json.loads(text)
+            if msg.type == aiohttp.WSMsgType.TEXT:
+                self.text_frames += 1
+                return json.loads(msg.data)
+            return {"closed": self.ws.close_code}
+
+    async def identify(
+        self, token: str, intents: int = 513, shard: list[int] | None = None
+    ) -> JSON:
+        data: JSON = {"token": token, "intents": intents, "properties": {"os": "linux"}}
+        if shard is not None:
+            data["shard"] = shard
+        await self.send({"op": 2, "d": data})
+        return await self.recv()
+
+    async def until(self, event: str, timeout: float = 5.0) -> JSON:
+        while True:
+            frame = await self.recv(timeout)
+            if frame.get("t") == event or "closed" in frame:
+                return frame
+
+    async def close(self) -> None:
+        if self.ws is not None:
+            await self.ws.close()
+
+
+async def api(
+    emu: DiscordEmulator,
+    method: str,
+    path: str,
+    *,
+    token: str | None = None,
+    **kwargs: Any,
+) -> tuple[int, str, Any]:
+    """One REST call as a bot would make it -> (status, content type header, body)."""
+    headers = {"Authorization": f"Bot {token or emu.token}"}
+    async with (
+        aiohttp.ClientSession() as http,
+        http.request(method, emu.api_base + path, headers=headers, **kwargs) as resp,
+    ):
+        text = await resp.text()
+        body = json.loads(text) if text else None
+        return resp.status, resp.headers.get("Content-Type", ""), body
+
+
+async def wait_until(predicate: Any, timeout: float = 5.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        if loop.time() > deadline:
+            raise TimeoutError("condition not met")
+        await asyncio.sleep(0.01)
+
+
+# --------------------------------------------------------------------------- real bot process
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def minimal(module_emulator: DiscordEmulator, module_start_bot: Any) -> DiscordEmulator:
+    """``minimal_bot.py`` launched through ``tests.e2e.launch`` against the module emulator."""
+    await module_start_bot(module_emulator, MINIMAL_BOT)
+    return module_emulator
+
+
+@pytest.mark.asyncio(loop_scope="module")
+class TestMinimalBot:
+    async def test_connects_with_default_intents_and_compression(self, minimal: DiscordEmulator):
+        identify = minimal.gateway.identifies[-1]
+        assert identify.accepted
+        assert identify.payload["intents"] == discord.Intents.default().value
+        assert identify.payload["intents"] & P.PRIVILEGED_INTENTS == 0
+        assert identify.payload["properties"]["browser"] == "discord.py"
+        assert "shard" not in identify.payload
+        # discord.py asks for zstd-stream only if it can import a zstd module
+        expected = discord.utils._ActiveDecompressionContext.COMPRESSION_TYPE
+        assert identify.compress == expected
+        conn = minimal.gateway.session_list[-1].connection
+        assert conn is not None and conn.path == "/gateway" and conn.compress == expected
+        assert {c["name"] for c in minimal.global_commands.values()} == {"ping", "echo"}
+        echo = minimal.find_command("echo", None)
+        assert echo is not None and echo["options"][0]["autocomplete"] is True
+
+    async def test_ping_answers_pong_with_response(self, minimal: DiscordEmulator):
+        rec = await minimal.slash("ping")
+        response = await rec.wait_response()
+        assert response["type"] == 4
+        assert response["data"]["content"] == "pong"
+        assert rec.data["id"] == minimal.find_command("ping", None)["id"]  # type: ignore[index]
+        callback = minimal.requests_to("POST", f"/interactions/{rec.id}/")[-1]
+        assert callback.query == {"with_response": "1"}
+        assert callback.status == 200
+        assert callback.response["resource"]["message"]["id"] == rec.message["id"]  # type: ignore[index]
+        assert rec.message is not None and rec.message["content"] == "pong"
+        assert rec.message["type"] == P.MESSAGE_TYPE_CHAT_INPUT_COMMAND
+        assert not rec.ephemeral
+        assert rec.message in minimal.channel_messages(minimal.channel)
+        assert rec.response_time is not None and 0 < rec.response_time < 1.0
+
+    async def test_autocomplete_answered(self, minimal: DiscordEmulator):
+        rec = await minimal.autocomplete("echo", {"text": "RUN"}, focused="text")
+        response = await rec.wait_response()
+        assert response["type"] == 8
+        assert rec.choices == [
+            {"name": w, "value": w} for w in ("easy run", "long run", "tempo run")
+        ]
+
+    async def test_echo_records_allowed_mentions(self, minimal: DiscordEmulator):
+        alice = minimal.member["user"]["id"]  # type: ignore[index]
+        rec = await minimal.slash("echo", {"text": f"hi <@{alice}> @everyone"})
+        message = await rec.wait_message()
+        assert message["content"] == f"hi <@{alice}> @everyone"
+        assert message["mentions"] == [] and message["mention_everyone"] is False
+        assert minimal.message_record(message).allowed_mentions == {"parse": []}
+
+    async def test_op7_reconnect_resumes_at_resume_url(self, minimal: DiscordEmulator):
+        session = minimal.gateway.session_list[-1]
+        await minimal.gateway.send_reconnect()
+        await wait_until(lambda: session.resumes == 1 and session.connection is not None)
+        assert session.connection is not None
+        assert session.connection.path == "/gateway/resume"
+        rec = await minimal.slash("ping", member=minimal.member2)
+        assert (await rec.wait_response())["data"]["content"] == "pong"
+        assert len(minimal.identifies) == 1  # resumed, not re-identified
+
+    async def test_nothing_unhandled(self, minimal: DiscordEmulator):
+        assert minimal.unhandled == []
+        assert minimal.limit_violations == []
+        assert minimal.error_responses == []
+
+
+# --------------------------------------------------------------------------- REST fidelity
+async def test_rest_limits_are_enforced_and_recorded(emulator: DiscordEmulator):
+    path = f"/channels/{emulator.channel['id']}/messages"  # type: ignore[index]
+    status, ctype, body = await api(
+        emulator, "POST", path, json={"embeds": [{"title": "t", "description": "x" * 4097}]}
+    )
+    assert status == 400
+    assert ctype == "application/json"  # exactly: discord.py compares it verbatim
+    assert body["code"] == 50035 and body["message"] == "Invalid Form Body"
+    assert body["errors"]["embeds"]["0"]["description"]["_errors"] == [
+        {"code": "BASE_TYPE_MAX_LENGTH", "message": "Must be 4096 or fewer in length."}
+    ]
+    assert [(v.field, v.code) for v in emulator.limit_violations] == [
+        ("embeds.0.description", "BASE_TYPE_MAX_LENGTH")
+    ]
+    big = [{"description": "y" * 4000} for _ in range(2)]
+    status, _, body = await api(emulator, "POST", path, json={"content": "z" * 2001, "embeds": big})
+    assert status == 400
+    assert body["errors"]["content"]["_errors"][0]["code"] == "BASE_TYPE_MAX_LENGTH"
+    assert body["errors"]["embeds"]["_errors"][0]["code"] == "MAX_EMBED_SIZE_EXCEEDED"
+    rows = [
+        {"type": 1, "components": [{"type": 2, "style": 1, "label": "b", "custom_id": f"{r}-{i}"}]}
+        for r in range(6)
+        for i in range(1)
+    ]
+    status, _, body = await api(emulator, "POST", path, json={"content": "hi", "components": rows})
+    assert status == 400 and "components" in body["errors"]
+    status, _, body = await api(emulator, "POST", path, json={})
+    assert (status, body["code"]) == (400, 50006)
+    assert emulator.channel_messages(emulator.channel) == []
+
+
+async def test_multipart_upload_like_discord_py(emulator: DiscordEmulator):
+    form = aiohttp.FormData(quote_fields=False)
+    payload = {"content": "route map", "attachments": [{"id": 0, "filename": "route.gpx"}]}
+    form.add_field("payload_json", json.dumps(payload), content_type="application/json")
+    form.add_field(
+        "files[0]", b"<gpx/>", filename="route.gpx", content_type="application/octet-stream"
+    )
+    path = f"/channels/{emulator.runs_channel['id']}/messages"  # type: ignore[index]
+    status, _, message = await api(emulator, "POST", path, data=form)
+    assert status == 200
+    assert message["content"] == "route map"
+    assert message["attachments"][0]["filename"] == "route.gpx"
+    assert message["attachments"][0]["size"] == len(b"<gpx/>")
+    record = emulator.message_record(message)
+    assert record.files[0].data == b"<gpx/>" and record.payloads == [payload]
+    status, _, fetched = await api(emulator, "GET", f"{path}/{message['id']}")
+    assert status == 200 and fetched == message
+
+
+async def test_auth_and_unknown_routes(emulator: DiscordEmulator):
+    status, ctype, body = await api(emulator, "GET", "/users/@me", token="not-the-token")
+    assert (status, ctype, body) == (
+        401,
+        "application/json",
+        {"message": "401: Unauthorized", "code": 0},
+    )
+    status, _, me = await api(emulator, "GET", "/users/@me")
+    assert status == 200 and me["id"] == str(emulator.application_id) and me["bot"] is True
+    assert P.application_id_from_token(emulator.token) == emulator.application_id
+    status, _, body = await api(emulator, "GET", "/channels/1234567890123456789")
+    assert (status, body) == (404, {"message": "Unknown Channel", "code": 10003})
+    status, _, body = await api(emulator, "GET", "/no/such/route")
+    assert (status, body) == (404, {"message": "404: Not Found", "code": 0})
+    assert [r.path for r in emulator.unhandled] == ["/no/such/route"]
+
+
+async def test_bot_with_bad_token_exits(emulator: DiscordEmulator, start_bot: Any):
+    bot = await start_bot(emulator, MINIMAL_BOT, {"DISCORD_TOKEN": "bad.token.value"}, wait=False)
+    assert await bot.wait_exit(15) != 0
+    assert "LoginFailure" in bot.output()
+    assert emulator.requests[-1].status == 401
+
+
+# --------------------------------------------------------------------------- gateway fidelity
+async def test_gateway_bad_token_closes_4004(emulator: DiscordEmulator):
+    async with aiohttp.ClientSession() as http:
+        gw = RawGateway(http, emulator, compress=False)
+        hello = await gw.connect()
+        assert hello["d"]["heartbeat_interval"] == 41250
+        assert await gw.identify("wrong") == {"closed": 4004}
+    assert emulator.gateway.identifies[-1].accepted is False
+
+
+@pytest.mark.parametrize("compress", [True, False], ids=["compressed", "uncompressed"])
+async def test_discord_py_websocket_in_process(
+    emulator: DiscordEmulator, monkeypatch: pytest.MonkeyPatch, compress: bool
+):
+    """discord.py's own DiscordWebSocket, with and without transport compression.
+
+    ``Client.connect`` always compresses; ``from_client(compress=False)`` is the only
+    way discord.py connects without it, so this drives the websocket directly.
+    """
+    monkeypatch.setattr(discord.http.Route, "BASE", emulator.api_base)
+    monkeypatch.setattr(
+        discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(emulator.gateway_url)
+    )
+    client = discord.Client(intents=discord.Intents.default())
+    await client.login(emulator.token)
+    ws = await discord.gateway.DiscordWebSocket.from_client(client, initial=True, compress=compress)
+    try:
+        guild_id = int(emulator.guild["id"])  # type: ignore[index]
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 5
+        while (client.get_guild(guild_id) is None or client.get_guild(guild_id).unavailable) and (
+            loop.time() < deadline
+        ):
+            await ws.poll_event()
+        guild = client.get_guild(guild_id)
+        assert guild is not None and guild.name == "Test Running Club"
+        assert {c.name for c in guild.text_channels} == {"general", "runs"}
+        assert client.user is not None and client.user.id == emulator.application_id
+        assert ws.session_id == emulator.gateway.session_list[-1].id
+        conn = emulator.gateway.connections[-1]
+        expected = discord.utils._ActiveDecompressionContext.COMPRESSION_TYPE  # zlib or zstd
+        assert conn.compress == (expected if compress else None)
+        assert conn.frames_sent >= 3  # HELLO, READY, GUILD_CREATE (+ heartbeat ACK)
+    finally:
+        await ws.close()
+        await client.close()
+
+
+async def test_sharding_splits_guilds(emulator: DiscordEmulator):
+    emulator.gateway.shard_count = 2
+    for i in range(5):
+        emulator.add_guild(f"Club {i}")
+    status, _, gw_bot = await api(emulator, "GET", "/gateway/bot")
+    assert status == 200 and gw_bot["shards"] == 2 and gw_bot["url"] == emulator.gateway_url
+    assert set(gw_bot["session_start_limit"]) == {
+        "total",
+        "remaining",
+        "reset_after",
+        "max_concurrency",
+    }
+    seen: dict[int, set[int]] = {}
+    async with aiohttp.ClientSession() as http:
+        for shard_id in (0, 1):
+            gw = RawGateway(http, emulator, compress=True)
+            await gw.connect()
+            ready = await gw.identify(emulator.token, shard=[shard_id, 2])
+            assert ready["t"] == "READY" and ready["d"]["shard"] == [shard_id, 2]
+            assert all(g["unavailable"] for g in ready["d"]["guilds"])
+            seen[shard_id] = set()
+            for _ in ready["d"]["guilds"]:
+                frame = await gw.until("GUILD_CREATE")
+                seen[shard_id].add(int(frame["d"]["id"]))
+            assert gw.binary_frames > 0 and gw.text_frames == 0
+            await gw.close()
+    all_ids = set(emulator.world.guilds)
+    assert seen[0] | seen[1] == all_ids and not seen[0] & seen[1]
+    for shard_id, ids in seen.items():
+        assert all((gid >> 22) % 2 == shard_id for gid in ids)
+
+
+# --------------------------------------------------------------------------- interaction rules
+@pytest_asyncio.fixture
+async def raw_bot(emulator: DiscordEmulator) -> Any:
+    """A raw gateway session standing in for a bot, plus an HTTP session to answer."""
+    async with aiohttp.ClientSession() as http:
+        gw = RawGateway(http, emulator, compress=True)
+        await gw.connect()
+        assert (await gw.identify(emulator.token))["t"] == "READY"
+        yield gw, http
+        await gw.close()
+
+
+async def callback(
+    http: aiohttp.ClientSession, emu: DiscordEmulator, interaction: JSON, body: JSON
+) -> tuple[int, Any]:
+    url = f"{emu.api_base}/interactions/{interaction['id']}/{interaction['token']}/callback"
+    async with http.post(url, json=body, params={"with_response": "1"}) as resp:
+        text = await resp.text()
+        return resp.status, json.loads(text) if text else None
+
+
+async def test_interaction_payload_and_callback_rules(emulator: DiscordEmulator, raw_bot: Any):
+    gw, http = raw_bot
+    rec = await emulator.slash("log", {"distance": 5.5, "note": "easy", "laps": 3, "race": False})
+    frame = await gw.until("INTERACTION_CREATE")
+    inter = frame["d"]
+    assert inter == rec.payload
+    assert inter["type"] == 2 and inter["version"] == 1 and inter["context"] == 0
+    assert inter["member"]["user"]["username"] == "alice"
+    assert isinstance(inter["member"]["permissions"], str) and isinstance(
+        inter["app_permissions"], str
+    )
+    assert inter["channel"]["id"] == inter["channel_id"] == emulator.channel["id"]  # type: ignore[index]
+    assert [(o["name"], o["type"]) for o in inter["data"]["options"]] == [
+        ("distance", 10),
+        ("note", 3),
+        ("laps", 4),
+        ("race", 5),
+    ]
+    status, body = await callback(http, emulator, inter, {"type": 4, "data": {"content": "logged"}})
+    assert status == 200
+    assert body["interaction"]["response_message_id"] == rec.message["id"]  # type: ignore[index]
+    assert body["resource"]["type"] == 4 and body["resource"]["message"]["content"] == "logged"
+    status, body = await callback(http, emulator, inter, {"type": 4, "data": {"content": "again"}})
+    assert (status, body["code"]) == (400, 40060)
+    bogus = {**inter, "token": "nope"}
+    status, body = await callback(http, emulator, bogus, {"type": 4, "data": {"content": "x"}})
+    assert (status, body["code"]) == (404, 10062)
+
+    # deferred: the first followup replaces the "thinking" message (and keeps its flags)
+    rec = await emulator.slash("log", {"note": "tempo"}, member=emulator.member2)
+    inter = (await gw.until("INTERACTION_CREATE"))["d"]
+    status, body = await callback(http, emulator, inter, {"type": 5})
+    assert status == 200 and body["interaction"]["response_message_loading"] is True
+    assert rec.message is None
+    url = f"{emulator.api_base}/webhooks/{emulator.application_id}/{inter['token']}"
+    async with http.post(url, params={"wait": "1"}, json={"content": "done", "flags": 64}) as resp:
+        followup = await resp.json()
+    assert followup["id"] == body["interaction"]["response_message_id"]
+    assert (await rec.wait_message())["content"] == "done"
+    assert rec.ephemeral is False and rec.followups == []
+
+    # too late: past the 3 s deadline the interaction is gone
+    emulator.interaction_deadline = 0.05
+    rec = await emulator.slash("log", {"note": "slow"})
+    inter = (await gw.until("INTERACTION_CREATE"))["d"]
+    await asyncio.sleep(0.1)
+    status, body = await callback(http, emulator, inter, {"type": 4, "data": {"content": "late"}})
+    assert (status, body["code"]) == (404, 10062)
+    assert rec.response is None and rec.rejected[0][0] == 404
+
+
+async def test_autocomplete_limits_and_components(emulator: DiscordEmulator, raw_bot: Any):
+    gw, http = raw_bot
+    await emulator.autocomplete("log", {"note": "ea"}, focused="note")
+    inter = (await gw.until("INTERACTION_CREATE"))["d"]
+    assert inter["type"] == 4 and inter["data"]["options"][0]["focused"] is True
+    choices = [{"name": f"c{i}", "value": f"v{i}"} for i in range(26)]
+    status, body = await callback(http, emulator, inter, {"type": 8, "data": {"choices": choices}})
+    assert (status, body["code"]) == (400, 50035)
+    assert body["errors"]["data"]["choices"]["_errors"][0]["code"] == "BASE_TYPE_MAX_LENGTH"
+    assert emulator.limit_violations[-1].field == "data.choices"
+
+    # an ephemeral message with a button, clicked, answered with UPDATE_MESSAGE
+    await emulator.slash("menu")
+    inter = (await gw.until("INTERACTION_CREATE"))["d"]
+    row = {"type": 1, "components": [{"type": 2, "style": 1, "label": "Go", "custom_id": "go"}]}
+    data = {"content": "pick", "flags": 64, "components": [row]}
+    status, body = await callback(http, emulator, inter, {"type": 4, "data": data})
+    assert status == 200 and body["interaction"]["response_message_ephemeral"] is True
+    menu = body["resource"]["message"]
+    assert menu["flags"] & 64 and menu["components"][0]["components"][0]["custom_id"] == "go"
+    assert emulator.channel_messages(emulator.channel) == []  # ephemeral: not in history
+    click = await emulator.click(menu, "go")
+    inter = (await gw.until("INTERACTION_CREATE"))["d"]
+    assert inter["type"] == 3 and inter["data"] == {"custom_id": "go", "component_type": 2, "id": 2}
+    assert inter["message"]["id"] == menu["id"] and inter["message"]["flags"] & 64
+    status, body = await callback(
+        http, emulator, inter, {"type": 7, "data": {"content": "gone", "components": []}}
+    )
+    assert status == 200 and body["resource"]["message"]["id"] == menu["id"]
+    assert click.message is not None and click.message["content"] == "gone" and click.ephemeral
+    assert emulator.unhandled == []
+
+
+# --------------------------------------------------------------------------- discord.py flows
+async def test_feature_bot_flows(emulator: DiscordEmulator, start_bot: Any):
+    """Views, modals, deferrals, followups, DMs, files and REST round trips via discord.py."""
+    emu = emulator
+    await start_bot(emu, FEATURE_BOT, {"GUILD_ID": emu.guild["id"]})  # type: ignore[index]
+    assert {c["name"] for c in emu.guild_commands[int(emu.guild["id"])].values()} == {  # type: ignore[index]
+        "plan",
+        "club",
+    }
+
+    menu = await emu.slash("menu")
+    assert (await menu.wait_response())["data"]["flags"] == 64 and menu.ephemeral
+    picked = await emu.select(menu.message, "pace", ["hard"])
+    assert (await picked.wait_response())["data"]["content"] == "pace hard"
+    went = await emu.click(menu.message, "go")
+    assert (await went.wait_response())["type"] == 7
+    assert went.message["content"] == "went" and went.message["components"] == []  # type: ignore[index]
+    with pytest.raises(ValueError, match="no component"):
+        await emu.click(went.message, "go")  # the view was removed
+
+    slow = await emu.slash("slow")
+    assert (await slow.wait_response())["type"] == 5
+    second = await slow.wait_followup(1)
+    # the first followup replaced the public "thinking" message, so it is NOT ephemeral
+    assert slow.message["content"] == "edited" and not slow.ephemeral  # type: ignore[index]
+    assert second["content"] == "second" and second["flags"] & 64
+
+    form = await emu.slash("form")
+    await form.wait_response()
+    assert form.modal is not None and form.modal["title"] == "Log a run"
+    submitted = await emu.submit_modal(form, {"distance": "10k"})
+    assert (await submitted.wait_response())["data"]["content"] == "got 10k"
+
+    dm = await emu.slash("dm")
+    await dm.wait_response()
+    dm_messages = emu.channel_messages(emu.dm_channel(emu.member))
+    assert [m["content"] for m in dm_messages] == ["hello in dm"]
+
+    toolong = await emu.slash("toolong")
+    await wait_until(lambda: emu.limit_violations)
+    assert emu.limit_violations[0].field == "data.content" and toolong.response is None
+
+    upload = await emu.slash("file")
+    await upload.wait_response()
+    assert upload.message["attachments"][0]["filename"] == "a.txt"  # type: ignore[index]
+    assert emu.message_record(upload.message).files[0].data == b"hello"
+
+    post = await emu.slash("post")
+    assert (await post.wait_message())["content"] == "ok posted2 alice"
+    assert emu.world.reactions[-1][2] == "\N{THUMBS UP SIGN}"
+    posted = [r for r in emu.world.messages.values() if r.payloads[0].get("content") == "posted"]
+    await wait_until(lambda: posted[0].deleted)  # the bot deletes it right after answering
+    assert posted[0].payloads[1]["content"] == "posted2" and posted[0].allowed_mentions is None
+
+    plan = await emu.slash("plan", {"laps": 3, "who": emu.member2, "where": emu.runs_channel})
+    assert (await plan.wait_response())["data"]["content"] == "3 bob runs 1.0"
+    assert plan.data["guild_id"] == emu.guild["id"]  # type: ignore[index]
+
+    with pytest.raises(PermissionError):
+        await emu.slash("club", group="members", subcommand="count", member=emu.member)
+    count = await emu.slash("club", group="members", subcommand="count", member=emu.admin)
+    assert count.data["options"][0]["options"][0] == {"type": 1, "name": "count", "options": []}
+    total = len(emu.world.guild(emu.guild).members)  # owner, bot, coach, alice, bob
+    assert (await count.wait_response())["data"]["content"] == f"{total} members"
+
+    assert emu.unhandled == []
+    assert [r.status for r in emu.error_responses] == [400]  # only /toolong
+
+
+async def test_user_messages_and_deferred_update(emulator: DiscordEmulator, raw_bot: Any):
+    gw, http = raw_bot  # intents 513 = GUILDS | GUILD_MESSAGES, no MESSAGE_CONTENT
+    await emulator.user_message("10k done!")
+    frame = await gw.until("MESSAGE_CREATE")
+    assert frame["d"]["author"]["username"] == "alice" and frame["d"]["content"] == ""
+    await emulator.user_message(f"<@{emulator.application_id}> hi", member=emulator.member2)
+    frame = await gw.until("MESSAGE_CREATE")
+    assert frame["d"]["content"].endswith("hi")  # mentioning the bot reveals content
+    assert frame["d"]["member"]["roles"] and frame["d"]["guild_id"] == emulator.guild["id"]  # type: ignore[index]
+
+    # a button clicked, acknowledged with DEFERRED_UPDATE_MESSAGE, then @original edited
+    path = f"/channels/{emulator.channel['id']}/messages"  # type: ignore[index]
+    row = {"type": 1, "components": [{"type": 2, "style": 3, "label": "Join", "custom_id": "join"}]}
+    status, _, message = await api(
+        emulator, "POST", path, json={"content": "run?", "components": [row]}
+    )
+    assert status == 200
+    rec = await emulator.click(message, "join", member=emulator.member2)
+    inter = (await gw.until("INTERACTION_CREATE"))["d"]
+    status, body = await callback(http, emulator, inter, {"type": 6})
+    assert status == 200 and "resource" not in body
+    waiter = asyncio.ensure_future(rec.wait_message(2))
+    await asyncio.sleep(0.05)
+    assert not waiter.done()  # deferred: nothing to show yet
+    webhook = f"{emulator.api_base}/webhooks/{emulator.application_id}/{inter['token']}"
+    url = f"{webhook}/messages/@original"
+    async with http.patch(url, json={"content": "run? (1 going)"}) as resp:
+        assert resp.status == 200
+    edited = await waiter
+    assert edited["id"] == message["id"] and edited["content"] == "run? (1 going)"
+    assert edited["edited_timestamp"] is not None
+    assert emulator.channel_messages(emulator.channel)[-1] == edited
