@@ -17,16 +17,26 @@ from dotenv import load_dotenv
 
 from stride.catalog import Catalog, CatalogError, load_catalog
 from stride.config import ROOT, TOKEN_HELP, ConfigError, Settings
+from stride.habits import Habits
 from stride.storage import SchemaError, Storage
 from ui.errors import report_error
 
 log = logging.getLogger("stride")
 
-EXTENSIONS = ("cogs.library", "cogs.routines", "cogs.help")
+EXTENSIONS = (
+    "cogs.library", "cogs.routines", "cogs.streaks", "cogs.club", "cogs.help",
+)
 
 
 class StrideTree(app_commands.CommandTree):
-    """Routes every slash-command error to the one handler."""
+    """Refuses server-only commands in DMs, and routes every command error to one handler."""
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        command = interaction.command
+        root = command.root_parent or command if command else None
+        if root is not None and root.guild_only and interaction.guild_id is None:
+            raise app_commands.NoPrivateMessage()
+        return True
 
     async def on_error(
         self, interaction: discord.Interaction, error: app_commands.AppCommandError
@@ -51,6 +61,7 @@ class StrideBot(commands.Bot):
         self.settings = settings
         self.catalog = catalog
         self.storage = storage
+        self.habits = Habits(storage)
 
     async def setup_hook(self) -> None:
         await self.storage.open()
@@ -69,9 +80,11 @@ class StrideBot(commands.Bot):
 
 
 def minimal_intents() -> discord.Intents:
-    """Slash commands and buttons arrive regardless of intents; `guilds` keeps channels known."""
+    """Slash commands and buttons arrive regardless of intents; `guilds` keeps channels known,
+    and `members` tells when someone leaves, so they drop off the boards (no member cache)."""
     intents = discord.Intents.none()
     intents.guilds = True
+    intents.members = True
     return intents
 
 

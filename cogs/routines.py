@@ -10,6 +10,7 @@ from discord.ext import commands
 
 from stride.catalog import Catalog, Routine
 from stride.errors import UserError
+from ui.checkin import CheckinButton
 from ui.components import PersistentButton, view_of
 from ui.embeds import (
     clip,
@@ -45,6 +46,7 @@ def walkthrough_screen(
         return walkthrough_done_embed(routine, catalog), view_of(
             WalkStep(routine.id, last - 1, "b", label="Back"),
             WalkStep(routine.id, 0, "s", label="Start over"),
+            CheckinButton(routine.id),
         )
     next_label = "Next" if index + 1 < last else "Finish"
     return walkthrough_embed(routine, index, catalog), view_of(

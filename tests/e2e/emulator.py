@@ -287,6 +287,19 @@ class DiscordEmulator(UserActions):
         )
         return member
 
+    def remove_member(self, guild: Any, member: Any) -> None:
+        """The member leaves the server (GUILD_MEMBER_REMOVE, for GUILD_MEMBERS sessions)."""
+        gid = P.snowflake_of(guild)
+        user = member.get("user", member) if isinstance(member, dict) else None
+        uid = P.snowflake_of(user if user is not None else member)
+        removed = self.world.guilds[gid].members.pop(uid)
+        self._emit(
+            "GUILD_MEMBER_REMOVE",
+            {"guild_id": str(gid), "user": removed["user"]},
+            guild_id=gid,
+            intent=P.INTENT_GUILD_MEMBERS,
+        )
+
     def _role_id(self, guild_id: int, role: str | int | JSON) -> int:
         if isinstance(role, str) and not role.isdigit():
             return int(self.world.role_by_name(guild_id, role)["id"])

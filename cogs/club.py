@@ -1,0 +1,153 @@
+"""Club settings for admins (/club) and a member's own data (/mydata)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from stride.streaks import MAX_REST_DAYS
+from stride.timezones import search_zones
+from ui.components import PersistentButton, view_of
+from ui.embeds import BRAND, notice_embed
+
+if TYPE_CHECKING:
+    from bot import StrideBot
+
+
+def manage_server() -> app_commands.Check:
+    """Admin commands: Discord hides them by default, and the bot checks again itself,
+    because a server can override who sees a command."""
+
+    def predicate(interaction: discord.Interaction) -> bool:
+        permissions = interaction.permissions
+        if not (permissions.manage_guild or permissions.administrator):
+            raise app_commands.MissingPermissions(["manage_guild"])
+        return True
+
+    return app_commands.check(predicate)
+
+
+class ConfirmForget(PersistentButton, template=r"stride:forget:(?P<user_id>\d{1,20})"):
+    """The confirmation button of /mydata delete."""
+
+    def __init__(self, user_id: int) -> None:
+        super().__init__(
+            f"stride:forget:{user_id}", label="Yes, delete my data", emoji="🗑️",
+            style=discord.ButtonStyle.danger,
+        )
+        self.user_id = user_id
+
+    @classmethod
+    def from_state(cls, user_id: str) -> ConfirmForget:  # type: ignore[override]
+        return cls(int(user_id))
+
+    async def run(self, interaction: discord.Interaction) -> None:
+        if interaction.user.id != self.user_id or interaction.guild_id is None:
+            await interaction.response.send_message("That button isn't yours.", ephemeral=True)
+            return
+        storage = interaction.client.storage  # type: ignore[attr-defined]
+        removed = await storage.forget_member(interaction.guild_id, interaction.user.id)
+        await interaction.response.edit_message(
+            embed=notice_embed(
+                "Your data is deleted",
+                f"Removed your settings and {removed} check-in(s) in this server. "
+                "You are off the leaderboards; check in any time to start afresh.",
+            ),
+            view=None,
+        )
+
+
+class Club(commands.Cog):
+    """Club-wide settings and members' own data."""
+
+    club = app_commands.Group(
+        name="club", description="Club settings (Manage Server)", guild_only=True,
+        default_permissions=discord.Permissions(manage_guild=True),
+    )
+    mydata = app_commands.Group(
+        name="mydata", description="Your own data in this server", guild_only=True
+    )
+
+    def __init__(self, bot: StrideBot) -> None:
+        self.bot = bot
+
+    @club.command(name="settings", description="Show or change the club's time zone and rest days")
+    @app_commands.describe(
+        timezone="Default zone for members who set none, e.g. Europe/London",
+        rest_days=f"Days a member may miss in a row and keep a streak (0-{MAX_REST_DAYS})",
+    )
+    @manage_server()
+    async def settings(
+        self,
+        interaction: discord.Interaction,
+        timezone: str | None = None,
+        rest_days: app_commands.Range[int, 0, MAX_REST_DAYS] | None = None,
+    ) -> None:
+        assert interaction.guild_id is not None
+        habits = self.bot.habits
+        if timezone is None and rest_days is None:
+            current = await habits.club(interaction.guild_id)
+            title = "Club settings"
+        else:
+            await interaction.response.defer(ephemeral=True, thinking=True)
+            current = await habits.update_club(
+                interaction.guild_id, timezone=timezone, rest_days=rest_days
+            )
+            title = "Club settings updated"
+        embed = discord.Embed(title=title, colour=BRAND)
+        embed.add_field(name="Time zone", value=current.timezone or "UTC (not set)")
+        embed.add_field(name="Rest days", value=str(current.rest_days))
+        embed.set_footer(text="Every member's streak follows these settings from now on.")
+        if interaction.response.is_done():
+            await interaction.followup.send(embed=embed, ephemeral=True)
+        else:
+            await interaction.response.send_message(embed=embed, ephemeral=True)
+
+    @settings.autocomplete("timezone")
+    async def settings_timezone(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return [app_commands.Choice(name=z, value=z) for z in search_zones(current, limit=25)]
+
+    @mydata.command(name="export", description="Get all your Stride data here as a CSV file")
+    async def export(self, interaction: discord.Interaction) -> None:
+        assert interaction.guild_id is not None
+        storage = self.bot.storage
+        _, member = await storage.member(interaction.guild_id, interaction.user.id)
+        rows = await storage.checkins(interaction.guild_id, interaction.user.id)
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(["day", "checked_in_at_utc", "what"])
+        writer.writerows([r.day.isoformat(), r.at, r.what or ""] for r in rows)
+        data = io.BytesIO(out.getvalue().encode("utf-8"))
+        zone = member.timezone or "not set (club default)"
+        await interaction.response.send_message(
+            f"Your {len(rows)} check-in(s) in this server. Your time zone: {zone}.",
+            file=discord.File(data, filename="stride-my-data.csv"),
+            ephemeral=True,
+        )
+
+    @mydata.command(name="delete", description="Delete all your Stride data in this server")
+    async def delete(self, interaction: discord.Interaction) -> None:
+        await interaction.response.send_message(
+            embed=notice_embed(
+                "Delete your data?",
+                "This removes your check-ins, streaks and time zone in this server for good.",
+            ),
+            view=view_of(ConfirmForget(interaction.user.id)),
+            ephemeral=True,
+        )
+
+
+async def setup(bot: StrideBot) -> None:
+    bot.add_dynamic_items(ConfirmForget)
+    await bot.add_cog(Club(bot))
+
+
+async def teardown(bot: StrideBot) -> None:
+    bot.remove_dynamic_items(ConfirmForget)

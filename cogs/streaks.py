@@ -1,0 +1,218 @@
+"""Check-ins, streaks and leaderboards: /checkin, /streak, /leaderboard, /timezone."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from stride.errors import UserError
+from stride.heatmap import render_heatmap
+from stride.storage.boards import BOARDS, PERIODS
+from stride.timezones import search_zones
+from ui.checkin import CheckinButton, UndoCheckin, do_checkin
+from ui.components import PersistentButton, view_of
+from ui.streak_embeds import board_embed, streak_embed, undo_embed
+
+if TYPE_CHECKING:
+    from bot import StrideBot
+    from stride.habits import Habits
+
+BOARD_CHOICES = [
+    app_commands.Choice(name="Current streak", value="streak"),
+    app_commands.Choice(name="Longest streak", value="best"),
+    app_commands.Choice(name="Check-ins", value="checkins"),
+]
+PERIOD_CHOICES = [
+    app_commands.Choice(name="This week", value="week"),
+    app_commands.Choice(name="This month", value="month"),
+    app_commands.Choice(name="All time", value="all"),
+]
+
+
+def _habits(interaction: discord.Interaction) -> Habits:
+    return interaction.client.habits  # type: ignore[attr-defined]
+
+
+class BoardPageButton(
+    PersistentButton,
+    template=r"stride:board:(?P<board>[a-z]{1,10}):(?P<period>[a-z]{1,5}):(?P<page>\d{1,5}):"
+    r"(?P<direction>[pn])",
+):
+    """Prev/Next under a leaderboard: works for anyone, and after a restart."""
+
+    def __init__(self, board: str, period: str, page: int, direction: str, *, disabled: bool):
+        super().__init__(
+            f"stride:board:{board}:{period}:{page}:{direction}",
+            label="Prev" if direction == "p" else "Next",
+            emoji="◀️" if direction == "p" else "▶️",
+            style=discord.ButtonStyle.secondary,
+            disabled=disabled,
+        )
+        self.board, self.period, self.page = board, period, page
+
+    @classmethod
+    def from_state(cls, board: str, period: str, page: str, direction: str) -> BoardPageButton:  # type: ignore[override]
+        return cls(board, period, int(page), direction, disabled=False)
+
+    async def run(self, interaction: discord.Interaction) -> None:
+        if self.board not in BOARDS or self.period not in PERIODS or interaction.guild_id is None:
+            return
+        embed, view = await board_screen(interaction, self.board, self.period, self.page)
+        await interaction.response.edit_message(embed=embed, view=view)
+
+
+async def board_screen(
+    interaction: discord.Interaction, board: str, period: str, page: int
+) -> tuple[discord.Embed, discord.ui.View]:
+    assert interaction.guild_id is not None
+    found = await _habits(interaction).board(
+        interaction.guild_id, interaction.user.id, board, period, page
+    )
+    guild_name = interaction.guild.name if interaction.guild else "this server"
+    embed = board_embed(found, guild_name, interaction.user.id)
+    view = view_of(
+        BoardPageButton(board, period, max(found.page - 1, 0), "p", disabled=found.page == 0),
+        BoardPageButton(
+            board,
+            period,
+            min(found.page + 1, found.pages - 1),
+            "n",
+            disabled=found.page >= found.pages - 1,
+        ),
+    )
+    return embed, view
+
+
+class Streaks(commands.Cog):
+    """Check in, see your streak, and see how the club is doing."""
+
+    def __init__(self, bot: StrideBot) -> None:
+        self.bot = bot
+
+    @app_commands.command(name="checkin", description="Record that you did your activation today")
+    @app_commands.describe(
+        what="Optional: the routine or exercise you did",
+        undo="Take back today's check-in instead",
+    )
+    @app_commands.guild_only()
+    async def checkin(
+        self, interaction: discord.Interaction, what: str | None = None, undo: bool = False
+    ) -> None:
+        assert interaction.guild_id is not None
+        if undo:
+            figures = await self.bot.habits.undo(interaction.guild_id, interaction.user.id)
+            await interaction.response.send_message(embed=undo_embed(figures), ephemeral=True)
+            return
+        if what is not None:
+            what = self._known_what(what)
+        await do_checkin(interaction, what)
+
+    def _known_what(self, what: str) -> str:
+        catalog = self.bot.catalog
+        routine = catalog.routine(what)
+        if routine:
+            return routine.id
+        exercise = catalog.resolve(what)
+        if exercise:
+            return exercise.id
+        names = ", ".join(r.id for r in catalog.routines)
+        shown = discord.utils.escape_markdown(what[:80])
+        raise UserError(
+            f"I don't know a routine or exercise called **{shown}**."
+            f" Try a routine ({names}) or leave `what` empty."
+        )
+
+    @checkin.autocomplete("what")
+    async def checkin_what(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        catalog = self.bot.catalog
+        needle = current.casefold().strip()
+        choices = [
+            app_commands.Choice(name=f"Routine: {r.name}"[:100], value=r.id)
+            for r in catalog.routines
+            if needle in r.name.casefold() or needle in r.id
+        ]
+        choices += [
+            app_commands.Choice(name=m.exercise.name[:100], value=m.exercise.id)
+            for m in catalog.search(current, limit=25)
+        ]
+        return choices[:25]
+
+    @app_commands.command(name="streak", description="Your streak figures and a 12-week calendar")
+    @app_commands.describe(member="Someone else in the server (default: you)")
+    @app_commands.guild_only()
+    async def streak(
+        self, interaction: discord.Interaction, member: discord.User | None = None
+    ) -> None:
+        assert interaction.guild_id is not None
+        who = member or interaction.user
+        view = await self.bot.habits.member_view(interaction.guild_id, who.id)
+        embed = streak_embed(who, view, self_view=who.id == interaction.user.id)
+        if view.figures.total == 0:
+            await interaction.response.send_message(embed=embed)
+            return
+        png = await asyncio.to_thread(render_heatmap, view.recent_days, view.today)
+        embed.set_image(url="attachment://streak.png")
+        await interaction.response.send_message(
+            embed=embed, file=discord.File(io.BytesIO(png), filename="streak.png")
+        )
+
+    @app_commands.command(name="leaderboard", description="The club's leaderboards")
+    @app_commands.describe(board="What to rank by", period="Over which time")
+    @app_commands.choices(board=BOARD_CHOICES, period=PERIOD_CHOICES)
+    @app_commands.guild_only()
+    async def leaderboard(
+        self,
+        interaction: discord.Interaction,
+        board: app_commands.Choice[str] | None = None,
+        period: app_commands.Choice[str] | None = None,
+    ) -> None:
+        embed, view = await board_screen(
+            interaction,
+            board.value if board else "streak",
+            period.value if period else "all",
+            0,
+        )
+        await interaction.response.send_message(embed=embed, view=view)
+
+    @app_commands.command(name="timezone", description="Set your time zone, so 'today' is yours")
+    @app_commands.describe(zone="An IANA time zone such as Europe/Berlin or America/New_York")
+    @app_commands.guild_only()
+    async def timezone(self, interaction: discord.Interaction, zone: str) -> None:
+        assert interaction.guild_id is not None
+        effective = await self.bot.habits.set_timezone(
+            interaction.guild_id, interaction.user.id, zone
+        )
+        await interaction.response.send_message(
+            f"Your time zone is now **{effective}**. Your check-ins count by your local day.",
+            ephemeral=True,
+        )
+
+    @timezone.autocomplete("zone")
+    async def timezone_zone(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return [app_commands.Choice(name=z, value=z) for z in search_zones(current, limit=25)]
+
+    @commands.Cog.listener()
+    async def on_raw_member_remove(self, payload: discord.RawMemberRemoveEvent) -> None:
+        await self.bot.storage.set_present(payload.guild_id, payload.user.id, False)
+
+    @commands.Cog.listener()
+    async def on_member_join(self, member: discord.Member) -> None:
+        await self.bot.storage.set_present(member.guild.id, member.id, True)
+
+
+async def setup(bot: StrideBot) -> None:
+    bot.add_dynamic_items(UndoCheckin, CheckinButton, BoardPageButton)
+    await bot.add_cog(Streaks(bot))
+
+
+async def teardown(bot: StrideBot) -> None:
+    bot.remove_dynamic_items(UndoCheckin, CheckinButton, BoardPageButton)

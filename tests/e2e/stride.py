@@ -1,0 +1,98 @@
+"""Starting the real Stride bot against the emulator, and small helpers for its answers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .emulator import DiscordEmulator
+from .harness import REPO_ROOT, BotProcess
+from .records import InteractionRecord
+
+BOT = REPO_ROOT / "bot.py"
+JSON = dict[str, Any]
+
+
+@dataclass
+class Stride:
+    """A running Stride bot, its emulator and its database file."""
+
+    emu: DiscordEmulator
+    proc: BotProcess
+    db: Path
+    start_bot: Any
+
+    def env(self) -> dict[str, str]:
+        return bot_env(self.db)
+
+    async def restart(self) -> None:
+        """Stop the bot (SIGTERM) and start a fresh process on the same database."""
+        await self.proc.stop()
+        self.proc = await self.start_bot(self.emu, BOT, self.env())
+
+    async def run(self, name: str, options: dict[str, Any] | None = None, *,
+                  member: JSON | None = None, **kw: Any) -> InteractionRecord:
+        """Run a slash command as `member` (default: alice) and wait for the answer."""
+        rec = await self.emu.slash(name, options, member=member or self.emu.member,
+                                   guild=kw.pop("guild", self.emu.guild),
+                                   channel=kw.pop("channel", self.emu.channel), **kw)
+        await rec.wait_response()
+        return rec
+
+    async def click(self, message: JSON, custom_id: str, *, member: JSON | None = None
+                    ) -> InteractionRecord:
+        rec = await self.emu.click(message, custom_id, member=member or self.emu.member,
+                                   guild=self.emu.guild, channel=self.emu.channel)
+        await rec.wait_response()
+        return rec
+
+
+def bot_env(db: Path) -> dict[str, str]:
+    return {"DATABASE_PATH": str(db), "LOG_LEVEL": "INFO", "EXERCISES_PATH": ""}
+
+
+async def start_stride(emu: DiscordEmulator, start_bot: Any, db: Path) -> Stride:
+    """Register the commands in the test server (`bot.py sync --guild`), then run the bot."""
+    sync = await start_bot(
+        emu, BOT, bot_env(db), args=["sync", "--guild", str(emu.guild["id"])], wait=False
+    )
+    code = await sync.wait_exit(60)
+    assert code == 0, sync.output()
+    proc = await start_bot(emu, BOT, bot_env(db))
+    return Stride(emu, proc, db, start_bot)
+
+
+def embed_of(message_or_rec: Any) -> JSON:
+    """The first embed of a message, an interaction record's message or callback data."""
+    if isinstance(message_or_rec, InteractionRecord):
+        message = message_or_rec.message or (message_or_rec.response or {}).get("data") or {}
+    else:
+        message = message_or_rec
+    embeds = message.get("embeds") or []
+    assert embeds, f"no embed in {message}"
+    return embeds[0]
+
+
+def buttons(message: JSON) -> list[JSON]:
+    return [c for row in message.get("components") or [] for c in row.get("components", [])]
+
+
+def button(message: JSON, label: str) -> JSON:
+    found = [b for b in buttons(message) if b.get("label") == label]
+    assert found, f"no button {label!r} in {[b.get('label') for b in buttons(message)]}"
+    return found[0]
+
+
+def field(embed: JSON, name: str) -> str:
+    for f in embed.get("fields", []):
+        if f["name"] == name:
+            return f["value"]
+    raise AssertionError(f"no field {name!r} in {[f['name'] for f in embed.get('fields', [])]}")
+
+
+def text_of(embed: JSON) -> str:
+    parts = [embed.get("title", ""), embed.get("description", "")]
+    parts += [f"{f['name']}\n{f['value']}" for f in embed.get("fields", [])]
+    parts.append((embed.get("footer") or {}).get("text", ""))
+    return "\n".join(parts)

@@ -1,0 +1,100 @@
+"""Checking in from anywhere: the shared answer, and the Check in / Undo buttons."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import discord
+
+from stride.catalog import Catalog
+
+from .components import PersistentButton, view_of
+from .streak_embeds import checkin_embed, undo_embed
+
+if TYPE_CHECKING:
+    from stride.habits import Habits
+
+
+def _habits(interaction: discord.Interaction) -> Habits:
+    return interaction.client.habits  # type: ignore[attr-defined]
+
+
+async def do_checkin(interaction: discord.Interaction, what: str | None = None) -> None:
+    """Check the member in and answer: shared by /checkin and every 'Check in' button."""
+    assert interaction.guild_id is not None
+    result = await _habits(interaction).check_in(interaction.guild_id, interaction.user.id, what)
+    label = _what_label(interaction.client.catalog, what)  # type: ignore[attr-defined]
+    embed = checkin_embed(interaction.user, result, label)
+    view = view_of(UndoCheckin(interaction.user.id)) if result.recorded else None
+    await _send(interaction, embed, view, ephemeral=not result.recorded)
+
+
+def _what_label(catalog: Catalog, what: str | None) -> str | None:
+    if not what:
+        return None
+    routine = catalog.routine(what)
+    exercise = catalog.get(what)
+    return routine.name if routine else exercise.name if exercise else None
+
+
+async def _send(
+    interaction: discord.Interaction,
+    embed: discord.Embed,
+    view: discord.ui.View | None,
+    *,
+    ephemeral: bool,
+) -> None:
+    kwargs: dict = {"embed": embed, "ephemeral": ephemeral}
+    if view is not None:
+        kwargs["view"] = view
+    if interaction.response.is_done():
+        await interaction.followup.send(**kwargs)
+    else:
+        await interaction.response.send_message(**kwargs)
+
+
+class UndoCheckin(PersistentButton, template=r"stride:undo:(?P<user_id>\d{1,20})"):
+    """Undo on a check-in answer: only the member who checked in may press it."""
+
+    def __init__(self, user_id: int) -> None:
+        super().__init__(
+            f"stride:undo:{user_id}", label="Undo", style=discord.ButtonStyle.secondary
+        )
+        self.user_id = user_id
+
+    @classmethod
+    def from_state(cls, user_id: str) -> UndoCheckin:  # type: ignore[override]
+        return cls(int(user_id))
+
+    async def run(self, interaction: discord.Interaction) -> None:
+        if interaction.user.id != self.user_id or interaction.guild_id is None:
+            await interaction.response.send_message(
+                "Only the member who checked in can undo it. Use `/checkin` for your own.",
+                ephemeral=True,
+            )
+            return
+        figures = await _habits(interaction).undo(interaction.guild_id, interaction.user.id)
+        await interaction.response.send_message(embed=undo_embed(figures), ephemeral=True)
+
+
+class CheckinButton(PersistentButton, template=r"stride:checkin(?::(?P<what>[a-z0-9-]{1,40}))?"):
+    """'Check in' on the walk-through's Done screen and on reminders."""
+
+    def __init__(self, what: str | None = None, label: str = "Check in") -> None:
+        custom_id = f"stride:checkin:{what}" if what else "stride:checkin"
+        super().__init__(custom_id, label=label, emoji="✅", style=discord.ButtonStyle.success)
+        self.what = what
+
+    @classmethod
+    def from_state(cls, what: str | None = None) -> CheckinButton:  # type: ignore[override]
+        return cls(what)
+
+    async def run(self, interaction: discord.Interaction) -> None:
+        if interaction.guild_id is None:
+            await interaction.response.send_message(
+                "Check-ins count per server: use this in your club's server.", ephemeral=True
+            )
+            return
+        await do_checkin(interaction, self.what)
+
+
