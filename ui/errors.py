@@ -13,6 +13,7 @@ from .embeds import notice_embed
 
 log = logging.getLogger("stride.errors")
 
+PERMISSION_NAMES = {"manage_guild": "Manage Server"}  # as Discord's app names them
 UNEXPECTED = (
     "Something went wrong on our side and the club's admins can find it in the bot's log. "
     "Please try again in a moment."
@@ -37,7 +38,9 @@ def user_message(error: Exception) -> str | None:
     if isinstance(original, UserError):
         return str(original)
     if isinstance(error, app_commands.MissingPermissions):
-        needed = ", ".join(p.replace("_", " ").title() for p in error.missing_permissions)
+        needed = ", ".join(
+            PERMISSION_NAMES.get(p, p.replace("_", " ").title()) for p in error.missing_permissions
+        )
         return f"Only members with the **{needed}** permission can do that."
     if isinstance(error, app_commands.NoPrivateMessage):
         return "That command works in a server, not in direct messages."
