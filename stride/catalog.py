@@ -219,15 +219,24 @@ def _squash(text: str) -> str:
     return normalize(text).replace(" ", "")
 
 
-def _key_score(query: str, key: str) -> float:
-    """How well a normalized query matches one name or alias: 3 exact ... 0 not at all."""
-    words = normalize(key).split()
-    squashed_query, squashed_key = query.replace(" ", ""), "".join(words)
+def _search_key(text: str) -> tuple[str, str]:
+    """A name or alias prepared for matching: (squashed, ' word word')."""
+    words = normalize(text).split()
+    return "".join(words), " " + " ".join(words)
+
+
+def _key_score(squashed_query: str, word_starts: list[str], key: tuple[str, str]) -> float:
+    """How well a query matches one prepared name or alias: 3 exact ... 0 not at all.
+
+    `word_starts` are the query's words each with a leading space, so that a substring test
+    on the key's ' word word' form asks whether the word starts one of the key's words.
+    """
+    squashed_key, spaced = key
     if squashed_key == squashed_query:
         return 3.0
     if squashed_key.startswith(squashed_query):
         return 2.0
-    if all(any(w.startswith(part) for w in words) for part in query.split()):
+    if all(part in spaced for part in word_starts):
         return 1.5
     if len(squashed_query) >= 4 and squashed_query in squashed_key:
         return 1.0
@@ -245,12 +254,19 @@ class Catalog:
     safety: str
     _by_id: dict[str, Exercise] = field(repr=False, default_factory=dict)
     _keys: dict[str, Exercise] = field(repr=False, default_factory=dict)
+    _search_keys: dict[str, tuple[tuple[str, str], ...]] = field(
+        repr=False, default_factory=dict
+    )
 
     def __post_init__(self) -> None:
         self._by_id.update({e.id: e for e in self.exercises})
         for e in self.exercises:
             for key in (e.id, e.name, *e.aliases):
                 self._keys.setdefault(_squash(key), e)
+            # The name first, then id and aliases, prepared for search().
+            self._search_keys[e.id] = tuple(
+                _search_key(key) for key in (e.name, e.id, *e.aliases)
+            )
 
     # lookups
     def get(self, exercise_id: str) -> Exercise | None:
@@ -274,11 +290,12 @@ class Catalog:
         q = normalize(query)
         if not q:
             return [Match(e, 0.0) for e in self.exercises[:limit]]
+        squashed, word_starts = q.replace(" ", ""), [" " + w for w in q.split()]
         hits: list[Match] = []
         for e in self.exercises:
             best = 0.0
-            for rank, key in enumerate((e.name, e.id, *e.aliases)):
-                score = _key_score(q, key) - (0.0 if rank == 0 else 0.05)
+            for rank, key in enumerate(self._search_keys[e.id]):
+                score = _key_score(squashed, word_starts, key) - (0.0 if rank == 0 else 0.05)
                 if score <= 0:
                     continue
                 best = max(best, score)

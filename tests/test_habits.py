@@ -187,3 +187,31 @@ async def test_board_and_streak_queries_never_scan_checkins(storage: Storage) ->
             plan = " | ".join(r[3] for r in await cur.fetchall())
         assert "SCAN checkins" not in plan, (sql, plan)
         assert "SCAN members" not in plan or "USING" in plan, (sql, plan)
+
+
+async def test_each_command_makes_at_most_three_round_trips(
+    habits: Habits, storage: Storage, clock: FakeClock
+) -> None:
+    calls = 0
+    original = storage.conn.execute
+
+    def counting(*args, **kwargs):
+        nonlocal calls
+        calls += 1
+        return original(*args, **kwargs)
+
+    storage.conn.execute = counting  # type: ignore[method-assign]
+    operations = {
+        "checkin": lambda: habits.check_in(G, 1, "quick"),
+        "checkin again": lambda: habits.check_in(G, 1),
+        "streak": lambda: habits.member_view(G, 1),
+        "undo": lambda: habits.undo(G, 1),
+        **{
+            f"board {b} {p}": (lambda b=b, p=p: habits.board(G, 1, b, p, 0))
+            for b in BOARDS for p in PERIODS
+        },
+    }
+    for name, operation in operations.items():
+        calls = 0
+        await operation()
+        assert calls <= 3, (name, calls)
