@@ -80,9 +80,9 @@ async def board_screen(
         BoardPageButton(
             board,
             period,
-            min(found.page + 1, found.pages - 1),
+            found.page + 1 if found.has_next else found.page,
             "n",
-            disabled=found.page >= found.pages - 1,
+            disabled=not found.has_next,
         ),
     )
     return embed, view

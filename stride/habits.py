@@ -5,7 +5,6 @@ Discord-free; the clock is injected so day boundaries can be tested without wait
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -52,8 +51,11 @@ class BoardPage:
     board: str
     period: str
     page: int
-    pages: int
     slice: BoardSlice
+
+    @property
+    def has_next(self) -> bool:
+        return self.slice.has_more
 
 
 def effective_zone(member: MemberRecord, club: ClubSettings) -> ZoneInfo:
@@ -206,10 +208,7 @@ class Habits:
             guild_id, user_id, board_query(board, period), params,
             offset=page * PAGE_SIZE, limit=PAGE_SIZE,
         )
-        pages = max(1, math.ceil(found.entries / PAGE_SIZE))
-        if page >= pages and found.entries:
-            return await self.board(guild_id, user_id, board, period, pages - 1)
-        return BoardPage(board, period, page, pages, found)
+        return BoardPage(board, period, page, found)
 
 
 def heatmap_start(today: date, weeks: int = HEATMAP_WEEKS) -> date:

@@ -9,9 +9,10 @@ supplies the data on machines without system zone files. A name is accepted only
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
 
@@ -232,6 +233,54 @@ def local_day(instant: datetime, zone: ZoneInfo) -> date:
     return instant.astimezone(zone).date()
 
 
+def wall_instant(day: date, at: time, zone: ZoneInfo) -> datetime:
+    """The UTC instant at which the clocks in `zone` read `at` on the local day `day`.
+
+    Precisely: the first instant whose local wall time is at or after `day` + `at`. So:
+
+    - normally, the one instant showing that wall time;
+    - if the wall time happens twice (clocks fall back), the first occurrence;
+    - if it never happens (clocks jump over it), the jump, the first valid instant after it
+      (Europe/Berlin 2026-03-29 02:30 -> 03:00 CEST = 01:00 UTC);
+    - if the whole day is skipped (Pacific/Apia, 2011-12-30), the start of the next day that
+      exists.
+
+    `at` must be naive (no tzinfo); its `fold` is ignored. The result is aware, in UTC, and
+    never decreases as `day` + `at` increases.
+    """
+    if at.tzinfo is not None:
+        raise ValueError(f"need a naive time of day, got {at!r}")
+    wall = datetime.combine(day, at.replace(fold=0))
+    found = []
+    for fold in (0, 1):
+        candidate = wall.replace(tzinfo=zone, fold=fold).astimezone(UTC)
+        if candidate.astimezone(zone).replace(tzinfo=None) == wall:
+            found.append(candidate)
+    if found:
+        return min(found)
+    # The wall time is in a gap: the two folds read it with the offsets either side of the
+    # jump, which brackets the jump instant. Bisect over whole POSIX seconds (tzdb changes
+    # happen on whole seconds) for the first instant whose local time is at or after `wall`.
+    first, second = (wall.replace(tzinfo=zone, fold=f).astimezone(UTC) for f in (0, 1))
+    lo = math.floor(min(first, second).timestamp())
+    hi = math.ceil(max(first, second).timestamp())
+
+    def reached(seconds: int) -> bool:
+        return datetime.fromtimestamp(seconds, zone).replace(tzinfo=None) >= wall
+
+    for _ in range(3):  # not expected with tzdb data; widen the bracket to stay correct
+        if reached(hi) and not reached(lo):
+            break
+        lo, hi = lo - 86_400, hi + 86_400
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if reached(mid):
+            hi = mid
+        else:
+            lo = mid
+    return datetime.fromtimestamp(hi, UTC)
+
+
 def day_start(day: date, zone: ZoneInfo) -> datetime:
     """The UTC instant at which the local calendar day `day` begins in `zone`.
 
@@ -239,32 +288,6 @@ def day_start(day: date, zone: ZoneInfo) -> datetime:
     first one; if midnight is skipped (clocks jump from 00:00 to 01:00, e.g. America/Santiago
     in September) the day begins at the jump, its first valid local instant. If the whole
     day is skipped (Pacific/Apia, 2011-12-30) this is the start of the next day that exists.
+    This is `wall_instant(day, time(0), zone)`.
     """
-    midnight = datetime.combine(day, time())
-    found = []
-    for fold in (0, 1):
-        candidate = midnight.replace(tzinfo=zone, fold=fold).astimezone(UTC)
-        if candidate.astimezone(zone).replace(tzinfo=None) == midnight:
-            found.append(candidate)
-    if found:
-        return min(found)
-    # Midnight is in a gap: the two folds read it with the offsets either side of the jump,
-    # which brackets the jump instant. Bisect (whole seconds) for the first instant whose
-    # local time is at or after midnight.
-    first, second = (midnight.replace(tzinfo=zone, fold=f).astimezone(UTC) for f in (0, 1))
-    lo, hi = min(first, second), max(first, second)
-
-    def reached(instant: datetime) -> bool:
-        return instant.astimezone(zone).replace(tzinfo=None) >= midnight
-
-    for _ in range(3):  # not expected with tzdb data; widen the bracket to stay correct
-        if reached(hi) and not reached(lo):
-            break
-        lo, hi = lo - timedelta(days=1), hi + timedelta(days=1)
-    while (hi - lo) > timedelta(seconds=1):
-        mid = lo + timedelta(seconds=(hi - lo).total_seconds() // 2)
-        if reached(mid):
-            hi = mid
-        else:
-            lo = mid
-    return hi
+    return wall_instant(day, time(0), zone)

@@ -99,14 +99,16 @@ def board_embed(page: BoardPage, guild_name: str, caller_id: int) -> discord.Emb
         + (" ← you" if row.user_id == caller_id else "")
         for row in page.slice.rows
     ]
-    if not lines:
+    if not lines and page.page == 0:
         lines = ["Nobody on this board yet. Be the first: `/checkin` after your activation!"]
+    elif not lines:
+        lines = ["No more members on this board."]
     embed = discord.Embed(title=title, description="\n".join(lines), colour=BRAND)
     embed.set_author(name=guild_name[:256])
     if page.slice.my_rank is not None:
-        you = f"#{page.slice.my_rank} of {page.slice.entries} with {page.slice.my_value} {unit}"
+        you = f"#{page.slice.my_rank} with {page.slice.my_value} {unit}"
     else:
         you = "Not on this board yet: check in to join it."
     embed.add_field(name="You", value=you, inline=False)
-    embed.set_footer(text=f"Page {page.page + 1} of {page.pages}")
+    embed.set_footer(text=f"Page {page.page + 1}" + ("" if page.has_next else " (last)"))
     return fit(embed)

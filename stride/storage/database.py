@@ -14,7 +14,7 @@ import aiosqlite
 from stride.streaks import EMPTY, StreakState
 
 from . import migrations
-from .boards import BoardQuery
+from .boards import BoardQuery, page_sql, rank_sql
 from .records import (
     BoardRow,
     BoardSlice,
@@ -267,25 +267,18 @@ class Storage:
         self, guild_id: int, user_id: int, query: BoardQuery, params: dict[str, object],
         *, offset: int, limit: int,
     ) -> BoardSlice:
-        """A page of a board plus the caller's value and rank: two index-only round trips."""
-        p = {**params, "guild": guild_id, "user": user_id, "offset": offset, "limit": limit}
-        value, where = query.value, query.where
-        async with self.conn.execute(
-            f"SELECT user_id, {value} FROM members WHERE {where} "
-            f"ORDER BY {value} DESC, user_id LIMIT :limit OFFSET :offset",
-            p,
-        ) as cur:
+        """A page of a board and the caller's value and rank, in two round trips.
+
+        Ranks are competition ranks (ties share one): 1 + members with a greater value.
+        """
+        p = {**params, "guild": guild_id, "user": user_id, "offset": offset, "limit": limit + 1}
+        async with self.conn.execute(page_sql(query), p) as cur:
             page = [(r[0], r[1]) for r in await cur.fetchall()]
-        first = page[0][1] if page else None
+        has_more, page = len(page) > limit, page[:limit]
         async with self.conn.execute(
-            f"SELECT (SELECT COUNT(*) FROM members WHERE {where}), "
-            f"(SELECT {value} FROM members WHERE {where} AND user_id = :user), "
-            f"(SELECT COUNT(*) FROM members WHERE {where} AND {value} > "
-            f"(SELECT {value} FROM members WHERE {where} AND user_id = :user)), "
-            f"(SELECT COUNT(*) FROM members WHERE {where} AND {value} > :first)",
-            {**p, "first": first},
+            rank_sql(query), {**p, "first": page[0][1] if page else None}
         ) as cur:
-            entries, mine, ahead, ahead_of_first = await cur.fetchone()  # type: ignore[misc]
+            my_value, ahead, ahead_of_first = await cur.fetchone()  # type: ignore[misc]
         rows: list[BoardRow] = []
         for i, (uid, val) in enumerate(page):
             if i == 0:
@@ -295,7 +288,8 @@ class Storage:
             else:
                 rank = offset + i + 1
             rows.append(BoardRow(rank, uid, val))
-        return BoardSlice(rows, entries, mine, None if mine is None else ahead + 1)
+        my_rank = None if my_value is None else ahead + 1
+        return BoardSlice(rows, has_more, my_value, my_rank)
 
 
 _MEMBER_COLUMNS = (

@@ -33,10 +33,10 @@ class BoardRow:
 
 @dataclass(frozen=True, slots=True)
 class BoardSlice:
-    """One page of a board, how many members are on it, and the caller's place."""
+    """One page of a board, whether more follow, and the caller's place."""
 
     rows: list[BoardRow]
-    entries: int
+    has_more: bool
     my_value: int | None
     my_rank: int | None
 
