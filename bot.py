@@ -8,6 +8,7 @@ import logging
 import sqlite3
 import sys
 from collections.abc import Sequence
+from datetime import timedelta
 
 import aiohttp
 import discord
@@ -18,13 +19,14 @@ from dotenv import load_dotenv
 from stride.catalog import Catalog, CatalogError, load_catalog
 from stride.config import ROOT, TOKEN_HELP, ConfigError, Settings
 from stride.habits import Habits
+from stride.reminders import Reminders
 from stride.storage import SchemaError, Storage
 from ui.errors import report_error
 
 log = logging.getLogger("stride")
 
 EXTENSIONS = (
-    "cogs.library", "cogs.routines", "cogs.streaks", "cogs.club", "cogs.help",
+    "cogs.library", "cogs.routines", "cogs.streaks", "cogs.club", "cogs.reminders", "cogs.help",
 )
 
 
@@ -47,7 +49,9 @@ class StrideTree(app_commands.CommandTree):
 class StrideBot(commands.Bot):
     """The bot: owns the settings, the exercise catalog and the storage; loads the cogs."""
 
-    def __init__(self, settings: Settings, catalog: Catalog, storage: Storage) -> None:
+    def __init__(
+        self, settings: Settings, catalog: Catalog, storage: Storage, *, background: bool = True
+    ) -> None:
         super().__init__(
             command_prefix=commands.when_mentioned,
             help_command=None,
@@ -62,6 +66,10 @@ class StrideBot(commands.Bot):
         self.catalog = catalog
         self.storage = storage
         self.habits = Habits(storage)
+        self.reminders = Reminders(
+            storage, catalog, grace=timedelta(minutes=settings.reminder_grace_minutes)
+        )
+        self.background = background  # False for one-off CLI runs: no reminder scheduler
 
     async def setup_hook(self) -> None:
         await self.storage.open()
@@ -73,6 +81,8 @@ class StrideBot(commands.Bot):
                  len(self.guilds))
 
     async def close(self) -> None:
+        for extension in list(self.extensions):  # stops the scheduler, lets sends finish
+            await self.unload_extension(extension)
         try:
             await super().close()
         finally:
@@ -116,10 +126,10 @@ def setup_logging(settings: Settings) -> None:
             "WARNING", "ERROR", "CRITICAL") else logging.INFO)
 
 
-def build_bot(settings: Settings) -> StrideBot:
+def build_bot(settings: Settings, *, background: bool = True) -> StrideBot:
     """The bot with its services; raises CatalogError if the exercise file is malformed."""
     catalog = load_catalog(settings.exercises_path)
-    return StrideBot(settings, catalog, Storage(settings.database_path))
+    return StrideBot(settings, catalog, Storage(settings.database_path), background=background)
 
 
 async def run_bot(settings: Settings) -> None:
@@ -129,7 +139,7 @@ async def run_bot(settings: Settings) -> None:
 
 async def sync_commands(settings: Settings, guild_id: int | None) -> int:
     """Register the slash commands with Discord (one server, or globally); returns how many."""
-    async with build_bot(settings) as bot:
+    async with build_bot(settings, background=False) as bot:
         await bot.login(settings.token)
         guild = discord.Object(id=guild_id) if guild_id else None
         if guild is not None:

@@ -58,9 +58,9 @@ def walkthrough_screen(
 class StartRoutine(PersistentButton, template=rf"stride:start:(?P<routine_id>{SLUG})"):
     """The Start button under a routine: opens the member's own (ephemeral) walk-through."""
 
-    def __init__(self, routine_id: str) -> None:
+    def __init__(self, routine_id: str, label: str = "Start") -> None:
         super().__init__(
-            f"stride:start:{routine_id}", label="Start", emoji="▶️",
+            f"stride:start:{routine_id}", label=label, emoji="▶️",
             style=discord.ButtonStyle.success,
         )
         self.routine_id = routine_id

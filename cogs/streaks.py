@@ -189,6 +189,9 @@ class Streaks(commands.Cog):
         effective = await self.bot.habits.set_timezone(
             interaction.guild_id, interaction.user.id, zone
         )
+        await self.bot.reminders.member_zone_changed(
+            interaction.guild_id, interaction.user.id, effective
+        )
         await interaction.response.send_message(
             f"Your time zone is now **{effective}**. Your check-ins count by your local day.",
             ephemeral=True,

@@ -7,6 +7,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE = ROOT / "data" / "stride.db"
@@ -30,6 +31,8 @@ class Settings:
     exercises_path: Path = DEFAULT_EXERCISES
     log_level: str = "INFO"
     dev_guild_id: int | None = None
+    reminder_rate: float = 40.0
+    reminder_grace_minutes: int = 30
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, need_token: bool = True) -> Settings:
@@ -49,13 +52,29 @@ class Settings:
                 f"DEV_GUILD_ID={guild!r} is not a server id; it is a number like "
                 "123456789012345678 (right-click the server -> Copy Server ID)."
             )
+        rate = _number(env, "REMINDER_RATE", "40", float, 0.1, 10_000)
+        grace = _number(env, "REMINDER_GRACE_MINUTES", "30", int, 0, 24 * 60)
         return cls(
             token=token,
+            reminder_rate=rate,
+            reminder_grace_minutes=grace,
             database_path=_path(env.get("DATABASE_PATH"), DEFAULT_DATABASE),
             exercises_path=_path(env.get("EXERCISES_PATH"), DEFAULT_EXERCISES),
             log_level=level,
             dev_guild_id=int(guild) if guild else None,
         )
+
+
+def _number(env: Mapping[str, str], name: str, default: str, kind: type, low: float,
+            high: float) -> Any:
+    text = env.get(name, "").strip() or default
+    try:
+        value = kind(text)
+    except ValueError:
+        value = None
+    if value is None or not low <= value <= high:
+        raise ConfigError(f"{name}={text!r} must be a number from {low:g} to {high:g}.")
+    return value
 
 
 def _path(value: str | None, default: Path) -> Path:

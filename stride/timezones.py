@@ -250,7 +250,17 @@ def wall_instant(day: date, at: time, zone: ZoneInfo) -> datetime:
     """
     if at.tzinfo is not None:
         raise ValueError(f"need a naive time of day, got {at!r}")
-    wall = datetime.combine(day, at.replace(fold=0))
+    if at.fold:
+        at = at.replace(fold=0)
+    local = datetime.combine(day, at, tzinfo=zone)
+    offset = local.utcoffset()
+    if offset is not None:
+        # fold=0 reads a repeated wall time with the earlier offset, so if the wall time
+        # exists this is its first occurrence. (Same tzinfo: `==` compares wall times.)
+        candidate = datetime.combine(day, at, tzinfo=UTC) - offset
+        if candidate.astimezone(zone) == local:
+            return candidate
+    wall = datetime.combine(day, at)
     found = []
     for fold in (0, 1):
         candidate = wall.replace(tzinfo=zone, fold=fold).astimezone(UTC)

@@ -19,6 +19,7 @@ from stride.timezones import (
     local_day,
     resolve_zone,
     search_zones,
+    wall_instant,
 )
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -205,6 +206,121 @@ def test_day_start_is_the_first_instant_of_the_day(name: str, day: date) -> None
     assert start.utcoffset() == timedelta(0)
     assert local_day(start - SECOND, zone) < day <= local_day(start, zone)
     assert day_start(day + timedelta(days=1), zone) >= start
+
+
+# --- wall_instant --------------------------------------------------------------------------
+
+SYDNEY = ZoneInfo("Australia/Sydney")
+LORD_HOWE = ZoneInfo("Australia/Lord_Howe")  # DST moves the clocks by 30 minutes
+SANTIAGO = ZoneInfo("America/Santiago")  # changes at local midnight
+
+
+@pytest.mark.parametrize(
+    ("zone", "day", "at", "expected", "local"),
+    [
+        # ordinary days
+        (BERLIN, date(2026, 7, 1), time(12), utc(2026, 7, 1, 10), time(12)),
+        (BERLIN, date(2026, 1, 15), time(6, 30), utc(2026, 1, 15, 5, 30), time(6, 30)),
+        (NEW_YORK, date(2026, 6, 1), time(23, 59), utc(2026, 6, 2, 3, 59), time(23, 59)),
+        (KIRITIMATI, date(2026, 6, 16), time(6, 30), utc(2026, 6, 15, 16, 30), time(6, 30)),
+        # Berlin spring forward: 02:00 CET -> 03:00 CEST at 01:00 UTC
+        (BERLIN, date(2026, 3, 29), time(1, 59), utc(2026, 3, 29, 0, 59), time(1, 59)),
+        (BERLIN, date(2026, 3, 29), time(2), utc(2026, 3, 29, 1), time(3)),
+        (BERLIN, date(2026, 3, 29), time(2, 30), utc(2026, 3, 29, 1), time(3)),
+        (BERLIN, date(2026, 3, 29), time(2, 59, 59), utc(2026, 3, 29, 1), time(3)),
+        (BERLIN, date(2026, 3, 29), time(3), utc(2026, 3, 29, 1), time(3)),
+        (BERLIN, date(2026, 3, 29), time(3, 1), utc(2026, 3, 29, 1, 1), time(3, 1)),
+        # Berlin fall back: 02:00-03:00 happens twice; the first (CEST) one counts
+        (BERLIN, date(2026, 10, 25), time(2), utc(2026, 10, 25, 0), time(2)),
+        (BERLIN, date(2026, 10, 25), time(2, 30), utc(2026, 10, 25, 0, 30), time(2, 30)),
+        (BERLIN, date(2026, 10, 25), time(3), utc(2026, 10, 25, 2), time(3)),
+        # New York: 02:00 EST -> 03:00 EDT at 07:00 UTC; 01:00-02:00 twice in November
+        (NEW_YORK, date(2026, 3, 8), time(2, 30), utc(2026, 3, 8, 7), time(3)),
+        (NEW_YORK, date(2026, 3, 8), time(6, 30), utc(2026, 3, 8, 10, 30), time(6, 30)),
+        (NEW_YORK, date(2026, 11, 1), time(1, 30), utc(2026, 11, 1, 5, 30), time(1, 30)),
+        (NEW_YORK, date(2026, 11, 1), time(2), utc(2026, 11, 1, 7), time(2)),
+        # Sydney: 02:00 AEST -> 03:00 AEDT on 4 Oct; 02:00-03:00 twice on 5 Apr
+        (SYDNEY, date(2026, 10, 4), time(2, 30), utc(2026, 10, 3, 16), time(3)),
+        (SYDNEY, date(2026, 4, 5), time(2, 30), utc(2026, 4, 4, 15, 30), time(2, 30)),
+        # Lord Howe: 02:00 -> 02:30 (+10:30 -> +11) on 4 Oct; 01:30-02:00 twice on 5 Apr
+        (LORD_HOWE, date(2026, 10, 4), time(1, 59), utc(2026, 10, 3, 15, 29), time(1, 59)),
+        (LORD_HOWE, date(2026, 10, 4), time(2), utc(2026, 10, 3, 15, 30), time(2, 30)),
+        (LORD_HOWE, date(2026, 10, 4), time(2, 15), utc(2026, 10, 3, 15, 30), time(2, 30)),
+        (LORD_HOWE, date(2026, 10, 4), time(2, 30), utc(2026, 10, 3, 15, 30), time(2, 30)),
+        (LORD_HOWE, date(2026, 10, 4), time(3), utc(2026, 10, 3, 16), time(3)),
+        (LORD_HOWE, date(2026, 4, 5), time(1, 45), utc(2026, 4, 4, 14, 45), time(1, 45)),
+        (LORD_HOWE, date(2026, 4, 5), time(2), utc(2026, 4, 4, 15, 30), time(2)),
+        # Santiago: 00:00 -> 01:00 on 6 Sep; back from 00:00 to 23:00 on 4/5 Apr, so the
+        # last hour of Saturday 4 April happens twice
+        (SANTIAGO, date(2026, 9, 6), time(0, 30), utc(2026, 9, 6, 4), time(1)),
+        (SANTIAGO, date(2026, 9, 6), time(6, 30), utc(2026, 9, 6, 9, 30), time(6, 30)),
+        (SANTIAGO, date(2026, 9, 5), time(23, 30), utc(2026, 9, 6, 3, 30), time(23, 30)),
+        (SANTIAGO, date(2026, 4, 4), time(23, 30), utc(2026, 4, 5, 2, 30), time(23, 30)),
+        (SANTIAGO, date(2026, 4, 5), time(0, 30), utc(2026, 4, 5, 4, 30), time(0, 30)),
+    ],
+)
+def test_wall_instant(zone: ZoneInfo, day: date, at: time, expected: datetime, local: time) -> None:
+    got = wall_instant(day, at, zone)
+    assert got == expected
+    assert got.utcoffset() == timedelta(0)
+    assert got.astimezone(zone).time() == local
+    assert got.astimezone(zone).date() == day
+
+
+def test_wall_instant_in_a_gap_ignores_seconds_and_microseconds() -> None:
+    at = time(2, 30, 15, 500_000)
+    assert wall_instant(date(2026, 3, 29), at, BERLIN) == utc(2026, 3, 29, 1)
+    precise = wall_instant(date(2026, 7, 1), at, BERLIN)
+    assert precise == datetime(2026, 7, 1, 0, 30, 15, 500_000, tzinfo=UTC)
+
+
+def test_wall_instant_on_a_day_that_never_happened() -> None:
+    apia = ZoneInfo("Pacific/Apia")
+    next_day = utc(2011, 12, 30, 10)  # 2011-12-31 00:00 in Apia
+    for at in (time(0), time(12), time(23, 59, 59)):
+        assert wall_instant(date(2011, 12, 30), at, apia) == next_day
+    assert wall_instant(date(2011, 12, 31), time(0, 30), apia) == next_day + timedelta(minutes=30)
+
+
+def test_wall_instant_refuses_an_aware_time() -> None:
+    with pytest.raises(ValueError, match="naive"):
+        wall_instant(date(2026, 1, 1), time(6, tzinfo=UTC), BERLIN)
+
+
+def test_wall_instant_ignores_fold() -> None:
+    day = date(2026, 10, 25)
+    assert wall_instant(day, time(2, 30, fold=1), BERLIN) == utc(2026, 10, 25, 0, 30)
+
+
+@given(
+    name=st.sampled_from(ZONES_TO_SAMPLE),
+    day=st.dates(min_value=date(1980, 1, 1), max_value=date(2037, 12, 31)),
+    at=st.times(),
+    later=st.times(),
+)
+def test_wall_instant_is_the_first_instant_at_or_past_the_wall_time(
+    name: str, day: date, at: time, later: time
+) -> None:
+    zone = ZoneInfo(name)
+    wall = datetime.combine(day, at)
+    got = wall_instant(day, at, zone)
+    assert got.utcoffset() == timedelta(0)
+
+    def local(instant: datetime) -> datetime:
+        return instant.astimezone(zone).replace(tzinfo=None)
+
+    assert local(got) >= wall
+    assert local(got - timedelta(microseconds=1)) < wall
+    for fold in (0, 1):
+        reading = wall.replace(tzinfo=zone, fold=fold).astimezone(UTC)
+        if local(reading) == wall:  # the wall time exists: shown exactly, first occurrence
+            assert local(got) == wall
+            assert got <= reading
+    if at == time(0):
+        assert got == day_start(day, zone)
+    low, high = sorted((at, later))
+    assert wall_instant(day, low, zone) <= wall_instant(day, high, zone)
+    assert got <= wall_instant(day + timedelta(days=1), at, zone)
 
 
 # --- resolve_zone --------------------------------------------------------------------------

@@ -19,14 +19,18 @@ def _habits(interaction: discord.Interaction) -> Habits:
     return interaction.client.habits  # type: ignore[attr-defined]
 
 
-async def do_checkin(interaction: discord.Interaction, what: str | None = None) -> None:
+async def do_checkin(
+    interaction: discord.Interaction, what: str | None = None, guild_id: int | None = None
+) -> None:
     """Check the member in and answer: shared by /checkin and every 'Check in' button."""
-    assert interaction.guild_id is not None
-    result = await _habits(interaction).check_in(interaction.guild_id, interaction.user.id, what)
+    guild_id = guild_id or interaction.guild_id
+    assert guild_id is not None
+    result = await _habits(interaction).check_in(guild_id, interaction.user.id, what)
     label = _what_label(interaction.client.catalog, what)  # type: ignore[attr-defined]
     embed = checkin_embed(interaction.user, result, label)
-    view = view_of(UndoCheckin(interaction.user.id)) if result.recorded else None
-    await _send(interaction, embed, view, ephemeral=not result.recorded)
+    in_server = interaction.guild_id is not None
+    view = view_of(UndoCheckin(interaction.user.id)) if result.recorded and in_server else None
+    await _send(interaction, embed, view, ephemeral=in_server and not result.recorded)
 
 
 def _what_label(catalog: Catalog, what: str | None) -> str | None:
@@ -77,24 +81,34 @@ class UndoCheckin(PersistentButton, template=r"stride:undo:(?P<user_id>\d{1,20})
         await interaction.response.send_message(embed=undo_embed(figures), ephemeral=True)
 
 
-class CheckinButton(PersistentButton, template=r"stride:checkin(?::(?P<what>[a-z0-9-]{1,40}))?"):
-    """'Check in' on the walk-through's Done screen and on reminders."""
+class CheckinButton(
+    PersistentButton,
+    template=r"stride:checkin(?::(?P<what>[a-z0-9-]{1,40}))?(?::g(?P<guild_id>\d{1,20}))?",
+):
+    """'Check in' on the walk-through's Done screen and on reminders. In a DM the server to
+    check in to travels in the custom_id."""
 
-    def __init__(self, what: str | None = None, label: str = "Check in") -> None:
-        custom_id = f"stride:checkin:{what}" if what else "stride:checkin"
+    def __init__(
+        self, what: str | None = None, label: str = "Check in", guild_id: int | None = None
+    ) -> None:
+        custom_id = "stride:checkin" + (f":{what}" if what else "")
+        custom_id += f":g{guild_id}" if guild_id else ""
         super().__init__(custom_id, label=label, emoji="✅", style=discord.ButtonStyle.success)
-        self.what = what
+        self.what, self.guild_id = what, guild_id
 
     @classmethod
-    def from_state(cls, what: str | None = None) -> CheckinButton:  # type: ignore[override]
-        return cls(what)
+    def from_state(  # type: ignore[override]
+        cls, what: str | None = None, guild_id: str | None = None
+    ) -> CheckinButton:
+        return cls(what, guild_id=int(guild_id) if guild_id else None)
 
     async def run(self, interaction: discord.Interaction) -> None:
-        if interaction.guild_id is None:
+        guild_id = interaction.guild_id or self.guild_id
+        if guild_id is None:
             await interaction.response.send_message(
                 "Check-ins count per server: use this in your club's server.", ephemeral=True
             )
             return
-        await do_checkin(interaction, self.what)
+        await do_checkin(interaction, self.what, guild_id)
 
 

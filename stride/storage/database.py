@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sqlite3
 from collections.abc import AsyncIterator
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import aiosqlite
 
@@ -19,9 +21,11 @@ from .records import (
     BoardRow,
     BoardSlice,
     CheckinRow,
+    Claim,
     ClubSettings,
     MemberRecord,
     MemberUpdate,
+    Reminder,
 )
 
 log = logging.getLogger(__name__)
@@ -57,6 +61,9 @@ class Storage:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._conn: aiosqlite.Connection | None = None
+        # Multi-statement transactions share the one connection with everything else; this
+        # lock keeps other writes out of them, so a rollback can only undo its own work.
+        self._write = asyncio.Lock()
 
     async def open(self) -> None:
         applied = await asyncio.to_thread(prepare, self.path)
@@ -78,6 +85,23 @@ class Storage:
             raise RuntimeError("Storage is not open")
         return self._conn
 
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """BEGIN IMMEDIATE ... COMMIT (ROLLBACK on error), with other writes held off."""
+        async with self._write:
+            await self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.conn
+            except BaseException:
+                await self.conn.execute("ROLLBACK")
+                raise
+            await self.conn.execute("COMMIT")
+
+    async def write(self, sql: str, params: Any = ()) -> int:
+        """One write statement on its own (not inside another task's transaction)."""
+        async with self._write, self.conn.execute(sql, params) as cur:
+            return cur.rowcount
+
     async def schema_version(self) -> int:
         async with self.conn.execute("PRAGMA user_version") as cur:
             row = await cur.fetchone()
@@ -93,7 +117,7 @@ class Storage:
         return ClubSettings(row[0], row[1]) if row else ClubSettings()
 
     async def save_club_settings(self, guild_id: int, settings: ClubSettings) -> None:
-        await self.conn.execute(
+        await self.write(
             "INSERT INTO guild_settings (guild_id, timezone, rest_days) VALUES (?, ?, ?) "
             "ON CONFLICT (guild_id) DO UPDATE SET timezone = excluded.timezone, "
             "rest_days = excluded.rest_days, "
@@ -146,7 +170,7 @@ class Storage:
         else:
             values.update(exp_day=_iso(expected.last_day), exp_total=expected.total)
             guard = "members.last_day IS :exp_day AND members.total = :exp_total"
-        async with self.conn.execute(
+        async with self._write, self.conn.execute(
             "INSERT INTO members (guild_id, user_id, last_day, last_at, last_what, run, "
             "best, total, week_key, week_count, month_key, month_count, breaks_at, rest_days) "
             "VALUES (:guild, :user, :last_day, :at, :what, :run, :best, :total, :week_key, "
@@ -185,7 +209,7 @@ class Storage:
     async def set_member_timezone(
         self, guild_id: int, user_id: int, timezone: str | None, breaks_at: int | None
     ) -> None:
-        await self.conn.execute(
+        await self.write(
             "INSERT INTO members (guild_id, user_id, timezone, breaks_at) VALUES (?, ?, ?, ?) "
             "ON CONFLICT (guild_id, user_id) DO UPDATE SET timezone = excluded.timezone, "
             "breaks_at = excluded.breaks_at",
@@ -194,18 +218,23 @@ class Storage:
 
     async def set_present(self, guild_id: int, user_id: int, present: bool) -> None:
         """Mark a member as in the server or gone (gone members leave the boards)."""
-        await self.conn.execute(
+        await self.write(
             "UPDATE members SET present = ? WHERE guild_id = ? AND user_id = ?",
             (int(present), guild_id, user_id),
         )
 
     async def forget_member(self, guild_id: int, user_id: int) -> int:
         """Delete every row about the member in this server; returns check-ins removed."""
-        async with self.conn.execute(
-            "DELETE FROM members WHERE guild_id = ? AND user_id = ? RETURNING total",
-            (guild_id, user_id),
-        ) as cur:
-            row = await cur.fetchone()
+        async with self.transaction() as conn:
+            async with conn.execute(
+                "DELETE FROM members WHERE guild_id = ? AND user_id = ? RETURNING total",
+                (guild_id, user_id),
+            ) as cur:
+                row = await cur.fetchone()
+            await conn.execute(
+                "DELETE FROM reminders WHERE guild_id = ? AND user_id = ? AND kind = 'dm'",
+                (guild_id, user_id),
+            )
         return int(row[0]) if row else 0
 
     async def members_of(self, guild_id: int) -> list[tuple[int, str | None]]:
@@ -261,6 +290,133 @@ class Storage:
         finally:
             conn.close()
 
+    # --- reminders ------------------------------------------------------------------------
+
+    async def add_reminder(self, r: Reminder) -> Reminder:
+        """Store a new reminder (a member's DM reminder replaces their earlier one)."""
+        values = {**_reminder_values(r)}
+        async with self._write, self.conn.execute(
+            f"INSERT INTO reminders ({_REMINDER_INSERT}) VALUES ({_REMINDER_PARAMS}) "
+            "ON CONFLICT (guild_id, user_id) WHERE kind = 'dm' DO UPDATE SET "
+            "at = excluded.at, days = excluded.days, timezone = excluded.timezone, "
+            "next_due = excluded.next_due, paused = NULL "
+            f"RETURNING {_REMINDER_COLUMNS}",
+            values,
+        ) as cur:
+            row = await cur.fetchone()
+        assert row is not None
+        return Reminder(*row)
+
+    async def reminder(self, reminder_id: int) -> Reminder | None:
+        async with self.conn.execute(
+            f"SELECT {_REMINDER_COLUMNS} FROM reminders WHERE id = ?", (reminder_id,)
+        ) as cur:
+            row = await cur.fetchone()
+        return Reminder(*row) if row else None
+
+    async def reminders(self, guild_id: int, kind: str = "channel") -> list[Reminder]:
+        async with self.conn.execute(
+            f"SELECT {_REMINDER_COLUMNS} FROM reminders WHERE guild_id = ? AND kind = ? "
+            "ORDER BY id",
+            (guild_id, kind),
+        ) as cur:
+            return [Reminder(*row) for row in await cur.fetchall()]
+
+    async def dm_reminder(self, guild_id: int, user_id: int) -> Reminder | None:
+        async with self.conn.execute(
+            f"SELECT {_REMINDER_COLUMNS} FROM reminders "
+            "WHERE guild_id = ? AND user_id = ? AND kind = 'dm'",
+            (guild_id, user_id),
+        ) as cur:
+            row = await cur.fetchone()
+        return Reminder(*row) if row else None
+
+    async def delete_reminder(self, reminder_id: int) -> bool:
+        return await self.write("DELETE FROM reminders WHERE id = ?", (reminder_id,)) > 0
+
+    async def schedule_reminder(
+        self, reminder_id: int, next_due: int | None, paused: str | None
+    ) -> None:
+        """Set when a reminder fires next, or pause it (next_due None) with a reason."""
+        await self.write(
+            "UPDATE reminders SET next_due = ?, paused = ? WHERE id = ?",
+            (next_due, paused, reminder_id),
+        )
+
+    async def next_due(self) -> int | None:
+        """When the earliest active reminder is due (unix time), if any."""
+        async with self.conn.execute(
+            "SELECT MIN(next_due) FROM reminders WHERE next_due IS NOT NULL"
+        ) as cur:
+            row = await cur.fetchone()
+        return row[0] if row else None
+
+    async def due_reminders(self, now: int, limit: int) -> list[Reminder]:
+        async with self.conn.execute(
+            f"SELECT {_REMINDER_COLUMNS} FROM reminders "
+            "WHERE next_due IS NOT NULL AND next_due <= ? ORDER BY next_due, id LIMIT ?",
+            (now, limit),
+        ) as cur:
+            return [Reminder(*row) for row in await cur.fetchall()]
+
+    async def claim_firings(self, claims: list[Claim], next_due: dict[int, int | None]) -> int:
+        """Record each firing (status 'claimed' or 'skipped') and move its reminder on, in one
+        transaction; a firing already recorded is not recorded twice. Returns rows recorded."""
+        async with self.transaction() as conn:
+            before = conn.total_changes
+            await conn.executemany(
+                "INSERT INTO reminder_firings (reminder_id, due_at, status) VALUES (?, ?, ?) "
+                "ON CONFLICT DO NOTHING",
+                [(c.reminder.id, c.due_at, c.status) for c in claims],
+            )
+            recorded = conn.total_changes - before
+            await conn.executemany(
+                "UPDATE reminders SET next_due = ?, fired = fired + ? WHERE id = ?",
+                [(next_due[c.reminder.id], int(c.status == "claimed"), c.reminder.id)
+                 for c in claims],
+            )
+        return recorded
+
+    async def finish_firings(self, results: list[tuple[int, int, str, int | None, str | None]]
+                             ) -> None:
+        """Record how firings ended: (reminder id, due at, status, message id, detail)."""
+        async with self.transaction() as conn:
+            await conn.executemany(
+                "UPDATE reminder_firings SET status = ?, message_id = ?, detail = ?, "
+                "updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') "
+                "WHERE reminder_id = ? AND due_at = ?",
+                [(status, mid, detail, rid, due) for rid, due, status, mid, detail in results],
+            )
+
+    async def open_firings(self) -> list[Claim]:
+        """Firings claimed but not known to have finished (the process stopped meanwhile)."""
+        async with self.conn.execute(
+            f"SELECT {_REMINDER_COLUMNS_R}, f.due_at FROM reminder_firings AS f "
+            "JOIN reminders AS r ON r.id = f.reminder_id WHERE f.status = 'claimed'"
+        ) as cur:
+            return [Claim(Reminder(*row[:-1]), row[-1], "claimed")
+                    for row in await cur.fetchall()]
+
+    async def firing_count(self, status: str | None = None) -> int:
+        async with self.conn.execute(
+            "SELECT COUNT(*) FROM reminder_firings WHERE ?1 IS NULL OR status = ?1", (status,)
+        ) as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row else 0
+
+    async def dm_channel(self, user_id: int) -> int | None:
+        async with self.conn.execute(
+            "SELECT channel_id FROM dm_channels WHERE user_id = ?", (user_id,)
+        ) as cur:
+            row = await cur.fetchone()
+        return row[0] if row else None
+
+    async def save_dm_channel(self, user_id: int, channel_id: int) -> None:
+        await self.write(
+            "INSERT OR REPLACE INTO dm_channels (user_id, channel_id) VALUES (?, ?)",
+            (user_id, channel_id),
+        )
+
     # --- boards ---------------------------------------------------------------------------
 
     async def board(
@@ -313,3 +469,17 @@ def _member_record(row: tuple) -> MemberRecord:
 
 def _iso(day: date | None) -> str | None:
     return day.isoformat() if day else None
+
+
+_REMINDER_FIELDS = (
+    "id", "guild_id", "kind", "channel_id", "user_id", "at", "days", "timezone", "role_id",
+    "routine", "next_due", "paused", "fired", "created_by",
+)
+_REMINDER_COLUMNS = ", ".join(_REMINDER_FIELDS)
+_REMINDER_COLUMNS_R = ", ".join(f"r.{f}" for f in _REMINDER_FIELDS)
+_REMINDER_INSERT = ", ".join(f for f in _REMINDER_FIELDS if f not in ("id", "fired"))
+_REMINDER_PARAMS = ", ".join(f":{f}" for f in _REMINDER_FIELDS if f not in ("id", "fired"))
+
+
+def _reminder_values(r: Reminder) -> dict[str, object]:
+    return {f: getattr(r, f) for f in _REMINDER_FIELDS if f not in ("id", "fired")}

@@ -57,3 +57,32 @@ class MemberUpdate:
     state: StreakState
     breaks_at: int | None
     rest_days: int
+
+
+@dataclass(frozen=True, slots=True)
+class Reminder:
+    """A scheduled reminder: a club's, in a channel (`kind` 'channel'), or a member's DM."""
+
+    id: int
+    guild_id: int
+    kind: str
+    channel_id: int | None
+    user_id: int | None
+    at: str  # HH:MM local
+    days: int  # weekday bitmask, Monday = 1
+    timezone: str | None
+    role_id: int | None
+    routine: str | None
+    next_due: int | None  # unix time
+    paused: str | None
+    fired: int
+    created_by: int
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A firing recorded as due: send it (status 'claimed') or it was skipped."""
+
+    reminder: Reminder
+    due_at: int
+    status: str

@@ -1,0 +1,325 @@
+"""Pre-run reminders: /reminder for admins (club channels), /remindme for members (DMs)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import OrderedDict
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import aiohttp
+import discord
+from aiolimiter import AsyncLimiter
+from discord import app_commands
+from discord.ext import commands
+
+from stride.catalog import Routine
+from stride.errors import UserError
+from stride.reminders import Outcome, Reminders
+from stride.storage.records import Reminder
+from stride.timezones import search_zones
+from ui.checkin import CheckinButton
+from ui.components import view_of
+from ui.embeds import BRAND, notice_embed
+from ui.reminder_embeds import next_text, reminder_embed, reminder_list_embed, schedule_text
+
+from .club import manage_server
+from .routines import StartRoutine
+
+if TYPE_CHECKING:
+    from bot import StrideBot
+
+log = logging.getLogger(__name__)
+
+CHANNEL_RATE = (5, 5.0)  # Discord: 5 messages per 5 seconds per channel
+DM_CLOSED = 50007
+LOST_ACCESS = {50001: "Stride can no longer see that channel",
+               50013: "Stride lost permission to post in that channel"}
+
+
+class DiscordSender:
+    """Posts reminders, paced below Discord's limits so a burst never earns a 429.
+
+    Globally at most `rate` sends a second (a leaky bucket of capacity rate/10 draining at
+    `rate` a second: never more than 1.1 x rate in any second; the default 40 keeps clear of
+    Discord's 50), and per channel at most 5 in any 5 seconds.
+    """
+
+    def __init__(self, bot: StrideBot, rate: float) -> None:
+        self.bot = bot
+        self.limit = AsyncLimiter(max(1.0, rate / 10), 0.1)
+        self._channels: OrderedDict[int, AsyncLimiter] = OrderedDict()
+        self._dm_channels: dict[int, int] = {}
+
+    def _channel_limit(self, channel_id: int) -> AsyncLimiter:
+        limiter = self._channels.pop(channel_id, None)
+        if limiter is None:
+            count, seconds = CHANNEL_RATE
+            # capacity 1, one more every 1.25 s: at most 1 + 4 = 5 in any 5 s window
+            limiter = AsyncLimiter(1, seconds / (count - 1))
+        self._channels[channel_id] = limiter
+        while len(self._channels) > 10_000:
+            self._channels.popitem(last=False)
+        return limiter
+
+    async def dm_channel(self, user_id: int) -> int:
+        """The DM channel with a member: opened once, then remembered (also across restarts)."""
+        known = self._dm_channels.get(user_id) or await self.bot.storage.dm_channel(user_id)
+        if known is None:
+            async with self.limit:
+                data = await self.bot.http.start_private_message(user_id)
+            known = int(data["id"])
+            await self.bot.storage.save_dm_channel(user_id, known)
+        self._dm_channels[user_id] = known
+        return known
+
+    async def post(self, channel_id: int, *, nonce: str | None = None, **kwargs: object
+                   ) -> discord.Message:
+        channel = self.bot.get_partial_messageable(channel_id)
+        async with self._channel_limit(channel_id), self.limit:
+            return await channel.send(nonce=nonce, **kwargs)  # type: ignore[arg-type]
+
+    async def send(self, reminder: Reminder, due: datetime, routine: Routine | None) -> Outcome:
+        try:
+            if reminder.kind == "dm":
+                assert reminder.user_id is not None
+                channel_id = await self.dm_channel(reminder.user_id)
+            else:
+                assert reminder.channel_id is not None
+                channel_id = reminder.channel_id
+            message = await self.post(
+                channel_id, nonce=f"r{reminder.id}-{int(due.timestamp())}",
+                **reminder_message(self.bot, reminder, routine),
+            )
+        except discord.Forbidden as exc:
+            if exc.code == DM_CLOSED:
+                return Outcome("failed", pause="Stride can't send you direct messages "
+                               "(your DMs from this server are closed)", detail=str(exc))
+            reason = LOST_ACCESS.get(exc.code, "Stride is not allowed to post there")
+            return Outcome("failed", pause=reason, detail=str(exc))
+        except discord.NotFound as exc:
+            return Outcome("failed", pause="the channel no longer exists", detail=str(exc))
+        except (discord.DiscordServerError, aiohttp.ClientError, TimeoutError) as exc:
+            return Outcome("retry", detail=f"{type(exc).__name__}: {exc}")
+        except discord.HTTPException as exc:
+            return Outcome("failed", detail=str(exc))
+        return Outcome("sent", message_id=message.id)
+
+
+def reminder_message(bot: StrideBot, reminder: Reminder, routine: Routine | None) -> dict:
+    """The reminder's content, embed, buttons and exactly the mentions it may make."""
+    buttons: list[discord.ui.Item] = [
+        CheckinButton(routine.id if routine else None, label="Done",
+                      guild_id=reminder.guild_id if reminder.kind == "dm" else None),
+    ]
+    if routine is not None:
+        buttons.append(StartRoutine(routine.id, label="Show me how"))
+    role = discord.Object(reminder.role_id) if reminder.role_id else None
+    return {
+        "content": f"<@&{reminder.role_id}>" if role else None,
+        "embed": reminder_embed(routine, bot.catalog),
+        "view": view_of(*buttons),
+        # Only the configured role is pinged; never @everyone, other roles or members.
+        "allowed_mentions": discord.AllowedMentions(
+            everyone=False, users=False, roles=[role] if role else False
+        ),
+    }
+
+
+class ReminderCog(commands.Cog, name="Reminders"):
+    reminder = app_commands.Group(
+        name="reminder", description="Club pre-run reminders (Manage Server)", guild_only=True,
+        default_permissions=discord.Permissions(manage_guild=True),
+    )
+    remindme = app_commands.Group(
+        name="remindme", description="Your own pre-run reminder by DM", guild_only=True
+    )
+
+    def __init__(self, bot: StrideBot) -> None:
+        self.bot = bot
+        self.sender = DiscordSender(bot, bot.settings.reminder_rate)
+        self.task: asyncio.Task[None] | None = None
+
+    @property
+    def reminders(self) -> Reminders:
+        return self.bot.reminders
+
+    async def cog_load(self) -> None:
+        if self.bot.background:
+            self.task = asyncio.create_task(self._run(), name="stride-reminders")
+
+    async def cog_unload(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+            await asyncio.gather(self.task, return_exceptions=True)
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self.reminders.run(self.sender)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("The reminder scheduler stopped; restarting it in 10 s")
+                await asyncio.sleep(10)
+
+    # --- admins ---------------------------------------------------------------------------
+
+    @reminder.command(name="add", description="Post a pre-run reminder in a channel")
+    @app_commands.describe(
+        channel="Where to post it",
+        time="Local time, e.g. 6:30, 6:30am or 18:30",
+        days="e.g. mon,wed,fri, weekdays or weekends (default: every day)",
+        timezone="Default: the club's time zone",
+        role="Ping this role with the reminder",
+        routine="Always this routine (default: rotate through the pre-run routines)",
+    )
+    @manage_server()
+    async def add(
+        self, interaction: discord.Interaction, channel: discord.TextChannel, time: str,
+        days: str | None = None, timezone: str | None = None, role: discord.Role | None = None,
+        routine: str | None = None,
+    ) -> None:
+        assert interaction.guild_id is not None
+        if channel.guild.id != interaction.guild_id:
+            raise UserError("Pick a channel in this server.")
+        if role is not None and (role.guild.id != interaction.guild_id or role.is_default()):
+            raise UserError("Pick a role of this server (not @everyone).")
+        created = await self.reminders.add_club(
+            interaction.guild_id, channel.id, time, days, timezone,
+            role.id if role else None, routine, interaction.user.id,
+        )
+        await interaction.response.send_message(
+            embed=notice_embed(
+                f"Reminder #{created.id} added",
+                f"In {channel.mention} at {schedule_text(created)}; {next_text(created)}.\n"
+                f"Preview it with `/reminder test id:{created.id}`.",
+            ),
+            ephemeral=True,
+        )
+
+    @reminder.command(name="list", description="The club's reminders and when they fire next")
+    @manage_server()
+    async def list_(self, interaction: discord.Interaction) -> None:
+        assert interaction.guild_id is not None
+        found = await self.reminders.club_reminders(interaction.guild_id)
+        await interaction.response.send_message(
+            embed=reminder_list_embed(found, self.bot.catalog), ephemeral=True
+        )
+
+    @reminder.command(name="remove", description="Delete a reminder")
+    @app_commands.describe(id="The reminder's number, from /reminder list")
+    @manage_server()
+    async def remove(self, interaction: discord.Interaction, id: int) -> None:
+        assert interaction.guild_id is not None
+        found = await self.reminders.get(interaction.guild_id, id)
+        await self.reminders.remove(found)
+        await interaction.response.send_message(f"Reminder #{id} deleted.", ephemeral=True)
+
+    @reminder.command(name="pause", description="Stop a reminder until you resume it")
+    @app_commands.describe(id="The reminder's number, from /reminder list")
+    @manage_server()
+    async def pause(self, interaction: discord.Interaction, id: int) -> None:
+        assert interaction.guild_id is not None
+        found = await self.reminders.get(interaction.guild_id, id)
+        await self.reminders.pause(found, f"paused by {interaction.user.display_name}"[:100])
+        await interaction.response.send_message(f"Reminder #{id} paused.", ephemeral=True)
+
+    @reminder.command(name="resume", description="Start a paused reminder again")
+    @app_commands.describe(id="The reminder's number, from /reminder list")
+    @manage_server()
+    async def resume(self, interaction: discord.Interaction, id: int) -> None:
+        assert interaction.guild_id is not None
+        found = await self.reminders.resume(
+            await self.reminders.get(interaction.guild_id, id)
+        )
+        await interaction.response.send_message(
+            f"Reminder #{id} resumed: {next_text(found)}.", ephemeral=True
+        )
+
+    @reminder.command(name="test", description="Post a reminder now, to preview it")
+    @app_commands.describe(id="The reminder's number, from /reminder list")
+    @manage_server()
+    async def test(self, interaction: discord.Interaction, id: int) -> None:
+        assert interaction.guild_id is not None
+        found = await self.reminders.get(interaction.guild_id, id)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        routine = self.reminders.routine_for(found, found.fired)
+        outcome = await self.sender.send(found, discord.utils.utcnow(), routine)
+        if outcome.status == "sent":
+            text = f"Posted reminder #{id} in <#{found.channel_id}>."
+        else:
+            text = f"Couldn't post it: {outcome.pause or outcome.detail}."
+        await interaction.followup.send(text, ephemeral=True)
+
+    @add.autocomplete("timezone")
+    async def zone_choices(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return [app_commands.Choice(name=z, value=z) for z in search_zones(current, limit=25)]
+
+    @add.autocomplete("routine")
+    async def routine_choices(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        needle = current.casefold().strip()
+        return [app_commands.Choice(name=r.name[:100], value=r.id)
+                for r in self.bot.catalog.routines if needle in r.name.casefold()][:25]
+
+    # --- members ----------------------------------------------------------------------------
+
+    @remindme.command(name="set", description="Get a DM before your run, in your time zone")
+    @app_commands.describe(
+        time="Your local time, e.g. 6:30, 6:30am or 18:30",
+        days="e.g. mon,wed,fri, weekdays or weekends (default: every day)",
+    )
+    async def remindme_set(
+        self, interaction: discord.Interaction, time: str, days: str | None = None
+    ) -> None:
+        assert interaction.guild_id is not None
+        draft = await self.reminders.draft_personal(
+            interaction.guild_id, interaction.user.id, time, days
+        )
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        try:
+            channel_id = await self.sender.dm_channel(interaction.user.id)
+            await self.sender.post(channel_id, embed=notice_embed(
+                "Reminders on",
+                f"I'll remind you here at {schedule_text(draft)}: {next_text(draft)}.",
+            ))
+        except discord.Forbidden:
+            raise UserError(
+                "I can't send you direct messages, so I haven't set the reminder. Allow DMs "
+                "from this server (server name → Privacy Settings → Direct Messages), then "
+                "try again."
+            ) from None
+        await self.reminders.save(draft)
+        await interaction.followup.send(
+            embed=notice_embed("Reminder set", f"I'll DM you at {schedule_text(draft)}."),
+            ephemeral=True,
+        )
+
+    @remindme.command(name="off", description="Stop your DM reminder")
+    async def remindme_off(self, interaction: discord.Interaction) -> None:
+        assert interaction.guild_id is not None
+        found = await self.reminders.personal(interaction.guild_id, interaction.user.id)
+        if found is None:
+            raise UserError("You have no DM reminder here. Set one with `/remindme set`.")
+        await self.reminders.remove(found)
+        await interaction.response.send_message("Your DM reminder is off.", ephemeral=True)
+
+    @remindme.command(name="show", description="Your DM reminder, and when it comes next")
+    async def remindme_show(self, interaction: discord.Interaction) -> None:
+        assert interaction.guild_id is not None
+        found = await self.reminders.personal(interaction.guild_id, interaction.user.id)
+        if found is None:
+            text = "You have no DM reminder here. Set one with `/remindme set time:6:30am`."
+        else:
+            text = f"At {schedule_text(found)}: {next_text(found)}."
+        embed = discord.Embed(title="Your reminder", description=text, colour=BRAND)
+        await interaction.response.send_message(embed=embed, ephemeral=True)
+
+
+async def setup(bot: StrideBot) -> None:
+    await bot.add_cog(ReminderCog(bot))
