@@ -110,7 +110,7 @@ class Streaks(commands.Cog):
             return
         if what is not None:
             what = self._known_what(what)
-        await do_checkin(interaction, what)
+        await do_checkin(interaction, what, public=True)
 
     def _known_what(self, what: str) -> str:
         catalog = self.bot.catalog

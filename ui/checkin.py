@@ -20,9 +20,11 @@ def _habits(interaction: discord.Interaction) -> Habits:
 
 
 async def do_checkin(
-    interaction: discord.Interaction, what: str | None = None, guild_id: int | None = None
+    interaction: discord.Interaction, what: str | None = None, guild_id: int | None = None,
+    *, public: bool = False,
 ) -> None:
-    """Check the member in and answer: shared by /checkin and every 'Check in' button."""
+    """Check the member in and answer: shared by /checkin (public, so the club sees it) and
+    every 'Check in' / 'Done' button (only to the member)."""
     guild_id = guild_id or interaction.guild_id
     assert guild_id is not None
     result = await _habits(interaction).check_in(guild_id, interaction.user.id, what)
@@ -30,7 +32,7 @@ async def do_checkin(
     embed = checkin_embed(interaction.user, result, label)
     in_server = interaction.guild_id is not None
     view = view_of(UndoCheckin(interaction.user.id)) if result.recorded and in_server else None
-    await _send(interaction, embed, view, ephemeral=in_server and not result.recorded)
+    await _send(interaction, embed, view, ephemeral=in_server and not (public and result.recorded))
 
 
 def _what_label(catalog: Catalog, what: str | None) -> str | None:

@@ -14,9 +14,10 @@ It serves Discord's REST API under ``/api/v10`` and the gateway under
 
 Module map: ``payloads`` (object builders, constants), ``world`` (state and
 permission/mention rules), ``limits`` (Discord's size limits), ``gateway``
-(websocket protocol), ``rest`` (HTTP routes), ``actions`` (what users do:
-slash/autocomplete/click/select/modal), ``records`` (what tests inspect),
-``harness`` (bot subprocesses).  See README.md next to this file.
+(websocket protocol), ``rest`` (HTTP routes), ``ratelimits`` (global limit and
+per-route buckets), ``faults`` (error answers for the send fault switches),
+``actions`` (what users do: slash/autocomplete/click/select/modal), ``records``
+(what tests inspect), ``harness`` (bot subprocesses).  See README.md next to this file.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import asyncio
 import json
 import secrets
 import time
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
@@ -32,12 +34,19 @@ from aiohttp import web
 
 from . import payloads as P
 from .actions import Option, UserActions
+from .faults import ChannelFault, error_for
 from .gateway import TRACE, Gateway, Session
+from .ratelimits import RateLimiter
 from .records import InteractionRecord, LimitViolation, MessageRecord, RequestRecord, UploadedFile
 from .rest import ApiError, RestApi
 from .world import Guild, World
 
 JSON = dict[str, Any]
+
+#: Route key of message create (the route ``channel_message_limit`` and faults apply to).
+MESSAGE_CREATE = "POST /channels/{channel_id}/messages"
+#: Paths that are not subject to the global rate limit (interaction tokens).
+GLOBAL_EXEMPT = ("/interactions/", "/webhooks/")
 
 
 class DiscordEmulator(UserActions):
@@ -60,6 +69,8 @@ class DiscordEmulator(UserActions):
         interaction_deadline: float = 3.0,
         interaction_token_ttl: float = 15 * 60.0,
         privileged_intents: int = P.PRIVILEGED_INTENTS,
+        global_rate_limit: int | None = None,
+        channel_message_limit: tuple[int, float] | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
@@ -91,6 +102,20 @@ class DiscordEmulator(UserActions):
         self.gateway.shard_count = shard_count
         self.rest = RestApi(self)
 
+        # rate limits (see ratelimits.py); all may be changed while running
+        #: Bot-token requests allowed in any ``global_rate_window`` seconds (Discord: 50/1 s).
+        self.global_rate_limit: int | None = global_rate_limit
+        self.global_rate_window = 1.0
+        #: Per-route buckets: ``{"POST /channels/{channel_id}/messages": (5, 5.0)}``.
+        self.route_limits: dict[str, tuple[int, float]] = {}
+        self.channel_message_limit = channel_message_limit
+        self.rate_limiter = RateLimiter()
+        #: Seconds a message nonce stays unique for ``enforce_nonce`` (Discord: minutes).
+        self.nonce_ttl = 300.0
+        #: Seconds every REST answer is held back (``slow_responses``).
+        self.response_delay = 0.0
+        self.faults: list[ChannelFault] = []
+
         # recordings
         self.requests: list[RequestRecord] = []
         self.unhandled: list[RequestRecord] = []
@@ -100,6 +125,13 @@ class DiscordEmulator(UserActions):
         self.global_commands: dict[int, JSON] = {}
         self.guild_commands: dict[int, dict[int, JSON]] = {}
         self.command_syncs: list[RequestRecord] = []
+        self.rate_limited: list[RequestRecord] = []  # every 429 answered
+        self.invalid_request_records: list[RequestRecord] = []  # 401, 403, non-shared 429
+        self.nonce_hits: list[RequestRecord] = []  # creates answered with an earlier message
+        self.nonces: dict[tuple[int, str], MessageRecord] = {}
+        self.channel_posts: list[MessageRecord] = []  # POST /channels/{id}/messages, in order
+        self.dm_channel_creates = 0  # answered POST /users/@me/channels
+        self.dm_channel_creates_by_user: Counter[int] = Counter()
         self._fallback_command_ids: dict[str, int] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
 
@@ -189,9 +221,146 @@ class DiscordEmulator(UserActions):
         """The record (raw payloads, files, flags) behind a message dict or id."""
         return self.world.messages[P.snowflake_of(message)]
 
+    def channel_message_records(self, channel: Any) -> list[MessageRecord]:
+        """Records (with ``created_at`` / ``created_wall``) of a channel's live messages."""
+        cid = P.snowflake_of(channel)
+        records = (self.world.messages[i] for i in self.world.channel_index.get(cid, []))
+        return [r for r in records if not r.deleted]
+
+    @property
+    def invalid_requests(self) -> int:
+        """Requests answered 401, 403 or 429 (except ``shared`` scope), as Discord counts
+        them for its 10,000-per-10-minutes IP ban."""
+        return len(self.invalid_request_records)
+
+    def invalid_requests_within(self, seconds: float = 600.0) -> int:
+        """Invalid requests that arrived in the last ``seconds``."""
+        since = time.perf_counter() - seconds
+        return sum(1 for r in self.invalid_request_records if r.time >= since)
+
     def record_violations(self, method: str, path: str, errors: Any, prefix: tuple = ()) -> None:
         for fld, code, message in errors.flat(prefix):
             self.limit_violations.append(LimitViolation(method, path, fld, code, message))
+
+    # ------------------------------------------------------------------ rate limits
+    @property
+    def channel_message_limit(self) -> tuple[int, float] | None:
+        """``(count, seconds)`` per channel for message create, e.g. ``(5, 5.0)``; None: off."""
+        return self.route_limits.get(MESSAGE_CREATE)
+
+    @channel_message_limit.setter
+    def channel_message_limit(self, value: tuple[int, float] | None) -> None:
+        if value is None:
+            self.route_limits.pop(MESSAGE_CREATE, None)
+        else:
+            count, period = value
+            self.route_limits[MESSAGE_CREATE] = (int(count), float(period))
+
+    def discord_rate_limits(self) -> None:
+        """Discord's production numbers: 50 requests/s globally, 5 messages/5 s per channel."""
+        self.global_rate_limit = 50
+        self.channel_message_limit = (5, 5.0)
+
+    def reset_rate_limits(self) -> None:
+        """Forget every window and bucket (the configured limits stay)."""
+        self.rate_limiter.reset()
+
+    # ------------------------------------------------------------------ fault switches
+    def fail_channel(
+        self,
+        channel: Any,
+        status: int,
+        code: int | None = None,
+        message: str | None = None,
+        times: int | None = None,
+        *,
+        after_create: bool = False,
+    ) -> ChannelFault:
+        """Answer ``POST /channels/{id}/messages`` to ``channel`` with an error.
+
+        Bodies are Discord's (see faults.py): 403 -> 50001 Missing Access, 404 -> 10003
+        Unknown Channel, 500 JSON, 502/504 Cloudflare HTML, 503 text.  ``times``: only
+        that many requests (None: until ``clear_faults``).  ``after_create``: the
+        message is created and dispatched but the answer is the error (a lost
+        response; a retry with the same nonce then gets the message back).
+        Rate limits are applied first, as on Discord.  Returns the switch (``.hits``).
+        """
+        fault = ChannelFault(
+            P.snowflake_of(channel), status, code, message, times, after_create=after_create
+        )
+        self.faults.append(fault)
+        return fault
+
+    def clear_faults(self, channel: Any = None) -> None:
+        """Remove every ``fail_channel`` switch (or only those of ``channel``)."""
+        if channel is None:
+            self.faults.clear()
+        else:
+            cid = P.snowflake_of(channel)
+            self.faults = [f for f in self.faults if f.channel_id != cid]
+
+    def _fault_for(self, route: str, params: dict[str, str]) -> ChannelFault | None:
+        if route != MESSAGE_CREATE:
+            return None
+        for fault in self.faults:
+            if str(fault.channel_id) == params.get("channel_id") and not fault.exhausted:
+                return fault
+        return None
+
+    def close_dms(self, user: Any) -> None:
+        """The user blocks DMs from the bot: opening the DM channel still works, sending
+        answers 403 50007 "Cannot send messages to this user"."""
+        self.world.dm_closed.add(P.snowflake_of(user))
+
+    def open_dms(self, user: Any) -> None:
+        self.world.dm_closed.discard(P.snowflake_of(user))
+
+    def delete_channel(self, channel: Any) -> JSON:
+        """Delete a guild channel: CHANNEL_DELETE to GUILDS sessions, then 404 10003.
+
+        Messages already posted stay readable through ``channel_messages``.
+        """
+        cid = P.snowflake_of(channel)
+        gid = self.world.channel_guild.get(cid)
+        data = self.world.delete_channel(cid)
+        self.clear_faults(cid)
+        self._emit("CHANNEL_DELETE", data, guild_id=gid, intent=P.INTENT_GUILDS)
+        return data
+
+    def set_permission_overwrite(
+        self, channel: Any, target: Any, *, allow: int = 0, deny: int = 0, kind: int | None = None
+    ) -> JSON:
+        """Set a channel overwrite for a role or member (``allow == deny == 0`` removes it).
+
+        ``kind`` 0 = role, 1 = member (default: role if ``target`` is a role id of the
+        channel's guild).  Dispatches CHANNEL_UPDATE like Discord.
+        """
+        cid = P.snowflake_of(channel)
+        gid = self.world.channel_guild.get(cid)
+        if gid is None:
+            raise ValueError("permission overwrites exist only on guild channels")
+        target_id = P.snowflake_of(target)
+        if kind is None:
+            kind = 0 if target_id in self.world.guilds[gid].roles else 1
+        self.world.set_overwrite(cid, target_id, kind, allow, deny)
+        data = self.world.channels[cid]
+        self._emit("CHANNEL_UPDATE", data, guild_id=gid, intent=P.INTENT_GUILDS)
+        return data
+
+    def remove_send_permission(self, channel: Any) -> JSON:
+        """Deny SEND_MESSAGES to the bot in ``channel`` (member overwrite) -> 403 50013."""
+        return self.set_permission_overwrite(
+            channel, self.world.bot_id, deny=P.SEND_MESSAGES, kind=1
+        )
+
+    def restore_send_permission(self, channel: Any) -> JSON:
+        """Drop the bot's member overwrite again."""
+        return self.set_permission_overwrite(channel, self.world.bot_id, kind=1)
+
+    def slow_responses(self, seconds: float) -> None:
+        """Hold every REST answer back ``seconds`` (0 turns it off).  The request is
+        handled (and rate-limited) on arrival; only the answer is late."""
+        self.response_delay = max(0.0, float(seconds))
 
     # ------------------------------------------------------------------ world building
     def add_user(self, username: str, *, global_name: str | None = None, bot: bool = False) -> JSON:
@@ -452,34 +621,68 @@ class DiscordEmulator(UserActions):
             headers={k: v for k, v in request.headers.items() if k.lower() != "host"},
         )
         self.requests.append(record)
+        # Discord's answers come through Google's front end; discord.py treats a 429
+        # without a Via header as a Cloudflare ban instead of a rate limit.
+        headers = {"Via": "1.1 google"}
+        text: str | None = None
+        content_type = "application/json"
         try:
             if version != str(P.API_VERSION):
                 raise ApiError(404, 0, "404: Not Found", unhandled=True)
             record.json, record.files = await self.rest.read_body(request)
             self.rest.check_auth(request, path)
-            status, body = await self.rest.dispatch(record)
+            if request.headers.get("Authorization") == f"Bot {self.token}" and (
+                not path.startswith(GLOBAL_EXEMPT)
+            ):
+                self.rate_limiter.check_global(self.global_rate_limit, self.global_rate_window)
+            route, handler, params = self.rest.resolve(record)
+            record.route = route
+            headers.update(
+                self.rate_limiter.check_route(route, params, self.route_limits.get(route))
+            )
+            fault = self._fault_for(route, params)
+            if fault is not None and not fault.after_create:
+                raise fault.fire()
+            status, body = await handler(record, params)
+            if fault is not None and status < 300:
+                raise fault.fire()
         except ApiError as exc:
             status, body = exc.status, exc.body()
+            headers.update(exc.headers)
+            if exc.text is not None:
+                body, text, content_type = exc.text, exc.text, exc.content_type
             if exc.unhandled:
                 self.unhandled.append(record)
         record.status = status
         record.response = body
+        record.response_headers = headers
+        if status == 429:
+            self.rate_limited.append(record)
+        if status in (401, 403) or (status == 429 and record.rate_limit_scope != "shared"):
+            self.invalid_request_records.append(record)
+        if self.response_delay > 0:
+            await asyncio.sleep(self.response_delay)
+        record.answered_at = time.perf_counter()
         if body is None:
-            return web.Response(status=status)
+            return web.Response(status=status, headers=headers)
+        if text is not None:
+            return web.Response(
+                status=status, text=text, content_type=content_type, headers=headers
+            )
         # Exactly "application/json": discord.py compares the header verbatim.
-        return web.Response(
-            status=status,
-            body=json.dumps(body).encode(),
-            headers={"Content-Type": "application/json"},
-        )
+        headers["Content-Type"] = "application/json"
+        return web.Response(status=status, body=json.dumps(body).encode(), headers=headers)
 
 
 __all__ = [
+    "MESSAGE_CREATE",
     "ApiError",
+    "ChannelFault",
     "DiscordEmulator",
     "InteractionRecord",
     "MessageRecord",
     "Option",
     "RequestRecord",
     "UploadedFile",
+    "error_for",
 ]

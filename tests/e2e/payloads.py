@@ -186,13 +186,16 @@ def application_id_from_token(token: str) -> int | None:
 
 
 def snowflake_of(obj: Any) -> int:
-    """Accept a payload dict with ``id``, a member dict (``user.id``) or a raw id."""
+    """A payload dict with ``id``, a member dict (``user.id``), an object with an ``id``
+    attribute (discord.py models) or a raw id."""
     if isinstance(obj, dict):
         if "id" in obj:
             return int(obj["id"])
         if "user" in obj:
             return int(obj["user"]["id"])
         raise ValueError(f"object without an id: {obj!r}")
+    if not isinstance(obj, int | str) and hasattr(obj, "id"):  # discord.py models
+        return int(obj.id)
     return int(obj)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time as _time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,7 +22,13 @@ class UploadedFile:
 
 @dataclass
 class RequestRecord:
-    """One REST request the bot made (``time`` is ``time.perf_counter()`` at arrival)."""
+    """One REST request the bot made.
+
+    ``time`` is ``time.perf_counter()`` and ``wall_time`` ``time.time()`` at arrival;
+    ``answered_at`` is ``perf_counter()`` when the answer left (after any
+    ``slow_responses`` delay).  ``route`` is the matched template, e.g.
+    ``"POST /channels/{channel_id}/messages"`` (None for unknown routes).
+    """
 
     method: str
     path: str
@@ -32,6 +39,15 @@ class RequestRecord:
     files: list[UploadedFile] = field(default_factory=list)
     status: int | None = None
     response: Any = None
+    response_headers: dict[str, str] = field(default_factory=dict)
+    route: str | None = None
+    wall_time: float = field(default_factory=_time.time)
+    answered_at: float | None = None
+
+    @property
+    def rate_limit_scope(self) -> str | None:
+        """``"global"``, ``"user"`` or ``"shared"`` for a 429, else None."""
+        return self.response_headers.get("X-RateLimit-Scope") if self.status == 429 else None
 
 
 @dataclass
@@ -58,6 +74,9 @@ class MessageRecord:
     interaction_id: int | None = None
     payloads: list[JSON] = field(default_factory=list)
     files: list[UploadedFile] = field(default_factory=list)
+    #: ``time.perf_counter()`` / ``time.time()`` when the emulator created the message.
+    created_at: float = field(default_factory=_time.perf_counter)
+    created_wall: float = field(default_factory=_time.time)
 
     @property
     def id(self) -> int:

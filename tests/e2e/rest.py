@@ -23,7 +23,11 @@ Handler = Callable[[RequestRecord, dict[str, str]], Awaitable[Reply]]
 
 
 class ApiError(Exception):
-    """An error answer: ``{"message", "code"[, "errors"]}`` with an HTTP status."""
+    """An error answer: ``{"message", "code"[, "errors"]}`` with an HTTP status.
+
+    ``headers`` are added to the response; ``body`` replaces the JSON body (rate
+    limits); ``text`` + ``content_type`` answer with a non-JSON body (edge errors).
+    """
 
     def __init__(
         self,
@@ -33,6 +37,10 @@ class ApiError(Exception):
         errors: JSON | None = None,
         *,
         unhandled: bool = False,
+        headers: dict[str, str] | None = None,
+        body: JSON | None = None,
+        text: str | None = None,
+        content_type: str = "application/json",
     ) -> None:
         super().__init__(f"{status} {code} {message}")
         self.status = status
@@ -40,8 +48,14 @@ class ApiError(Exception):
         self.message = message
         self.errors = errors
         self.unhandled = unhandled
+        self.headers = dict(headers or {})
+        self._body = body
+        self.text = text
+        self.content_type = content_type
 
     def body(self) -> JSON:
+        if self._body is not None:
+            return dict(self._body)
         body: JSON = {"message": self.message, "code": self.code}
         if self.errors is not None:
             body["errors"] = self.errors
@@ -66,6 +80,8 @@ MISSING_PERMISSIONS = (403, 50013, "Missing Permissions")
 UNKNOWN_INTERACTION = (404, 10062, "Unknown interaction")
 ALREADY_ACKNOWLEDGED = (400, 40060, "Interaction has already been acknowledged.")
 EMPTY_MESSAGE = (400, 50006, "Cannot send an empty message")
+CANNOT_DM = (403, 50007, "Cannot send messages to this user")
+NONCE_MAX = 25
 
 # which callback types each interaction type accepts
 CALLBACKS_ALLOWED = {
@@ -135,7 +151,12 @@ class RestApi:
             ("GET", "/guilds/{guild_id}/members/{user_id}", self.get_member),
         ]
         self.routes = [
-            (method, re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", path) + "$"), handler)
+            (
+                method,
+                path,
+                re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", path) + "$"),
+                handler,
+            )
             for method, path, handler in table
         ]
 
@@ -180,18 +201,23 @@ class RestApi:
         if auth != f"Bot {self.emu.token}":
             raise ApiError(401, 0, "401: Unauthorized")
 
-    async def dispatch(self, record: RequestRecord) -> Reply:
+    def resolve(self, record: RequestRecord) -> tuple[str, Handler, dict[str, str]]:
+        """``("POST /channels/{channel_id}/messages", handler, path params)`` or 404/405."""
         methods = set()
-        for method, pattern, handler in self.routes:
+        for method, template, pattern, handler in self.routes:
             match = pattern.match(record.path)
             if match is None:
                 continue
             if method == record.method:
-                return await handler(record, match.groupdict())
+                return f"{method} {template}", handler, match.groupdict()
             methods.add(method)
         if methods:
             raise ApiError(405, 0, "405: Method Not Allowed", unhandled=True)
         raise ApiError(404, 0, "404: Not Found", unhandled=True)
+
+    async def dispatch(self, record: RequestRecord) -> Reply:
+        _, handler, params = self.resolve(record)
+        return await handler(record, params)
 
     def _form_error(
         self, record: RequestRecord, errors: limits.FormErrors, prefix: tuple = ()
@@ -258,6 +284,8 @@ class RestApi:
         uid = _int(body["recipient_id"])
         if uid not in self.world.users:
             raise unknown("User")
+        self.emu.dm_channel_creates += 1
+        self.emu.dm_channel_creates_by_user[uid] += 1
         return 200, self.world.dm_channel(uid)
 
     async def get_application(self, record: RequestRecord, p: dict[str, str]) -> Reply:
@@ -693,12 +721,24 @@ class RestApi:
         if guild_id is None:
             recipient = int(channel["recipients"][0]["id"])
             if recipient in self.world.dm_closed:
-                raise ApiError(403, 50007, "Cannot send messages to this user")
+                raise ApiError(*CANNOT_DM)
         self._require(channel, P.SEND_MESSAGES | (P.ATTACH_FILES if record.files else 0))
         payload = self._body(record)
         self._check_message(record, payload)
+        nonce = payload.get("nonce")
+        if isinstance(nonce, str) and len(nonce) > NONCE_MAX:
+            errors = limits.FormErrors()
+            errors.max_length(("nonce",), nonce, NONCE_MAX)
+            raise self._form_error(record, errors)
         if self._is_empty(payload, record.files):
             raise ApiError(*EMPTY_MESSAGE)
+        if nonce is not None and payload.get("enforce_nonce"):
+            earlier = self._nonce_message(cid, nonce)
+            if earlier is not None:
+                self.emu.nonce_hits.append(record)
+                if earlier.deleted:
+                    raise unknown("Message")
+                return 200, earlier.message
         message = self.world.build_message(
             self.world.next_message_id(), cid, payload, author=self.emu.bot_user, files=record.files
         )
@@ -706,8 +746,21 @@ class RestApi:
             message, cid, guild_id, "channel", payloads=[payload], files=list(record.files)
         )
         self.world.store_message(msg)
+        if nonce is not None:
+            self.emu.nonces[(cid, str(nonce))] = msg
+        self.emu.channel_posts.append(msg)
         await self.emu.dispatch_message_create(msg)
         return 200, message
+
+    def _nonce_message(self, channel_id: int, nonce: Any) -> MessageRecord | None:
+        """A message the bot created in this channel with this nonce, within ``nonce_ttl``."""
+        earlier = self.emu.nonces.get((channel_id, str(nonce)))
+        if earlier is None:
+            return None
+        if time.perf_counter() - earlier.created_at > self.emu.nonce_ttl:
+            del self.emu.nonces[(channel_id, str(nonce))]
+            return None
+        return earlier
 
     async def get_message(self, record: RequestRecord, p: dict[str, str]) -> Reply:
         channel = self._channel(p["channel_id"])

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
+import re
+import time
 import zlib
 from pathlib import Path
 from typing import Any
@@ -558,3 +561,385 @@ async def test_user_messages_and_deferred_update(emulator: DiscordEmulator, raw_
     assert edited["id"] == message["id"] and edited["content"] == "run? (1 going)"
     assert edited["edited_timestamp"] is not None
     assert emulator.channel_messages(emulator.channel)[-1] == edited
+
+
+# --------------------------------------------------------------------------- rate limits
+async def _request(
+    http: aiohttp.ClientSession,
+    emu: DiscordEmulator,
+    method: str,
+    path: str,
+    *,
+    auth: bool = True,
+    **kwargs: Any,
+) -> tuple[int, dict[str, str], Any]:
+    """(status, response headers, body: JSON, text or None) on a shared session."""
+    headers = {"Authorization": f"Bot {emu.token}"} if auth else {}
+    async with http.request(method, emu.api_base + path, headers=headers, **kwargs) as resp:
+        text = await resp.text()
+        if resp.content_type == "application/json":
+            return resp.status, dict(resp.headers), json.loads(text)
+        return resp.status, dict(resp.headers), text or None
+
+
+def _messages_path(channel: Any) -> str:
+    return f"/channels/{P.snowflake_of(channel)}/messages"
+
+
+async def test_global_rate_limit_answers_like_discord(emulator: DiscordEmulator):
+    emulator.global_rate_limit = 3
+    async with aiohttp.ClientSession() as http:
+        results = await asyncio.gather(
+            *(_request(http, emulator, "GET", "/users/@me") for _ in range(5))
+        )
+        assert sorted(status for status, _, _ in results) == [200, 200, 200, 429, 429]
+        _, headers, body = next(r for r in results if r[0] == 429)
+        assert headers["X-RateLimit-Global"] == "true"
+        assert headers["X-RateLimit-Scope"] == "global"
+        assert headers["Content-Type"] == "application/json" and headers["Via"]
+        assert body["message"] == "You are being rate limited." and body["global"] is True
+        assert set(body) == {"message", "retry_after", "global"}
+        assert 0 < body["retry_after"] <= 1.0
+        assert headers["Retry-After"] == str(math.ceil(body["retry_after"]))
+        assert "X-RateLimit-Bucket" not in headers
+        # interaction callbacks and interaction webhooks are exempt (they reach their
+        # handlers and fail for another reason), bot requests are still limited
+        status, _, body = await _request(
+            http, emulator, "POST", "/interactions/1/nope/callback", auth=False, json={"type": 1}
+        )
+        assert (status, body["code"]) == (404, 10062)
+        webhook = f"/webhooks/{emulator.application_id}/nope"
+        status, _, body = await _request(
+            http, emulator, "POST", webhook, auth=False, json={"content": "x"}
+        )
+        assert (status, body["code"]) == (404, 10015)
+        status, _, _ = await _request(http, emulator, "GET", "/users/@me")
+        assert status == 429
+        # limits change at run time
+        emulator.global_rate_limit = None
+        status, headers, _ = await _request(http, emulator, "GET", "/users/@me")
+        assert status == 200 and "X-RateLimit-Global" not in headers
+    assert [r.rate_limit_scope for r in emulator.rate_limited] == ["global"] * 3
+    assert emulator.invalid_requests == 3
+
+
+async def test_channel_message_bucket_headers(emulator: DiscordEmulator):
+    emulator.channel_message_limit = (2, 1.0)
+    general, runs = emulator.channel, emulator.runs_channel
+    async with aiohttp.ClientSession() as http:
+
+        async def post(channel: Any, content: str) -> tuple[int, dict[str, str], Any]:
+            path = _messages_path(channel)
+            return await _request(http, emulator, "POST", path, json={"content": content})
+
+        status, h1, _ = await post(general, "a")
+        assert status == 200
+        assert (h1["X-RateLimit-Limit"], h1["X-RateLimit-Remaining"]) == ("2", "1")
+        reset_after = float(h1["X-RateLimit-Reset-After"])
+        assert 0.8 < reset_after <= 1.0
+        assert abs(float(h1["X-RateLimit-Reset"]) - (time.time() + reset_after)) < 0.2
+        assert re.fullmatch(r"[0-9a-f]{32}", h1["X-RateLimit-Bucket"])
+        assert "X-RateLimit-Scope" not in h1 and "Retry-After" not in h1
+        status, h2, _ = await post(general, "b")
+        assert (status, h2["X-RateLimit-Remaining"]) == (200, "0")
+        status, h3, body = await post(general, "c")
+        assert status == 429
+        assert h3["X-RateLimit-Scope"] == "user" and "X-RateLimit-Global" not in h3
+        assert h3["X-RateLimit-Remaining"] == "0" and h3["Retry-After"] == "1"
+        assert h3["X-RateLimit-Bucket"] == h1["X-RateLimit-Bucket"]
+        assert body == {
+            "message": "You are being rate limited.",
+            "retry_after": float(h3["X-RateLimit-Reset-After"]),
+            "global": False,
+        }
+        # the bucket is per channel (major parameter); the hash is per route
+        status, h4, _ = await post(runs, "other channel")
+        assert (status, h4["X-RateLimit-Remaining"]) == (200, "1")
+        assert h4["X-RateLimit-Bucket"] == h1["X-RateLimit-Bucket"]
+        # other routes carry no bucket headers
+        status, h5, _ = await _request(http, emulator, "GET", "/users/@me")
+        assert status == 200 and "X-RateLimit-Limit" not in h5
+        await asyncio.sleep(body["retry_after"])
+        status, h6, _ = await post(general, "d")
+        assert (status, h6["X-RateLimit-Remaining"]) == (200, "1")  # a whole new window
+        emulator.channel_message_limit = None  # run-time change
+        status, h7, _ = await post(general, "e")
+        assert status == 200 and "X-RateLimit-Limit" not in h7
+    contents = [m["content"] for m in emulator.channel_messages(general)]
+    assert contents == ["a", "b", "d", "e"]
+    assert [r.rate_limit_scope for r in emulator.rate_limited] == ["user"]
+    assert emulator.rate_limited[0].route == "POST /channels/{channel_id}/messages"
+    assert emulator.invalid_requests == 1
+
+
+async def test_paced_fan_out_under_discord_limits_earns_no_429(emulator: DiscordEmulator):
+    """40 reminder DMs paced at 40/s under Discord's real limits: no 429; unpaced: 429s."""
+    emulator.discord_rate_limits()
+    assert (emulator.global_rate_limit, emulator.channel_message_limit) == (50, (5, 5.0))
+    users = [emulator.add_user(f"runner{i}") for i in range(40)]
+    channels = [emulator.dm_channel(u) for u in users]
+    loop = asyncio.get_running_loop()
+    due = time.time()
+    async with aiohttp.ClientSession() as http:
+        start = loop.time()
+
+        async def send(i: int) -> int:
+            await asyncio.sleep(max(0.0, start + i / 40 - loop.time()))
+            body = {"content": f"reminder {i}", "nonce": f"rem-{i}", "enforce_nonce": True}
+            status, _, _ = await _request(
+                http, emulator, "POST", _messages_path(channels[i]), json=body
+            )
+            return status
+
+        statuses = await asyncio.gather(*(send(i) for i in range(40)))
+        assert statuses == [200] * 40 and emulator.rate_limited == []
+        posts = emulator.channel_posts
+        assert len(posts) == 40
+        assert max(p.created_wall for p in posts) - due < 2.0
+        for post in posts:
+            request = next(r for r in emulator.requests if r.json == post.payloads[0])
+            assert request.answered_at is not None
+            assert request.time <= post.created_at <= request.answered_at
+        assert emulator.channel_message_records(channels[0]) == [posts[0]]
+
+        # the same fan-out without pacing: 50 accepted in the second, the rest refused
+        emulator.reset_rate_limits()
+        results = await asyncio.gather(
+            *(_request(http, emulator, "GET", "/users/@me") for _ in range(60))
+        )
+        assert sorted(status for status, _, _ in results) == [200] * 50 + [429] * 10
+    assert {r.rate_limit_scope for r in emulator.rate_limited} == {"global"}
+
+
+@pytest_asyncio.fixture
+async def dpy(emulator: DiscordEmulator, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """A real ``discord.Client`` running in this loop against the emulator (default intents)."""
+    monkeypatch.setattr(discord.http.Route, "BASE", emulator.api_base)
+    monkeypatch.setattr(
+        discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(emulator.gateway_url)
+    )
+    client = discord.Client(intents=discord.Intents.default(), guild_ready_timeout=0.05)
+    runner = asyncio.ensure_future(client.start(emulator.token))
+    guild_id = int(emulator.guild["id"])  # type: ignore[index]
+    try:
+        await wait_until(lambda: runner.done() or client.get_guild(guild_id) is not None, 10)
+        if runner.done():
+            runner.result()  # surface the startup error
+        yield client
+    finally:
+        await client.close()
+        await asyncio.wait({runner}, timeout=5)
+
+
+async def test_discord_py_retries_429s_and_honours_bucket_headers(
+    emulator: DiscordEmulator, dpy: discord.Client
+):
+    emu = emulator
+    channel = dpy.get_channel(int(emu.channel["id"]))  # type: ignore[index]
+    assert isinstance(channel, discord.TextChannel)
+    loop = asyncio.get_running_loop()
+
+    # someone else emptied the channel's bucket: discord.py's first send earns a 429,
+    # sleeps retry_after and resends the same payload (same nonce) successfully
+    emu.channel_message_limit = (3, 0.5)
+    async with aiohttp.ClientSession() as http:
+        for i in range(3):
+            body = {"content": f"other {i}"}
+            assert (await _request(http, emu, "POST", _messages_path(channel), json=body))[0] == 200
+    start = loop.time()
+    first = await channel.send("after a 429")
+    assert loop.time() - start > 0.3
+    assert [r.rate_limit_scope for r in emu.rate_limited] == ["user"]
+    retried = [r for r in emu.requests_to("POST", _messages_path(channel)) if r.json]
+    assert retried[-1].json["nonce"] == retried[-2].json["nonce"] == str(first.nonce)
+    assert retried[-1].json["enforce_nonce"] is True  # discord.py always sends one
+
+    # now discord.py knows the bucket (hash + Reset-After): a burst of 7 is paced by
+    # the client itself, in windows of 3, without another 429
+    start = loop.time()
+    sent = await asyncio.gather(*(channel.send(f"burst {i}") for i in range(7)))
+    assert len(emu.rate_limited) == 1
+    assert loop.time() - start > 0.8  # 2 + 3 + 2: two client-side waits for the reset
+    contents = [m["content"] for m in emu.channel_messages(channel)]
+    assert contents[:4] == ["other 0", "other 1", "other 2", "after a 429"]
+    assert sorted(contents[4:]) == sorted(m.content for m in sent)
+
+    # global limit: discord.py stops, sleeps retry_after, and every call succeeds
+    emu.channel_message_limit = None
+    emu.global_rate_limit = 4
+    uid = int(emu.member["user"]["id"])  # type: ignore[index]
+    users = await asyncio.gather(*(dpy.fetch_user(uid) for _ in range(6)))
+    assert {u.name for u in users} == {"alice"}
+    assert [r.rate_limit_scope for r in emu.rate_limited][1:2] == ["global"]
+    assert emu.unhandled == [] and dpy.is_closed() is False
+
+
+async def test_message_nonce_is_enforced(emulator: DiscordEmulator):
+    general, runs = emulator.channel, emulator.runs_channel
+    async with aiohttp.ClientSession() as http:
+
+        async def post(channel: Any, body: JSON) -> tuple[int, dict[str, str], Any]:
+            return await _request(http, emulator, "POST", _messages_path(channel), json=body)
+
+        body = {"content": "run at 7", "nonce": "remind-42", "enforce_nonce": True}
+        status, _, first = await post(general, body)
+        assert status == 200 and first["nonce"] == "remind-42"
+        status, _, again = await post(general, body)
+        assert status == 200 and again == first
+        assert [m["id"] for m in emulator.channel_messages(general)] == [first["id"]]
+        assert len(emulator.nonce_hits) == 1
+        # same nonce without enforce_nonce, or in another channel: a new message
+        status, _, loose = await post(general, {**body, "enforce_nonce": False})
+        assert status == 200 and loose["id"] != first["id"]
+        status, _, elsewhere = await post(runs, body)
+        assert status == 200 and elsewhere["id"] != first["id"]
+        # integer nonces are fine; strings are at most 25 characters
+        status, _, numeric = await post(general, {**body, "nonce": 2**62})
+        assert status == 200 and numeric["nonce"] == 2**62
+        status, _, error = await post(general, {**body, "nonce": "n" * 26})
+        assert (status, error["code"]) == (400, 50035)
+        assert error["errors"]["nonce"]["_errors"][0]["code"] == "BASE_TYPE_MAX_LENGTH"
+        # a deleted message's nonce: 404 Unknown Message (discord.py documents NotFound)
+        status, _, _ = await _request(
+            http, emulator, "DELETE", f"{_messages_path(runs)}/{elsewhere['id']}"
+        )
+        assert status == 204
+        status, _, error = await post(runs, body)
+        assert (status, error["code"]) == (404, 10008)
+        # after nonce_ttl (Discord: a few minutes) the nonce may be used again
+        emulator.nonce_ttl = 0.0
+        status, _, later = await post(general, body)
+        assert status == 200 and later["id"] != first["id"]
+        # a lost answer: the message was created, the edge said 502; the retry with the
+        # same nonce gets the message instead of a duplicate
+        emulator.nonce_ttl = 300.0
+        fault = emulator.fail_channel(runs, 502, times=1, after_create=True)
+        lost = {"content": "lost", "nonce": "lost-1", "enforce_nonce": True}
+        status, headers, text = await post(runs, lost)
+        assert status == 502 and headers["Content-Type"].startswith("text/html")
+        assert "502 Bad Gateway" in text and fault.hits == 1
+        status, _, found = await post(runs, lost)
+        assert status == 200 and found["content"] == "lost"
+        assert [m["content"] for m in emulator.channel_messages(runs)] == ["lost"]
+    assert len(emulator.nonce_hits) == 3
+
+
+async def test_send_fault_switches(emulator: DiscordEmulator):
+    general, runs = emulator.channel, emulator.runs_channel
+    uid = int(emulator.member["user"]["id"])  # type: ignore[index]
+    async with aiohttp.ClientSession() as http:
+
+        async def post(channel: Any, content: str = "hi") -> tuple[int, dict[str, str], Any]:
+            path = _messages_path(channel)
+            return await _request(http, emulator, "POST", path, json={"content": content})
+
+        cases: list[tuple[tuple[Any, ...], Any]] = [
+            ((403,), {"message": "Missing Access", "code": 50001}),
+            ((403, 50013), {"message": "Missing Permissions", "code": 50013}),
+            ((404,), {"message": "Unknown Channel", "code": 10003}),
+            ((500,), {"message": "500: Internal Server Error", "code": 0}),
+            ((400, 50035, "Invalid Form Body"), {"message": "Invalid Form Body", "code": 50035}),
+        ]
+        for args, expected in cases:
+            emulator.fail_channel(general, *args)
+            status, headers, body = await post(general)
+            assert (status, body) == (args[0], expected)
+            assert headers["Content-Type"] == "application/json"
+            emulator.clear_faults()
+        emulator.fail_channel(general, 503)
+        status, headers, text = await post(general)
+        assert status == 503 and headers["Content-Type"].startswith("text/plain")
+        assert text.startswith("upstream connect error")
+        emulator.clear_faults(general)
+        fault = emulator.fail_channel(general, 504, times=2)
+        assert [(await post(general))[0] for _ in range(3)] == [504, 504, 200]
+        assert fault.hits == 2 and fault.exhausted
+        assert (await post(runs))[0] == 200  # other channels are unaffected
+        assert len(emulator.channel_messages(general)) == 1
+
+        # closed DMs: opening the DM channel works, sending does not
+        emulator.close_dms(emulator.member)
+        status, _, dm = await _request(
+            http, emulator, "POST", "/users/@me/channels", json={"recipient_id": str(uid)}
+        )
+        assert status == 200 and dm["type"] == 1 and dm["recipients"][0]["id"] == str(uid)
+        status, _, body = await post(dm)
+        assert (status, body) == (
+            403,
+            {"message": "Cannot send messages to this user", "code": 50007},
+        )
+        emulator.open_dms(emulator.member)
+        assert (await post(dm))[0] == 200
+        assert emulator.dm_channel_creates == 1 and emulator.dm_channel_creates_by_user[uid] == 1
+
+        # the bot loses SEND_MESSAGES in a channel
+        emulator.remove_send_permission(runs)
+        status, _, body = await post(runs)
+        assert (status, body) == (403, {"message": "Missing Permissions", "code": 50013})
+        emulator.restore_send_permission(runs)
+        assert (await post(runs))[0] == 200
+
+        # a deleted channel
+        emulator.delete_channel(runs)
+        status, _, body = await post(runs)
+        assert (status, body) == (404, {"message": "Unknown Channel", "code": 10003})
+        assert [m["content"] for m in emulator.channel_messages(runs)] == ["hi", "hi"]
+
+        # slow answers (the request is handled on arrival, the answer is late)
+        emulator.slow_responses(0.2)
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        assert (await post(general))[0] == 200
+        assert loop.time() - start >= 0.2
+        emulator.slow_responses(0)
+    statuses = [r.status for r in emulator.invalid_request_records]
+    assert statuses == [403, 403, 403, 403]  # 401/403/429 count, 404/5xx do not
+    assert emulator.rate_limited == []
+
+
+async def test_discord_py_sees_send_faults_and_channel_delete(
+    emulator: DiscordEmulator, dpy: discord.Client
+):
+    emu = emulator
+    general = dpy.get_channel(int(emu.channel["id"]))  # type: ignore[index]
+    runs = dpy.get_channel(int(emu.runs_channel["id"]))  # type: ignore[index]
+    assert isinstance(general, discord.TextChannel) and isinstance(runs, discord.TextChannel)
+
+    # CHANNEL_UPDATE with the bot's overwrite reaches the cache; the send is refused
+    emu.remove_send_permission(runs)
+    await wait_until(lambda: not runs.permissions_for(runs.guild.me).send_messages)
+    with pytest.raises(discord.Forbidden) as forbidden:
+        await runs.send("nope")
+    assert forbidden.value.code == 50013
+
+    # DMs closed: discord.py opens the DM channel once, then gets 50007 every time
+    emu.close_dms(emu.member)
+    user = await dpy.fetch_user(int(emu.member["user"]["id"]))  # type: ignore[index]
+    for _ in range(2):
+        with pytest.raises(discord.Forbidden) as forbidden:
+            await user.send("your run is due")
+        assert forbidden.value.code == 50007
+    assert emu.dm_channel_creates == 1
+
+    # a 5xx after the message was created: discord.py retries (1 s later) with the same
+    # nonce and gets the created message back: exactly one message
+    emu.fail_channel(general, 500, times=1, after_create=True)
+    message = await general.send("exactly once")
+    assert [m["content"] for m in emu.channel_messages(general)] == ["exactly once"]
+    assert emu.channel_messages(general)[0]["id"] == str(message.id)
+    assert len(emu.nonce_hits) == 1
+
+    # CHANNEL_DELETE reaches the bot; later sends raise NotFound 10003
+    deleted: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+
+    async def on_guild_channel_delete(channel: Any) -> None:
+        deleted.set_result(channel)
+
+    dpy.on_guild_channel_delete = on_guild_channel_delete  # type: ignore[attr-defined]
+    emu.delete_channel(general)
+    assert (await asyncio.wait_for(deleted, 5)).id == general.id
+    assert dpy.get_channel(general.id) is None
+    with pytest.raises(discord.NotFound) as not_found:
+        await general.send("into the void")
+    assert not_found.value.code == 10003
+    assert emu.unhandled == []

@@ -147,6 +147,32 @@ class World:
         self.channel_guild[cid] = guild_id
         return channel
 
+    def delete_channel(self, channel_id: int) -> JSON:
+        """Forget a guild channel (its recorded messages stay in ``messages``)."""
+        guild_id = self.channel_guild.get(channel_id)
+        if channel_id not in self.channels:
+            raise KeyError(f"no channel {channel_id}")
+        if guild_id is None:
+            raise ValueError("DM channels cannot be deleted (use close_dms)")
+        channel = self.channels.pop(channel_id)
+        guild = self.guilds[guild_id]
+        guild.channels.pop(channel_id, None)
+        if guild.core.get("system_channel_id") == channel["id"]:
+            guild.core["system_channel_id"] = None
+        return channel
+
+    def set_overwrite(
+        self, channel_id: int, target_id: int, kind: int, allow: int, deny: int
+    ) -> None:
+        """Set (or, with allow == deny == 0, remove) a permission overwrite on a channel."""
+        channel = self.channels[channel_id]
+        rest = [o for o in channel["permission_overwrites"] if int(o["id"]) != target_id]
+        if allow or deny:
+            rest.append(
+                {"id": str(target_id), "type": kind, "allow": str(allow), "deny": str(deny)}
+            )
+        channel["permission_overwrites"] = rest
+
     def channel_by_name(self, guild_id: int, name: str) -> JSON:
         for channel in self.guilds[guild_id].channels.values():
             if channel["name"] == name:
