@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import signal
 import sqlite3
 import sys
 from collections.abc import Sequence
@@ -134,7 +135,12 @@ def build_bot(settings: Settings, *, background: bool = True) -> StrideBot:
 
 async def run_bot(settings: Settings) -> None:
     async with build_bot(settings) as bot:
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            # Stop cleanly: the scheduler stops, sends in flight finish, the database closes.
+            loop.add_signal_handler(signum, lambda: asyncio.ensure_future(bot.close()))
         await bot.start(settings.token, reconnect=True)
+    log.info("Stopped")
 
 
 async def sync_commands(settings: Settings, guild_id: int | None) -> int:

@@ -1,0 +1,294 @@
+"""Reminders through the real bot: setting them up, firing exactly once across restarts and
+kills, and what happens when Discord refuses a post."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from stride.storage import Storage
+from stride.storage.records import Reminder
+
+from .emulator import DiscordEmulator
+from .stride import BOT, Stride, bot_env, button, buttons, embed_of, field, start_stride
+
+NOW = int(time.time())
+
+
+async def seed(db: Path, emu: DiscordEmulator, *, channel: dict | None = None,
+               due: int | None = None, kind: str = "channel", user: dict | None = None,
+               routine: str | None = "quick", status: str | None = None) -> Reminder:
+    """Put a reminder straight into the database, as if made earlier (and maybe claimed)."""
+    storage = Storage(db)
+    await storage.open()
+    try:
+        reminder = await storage.add_reminder(Reminder(
+            id=0, guild_id=int(emu.guild["id"]), kind=kind,
+            channel_id=int((channel or emu.runs_channel)["id"]) if kind == "channel" else None,
+            user_id=int(user["user"]["id"]) if user else None, at="06:30", days=127,
+            timezone="UTC", role_id=None, routine=routine,
+            next_due=NOW - 5 if due is None else due, paused=None, fired=0,
+            created_by=int(emu.admin["user"]["id"]),
+        ))
+        if status == "claimed":  # the firing was recorded, and the process died
+            from stride.storage.records import Claim
+
+            await storage.claim_firings(
+                [Claim(reminder, reminder.next_due, "claimed")],
+                {reminder.id: reminder.next_due + 86400},
+            )
+        return reminder
+    finally:
+        await storage.close()
+
+
+async def firing_statuses(db: Path) -> list[str]:
+    storage = Storage(db)
+    await storage.open()
+    try:
+        async with storage.conn.execute("SELECT status FROM reminder_firings") as cur:
+            return [r[0] for r in await cur.fetchall()]
+    finally:
+        await storage.close()
+
+
+async def eventually(check: Callable[[], bool], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.05)
+
+
+def posts(emu: DiscordEmulator, channel: dict) -> list[dict]:
+    return emu.channel_messages(channel)
+
+
+@pytest.fixture
+async def stride(emulator: DiscordEmulator, start_bot, tmp_path: Path) -> Stride:
+    bot = await start_stride(emulator, start_bot, tmp_path / "stride.db")
+    yield bot
+    assert emulator.limit_violations == []
+    assert emulator.unhandled == []
+    assert emulator.rate_limited == []
+
+
+async def test_admin_sets_up_previews_and_removes(stride: Stride) -> None:
+    emu = stride.emu
+    role = emu.world.role_by_name(int(emu.guild["id"]), "Runners")
+    added = await stride.run("reminder", {"channel": emu.runs_channel, "time": "6:30am",
+                                          "days": "mon,wed,fri", "role": role},
+                             subcommand="add", member=emu.admin)
+    assert added.ephemeral and embed_of(added)["title"] == "Reminder #1 added"
+    assert "06:30 Mon, Wed, Fri (UTC)" in embed_of(added)["description"]
+    listing = await stride.run("reminder", subcommand="list", member=emu.admin)
+    value = field(embed_of(listing), "#1")
+    assert f"<#{emu.runs_channel['id']}>" in value and "<t:" in value
+    test = await stride.run("reminder", {"id": 1}, subcommand="test", member=emu.admin)
+    assert "Posted reminder #1" in (await test.wait_message())["content"]
+    [post] = posts(emu, emu.runs_channel)
+    assert post["content"] == f"<@&{role['id']}>"
+    record = emu.message_record(post)
+    assert record.allowed_mentions == {"parse": [], "roles": [str(role["id"])]} or \
+        record.allowed_mentions == {"parse": [], "roles": [int(role["id"])]}
+    assert embed_of(post)["title"].startswith("Before you run")
+    assert {b["label"] for b in buttons(post)} == {"Done", "Show me how"}
+    done = await stride.click(post, button(post, "Done")["custom_id"])
+    assert done.ephemeral and embed_of(done)["title"].startswith("Checked in")
+    how = await stride.click(post, button(post, "Show me how")["custom_id"])
+    assert how.ephemeral and embed_of(how)["title"].startswith("1/")
+    paused = await stride.run("reminder", {"id": 1}, subcommand="pause", member=emu.admin)
+    assert "paused" in paused.response["data"]["content"]
+    listing = await stride.run("reminder", subcommand="list", member=emu.admin)
+    assert "paused: paused by Coach" in field(embed_of(listing), "#1")
+    await stride.run("reminder", {"id": 1}, subcommand="resume", member=emu.admin)
+    await stride.run("reminder", {"id": 1}, subcommand="remove", member=emu.admin)
+    listing = await stride.run("reminder", subcommand="list", member=emu.admin)
+    assert "None yet" in embed_of(listing)["description"]
+
+
+async def test_bad_input_is_explained_and_changes_nothing(stride: Stride) -> None:
+    emu = stride.emu
+    for options, hint in [({"time": "24:00"}, "6:30am"), ({"time": "6:61"}, "18:30"),
+                          ({"time": "7:00", "days": "someday"}, "weekdays"),
+                          ({"time": "7:00", "timezone": "Mars/Base"}, "Europe/Berlin")]:
+        rec = await stride.run("reminder", {"channel": emu.runs_channel, **options},
+                               subcommand="add", member=emu.admin)
+        assert rec.ephemeral and hint in embed_of(rec)["description"], options
+    missing = await stride.run("reminder", {"id": 99}, subcommand="remove", member=emu.admin)
+    assert "no reminder 99" in embed_of(missing)["description"]
+    emu.enforce_command_permissions = False
+    refused = await stride.run("reminder", subcommand="list", member=emu.member)
+    emu.enforce_command_permissions = True
+    assert "Manage Server" in embed_of(refused)["description"]
+    listing = await stride.run("reminder", subcommand="list", member=emu.admin)
+    assert "None yet" in embed_of(listing)["description"]
+
+
+async def test_due_reminder_posts_once_across_restarts(
+    emulator: DiscordEmulator, start_bot, tmp_path: Path
+) -> None:
+    db = tmp_path / "stride.db"
+    await seed(db, emulator)
+    bot = await start_bot(emulator, BOT, bot_env(db))
+    await eventually(lambda: len(posts(emulator, emulator.runs_channel)) == 1)
+    await bot.stop()
+    bot = await start_bot(emulator, BOT, bot_env(db))
+    await asyncio.sleep(1.0)  # give a wrong second post the chance to happen
+    await bot.stop()
+    assert len(posts(emulator, emulator.runs_channel)) == 1
+    assert await firing_statuses(db) == ["sent"]
+
+
+async def test_killed_before_the_due_time(
+    emulator: DiscordEmulator, start_bot, tmp_path: Path
+) -> None:
+    db = tmp_path / "stride.db"
+    await seed(db, emulator, due=int(time.time()) + 2)
+    bot = await start_bot(emulator, BOT, bot_env(db))
+    bot.kill()  # kill -9, before it is due
+    await bot.wait_exit()
+    bot = await start_bot(emulator, BOT, bot_env(db))
+    await eventually(lambda: len(posts(emulator, emulator.runs_channel)) == 1)
+    await asyncio.sleep(0.5)
+    await bot.stop()
+    assert len(posts(emulator, emulator.runs_channel)) == 1
+
+
+async def test_killed_while_sending_posts_exactly_once(
+    emulator: DiscordEmulator, start_bot, tmp_path: Path
+) -> None:
+    """The firing was recorded and the message reached Discord, then the process died before
+    recording the send: the restart sends it again with the same nonce and Discord keeps one."""
+    db = tmp_path / "stride.db"
+    reminder = await seed(db, emulator, status="claimed")
+    dead = await start_bot(emulator, BOT, bot_env(db))
+    dead.kill()  # it may or may not have resent before dying: either way one message
+    await dead.wait_exit()
+    if not posts(emulator, emulator.runs_channel):
+        # Make the "lost" first send: the same nonce the bot uses for this firing.
+        import aiohttp
+
+        async with aiohttp.ClientSession() as http:
+            await http.post(
+                f"{emulator.api_base}/channels/{emulator.runs_channel['id']}/messages",
+                json={"content": "first try", "nonce": f"r{reminder.id}-{reminder.next_due}",
+                      "enforce_nonce": True},
+                headers={"Authorization": f"Bot {emulator.token}"},
+            )
+    bot = await start_bot(emulator, BOT, bot_env(db))
+    await eventually(lambda: len(emulator.nonce_hits) >= 1)
+    await bot.stop()
+    assert len(posts(emulator, emulator.runs_channel)) == 1
+    assert await firing_statuses(db) == ["sent"]
+
+
+async def test_after_the_grace_window_it_is_skipped(
+    emulator: DiscordEmulator, start_bot, tmp_path: Path
+) -> None:
+    db = tmp_path / "stride.db"
+    await seed(db, emulator, due=int(time.time()) - 40 * 60)
+    late = await seed(db, emulator, channel=emulator.channel, due=int(time.time()) - 10 * 60)
+    bot = await start_bot(emulator, BOT, bot_env(db))
+    await eventually(lambda: len(posts(emulator, emulator.channel)) == 1)  # 10 min late: sent
+    await asyncio.sleep(0.5)
+    await bot.stop()
+    assert posts(emulator, emulator.runs_channel) == []  # 40 min late: skipped
+    assert sorted(await firing_statuses(db)) == ["sent", "skipped"]
+    assert late.id == 2
+
+
+async def test_deleted_channel_pauses_that_reminder_only(
+    emulator: DiscordEmulator, start_bot, tmp_path: Path
+) -> None:
+    db = tmp_path / "stride.db"
+    gone = emulator.add_channel(emulator.guild, "old-runs")
+    await seed(db, emulator, channel=gone)
+    await seed(db, emulator, channel=emulator.runs_channel)
+    emulator.delete_channel(gone)
+    stride = await start_stride(emulator, start_bot, db)
+    await eventually(lambda: len(posts(emulator, emulator.runs_channel)) == 1)
+    listing = await stride.run("reminder", subcommand="list", member=emulator.admin)
+    await eventually(lambda: True)
+    for _ in range(40):
+        listing = await stride.run("reminder", subcommand="list", member=emulator.admin)
+        if "no longer exists" in field(embed_of(listing), "#1"):
+            break
+        await asyncio.sleep(0.05)
+    assert "paused: the channel no longer exists" in field(embed_of(listing), "#1")
+    assert "paused" not in field(embed_of(listing), "#2")
+    assert "Traceback" not in stride.proc.output()
+
+
+async def test_lost_permission_pauses_with_the_reason(
+    emulator: DiscordEmulator, start_bot, tmp_path: Path
+) -> None:
+    db = tmp_path / "stride.db"
+    await seed(db, emulator)
+    emulator.remove_send_permission(emulator.runs_channel)
+    stride = await start_stride(emulator, start_bot, db)
+    for _ in range(60):
+        listing = await stride.run("reminder", subcommand="list", member=emulator.admin)
+        if "lost permission" in field(embed_of(listing), "#1"):
+            break
+        await asyncio.sleep(0.05)
+    assert "paused: Stride lost permission to post in that channel" in field(
+        embed_of(listing), "#1")
+
+
+async def test_member_dm_reminder(stride: Stride) -> None:
+    emu = stride.emu
+    rec = await stride.run("remindme", {"time": "7:00", "days": "weekdays"}, subcommand="set")
+    assert rec.deferred
+    assert "07:00 weekdays (UTC)" in embed_of(await rec.wait_message())["description"]
+    dm = emu.dm_channel(emu.member)
+    [confirmation] = posts(emu, dm)
+    assert embed_of(confirmation)["title"] == "Reminders on"
+    shown = await stride.run("remindme", subcommand="show")
+    assert "07:00 weekdays" in embed_of(shown)["description"]
+    # DMs closed: a clear message, and nothing is stored.
+    emu.close_dms(emu.member2)
+    closed = await stride.run("remindme", {"time": "7:00"}, subcommand="set",
+                              member=emu.member2)
+    assert "can't send you direct messages" in embed_of(await closed.wait_message())[
+        "description"]
+    nothing = await stride.run("remindme", subcommand="show", member=emu.member2)
+    assert "no DM reminder" in embed_of(nothing)["description"]
+    off = await stride.run("remindme", subcommand="off")
+    assert "off" in off.response["data"]["content"]
+    assert emu.dm_channel_creates_by_user[int(emu.member["user"]["id"])] == 1
+
+
+async def test_dm_reminder_fires_and_checks_in_to_the_server(
+    emulator: DiscordEmulator, start_bot, tmp_path: Path
+) -> None:
+    db = tmp_path / "stride.db"
+    await seed(db, emulator, kind="dm", user=emulator.member)
+    stride = await start_stride(emulator, start_bot, db)
+    dm = emulator.dm_channel(emulator.member)
+    await eventually(lambda: len(posts(emulator, dm)) == 1)
+    [post] = posts(emulator, dm)
+    done = await emulator.click(post, button(post, "Done")["custom_id"], member=emulator.member)
+    await done.wait_response()
+    assert embed_of(done)["title"].startswith("Checked in")
+    streak = await stride.run("streak")
+    assert field(embed_of(streak), "Total") == "1"
+
+
+async def test_dm_failure_later_switches_the_reminder_off(
+    emulator: DiscordEmulator, start_bot, tmp_path: Path
+) -> None:
+    db = tmp_path / "stride.db"
+    await seed(db, emulator, kind="dm", user=emulator.member)
+    emulator.close_dms(emulator.member)
+    stride = await start_stride(emulator, start_bot, db)
+    for _ in range(60):
+        shown = await stride.run("remindme", subcommand="show")
+        if "paused" in embed_of(shown)["description"]:
+            break
+        await asyncio.sleep(0.05)
+    assert "can't send you direct messages" in embed_of(shown)["description"]
