@@ -8,6 +8,7 @@ import logging
 import signal
 import sqlite3
 import sys
+import time
 from collections.abc import Sequence
 from datetime import timedelta
 
@@ -15,6 +16,7 @@ import aiohttp
 import discord
 from discord import app_commands
 from discord.ext import commands
+from discord.http import HTTPClient
 from dotenv import load_dotenv
 
 from stride.catalog import Catalog, CatalogError, load_catalog
@@ -71,6 +73,7 @@ class StrideBot(commands.Bot):
             storage, catalog, grace=timedelta(minutes=settings.reminder_grace_minutes)
         )
         self.background = background  # False for one-off CLI runs: no reminder scheduler
+        amortize_bucket_cleanup(self.http)
 
     async def setup_hook(self) -> None:
         await self.storage.open()
@@ -88,6 +91,23 @@ class StrideBot(commands.Bot):
             await super().close()
         finally:
             await self.storage.close()
+
+
+def amortize_bucket_cleanup(http: HTTPClient, every: float = 60.0) -> None:
+    """discord.py drops idle rate-limit buckets by scanning all of them each time it creates
+    one, which is quadratic when reminders go to thousands of channels at once (one bucket
+    per channel). Scan at most once a minute instead: idle buckets are dropped all the same.
+    """
+    scan = http._try_clear_expired_ratelimits
+    last = [0.0]
+
+    def throttled() -> None:
+        now = time.monotonic()
+        if now - last[0] >= every:
+            last[0] = now
+            scan()
+
+    http._try_clear_expired_ratelimits = throttled  # type: ignore[method-assign]
 
 
 def minimal_intents() -> discord.Intents:

@@ -254,12 +254,16 @@ class Catalog:
     safety: str
     _by_id: dict[str, Exercise] = field(repr=False, default_factory=dict)
     _keys: dict[str, Exercise] = field(repr=False, default_factory=dict)
+    _routines: dict[str, Routine] = field(repr=False, default_factory=dict)
     _search_keys: dict[str, tuple[tuple[str, str], ...]] = field(
         repr=False, default_factory=dict
     )
 
     def __post_init__(self) -> None:
         self._by_id.update({e.id: e for e in self.exercises})
+        for r in self.routines:
+            for key in (r.id, _squash(r.name), _squash(r.id)):
+                self._routines.setdefault(key, r)
         for e in self.exercises:
             for key in (e.id, e.name, *e.aliases):
                 self._keys.setdefault(_squash(key), e)
@@ -273,10 +277,9 @@ class Catalog:
         return self._by_id.get(exercise_id)
 
     def routine(self, routine_id: str) -> Routine | None:
-        wanted = _squash(routine_id)
-        return next(
-            (r for r in self.routines if wanted in (_squash(r.id), _squash(r.name))), None
-        )
+        """The routine with this id or name (ignoring case, spaces and punctuation)."""
+        found = self._routines.get(routine_id)  # the usual case: an id from a button
+        return found if found is not None else self._routines.get(_squash(routine_id))
 
     def in_category(self, category: str) -> list[Exercise]:
         return [e for e in self.exercises if e.category == category]

@@ -52,7 +52,7 @@ class Settings:
                 f"DEV_GUILD_ID={guild!r} is not a server id; it is a number like "
                 "123456789012345678 (right-click the server -> Copy Server ID)."
             )
-        rate = _number(env, "REMINDER_RATE", "40", float, 0.1, 10_000)
+        rate = _number(env, "REMINDER_RATE", "40", float, 0.1, 100_000)
         grace = _number(env, "REMINDER_GRACE_MINUTES", "30", int, 0, 24 * 60)
         return cls(
             token=token,

@@ -31,11 +31,15 @@ def board_query(board: str, period: str) -> BoardQuery:
         rank_where = _BASE + active[period]
         where = rank_where if period != "all" else f"{rank_where} AND total > 0"
     elif board == "streak":
-        value, index = "run", "members_by_streak"
-        rank_where = f"{_BASE} AND breaks_at > :now{active[period]}"
+        value = "run"
+        index = {"all": "members_by_streak", "week": "members_by_week_streak",
+                 "month": "members_by_month_streak"}[period]
+        rank_where = f"{_BASE}{active[period]} AND breaks_at > :now"
         where = f"{rank_where} AND run > 0"
     else:
-        value, index = "best", "members_by_best"
+        value = "best"
+        index = {"all": "members_by_best", "week": "members_by_week_best",
+                 "month": "members_by_month_best"}[period]
         rank_where = _BASE + active[period]
         where = f"{rank_where} AND best > 0"
     return BoardQuery(value, where, rank_where, index)

@@ -56,14 +56,18 @@ BEGIN
     WHERE guild_id = OLD.guild_id AND user_id = OLD.user_id AND day = OLD.last_day;
 END;
 
--- Board indexes: each board reads a page and counts ranks from one covering index (every
--- column a board filters on is in it), never from the check-ins or the members table.
-CREATE INDEX members_by_streak ON members
-    (guild_id, present, run DESC, user_id, breaks_at, week_key, month_key);
-CREATE INDEX members_by_best ON members
-    (guild_id, present, best DESC, user_id, week_key, month_key);
+-- Board indexes: one per board and period, in that board's order, holding every column the
+-- board filters on. A page reads a few entries; a rank counts only the entries above it.
+CREATE INDEX members_by_streak ON members (guild_id, present, run DESC, user_id, breaks_at);
+CREATE INDEX members_by_best ON members (guild_id, present, best DESC, user_id);
 CREATE INDEX members_by_total ON members (guild_id, present, total DESC, user_id);
-CREATE INDEX members_by_week ON members
-    (guild_id, present, week_key, week_count DESC, user_id, run, best, breaks_at);
+CREATE INDEX members_by_week ON members (guild_id, present, week_key, week_count DESC, user_id);
 CREATE INDEX members_by_month ON members
-    (guild_id, present, month_key, month_count DESC, user_id, run, best, breaks_at);
+    (guild_id, present, month_key, month_count DESC, user_id);
+CREATE INDEX members_by_week_streak ON members
+    (guild_id, present, week_key, run DESC, user_id, breaks_at);
+CREATE INDEX members_by_month_streak ON members
+    (guild_id, present, month_key, run DESC, user_id, breaks_at);
+CREATE INDEX members_by_week_best ON members (guild_id, present, week_key, best DESC, user_id);
+CREATE INDEX members_by_month_best ON members
+    (guild_id, present, month_key, best DESC, user_id);
