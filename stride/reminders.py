@@ -97,7 +97,7 @@ class Reminders:
         self.clock = clock or SystemClock()
         self.grace = grace
         self._wakeup = asyncio.Event()
-        self._slots = asyncio.Semaphore(concurrency)
+        self._limit = concurrency
         self._finished: list[tuple[int, int, str, int | None, str | None]] = []
         self._deliveries: set[asyncio.Task[None]] = set()
         self.on_fired: Callable[[Claim, Outcome], None] | None = None  # for tests and metrics
@@ -252,6 +252,7 @@ class Reminders:
             await self.storage.claim_firings(claims, moves)
             for claim in claims:
                 if claim.status == "claimed":
+                    await self._room()
                     self._start(sender, claim)
                 else:
                     log.warning("Reminder %s skipped: due %s, over the grace window",
@@ -275,6 +276,11 @@ class Reminders:
                 )
         await self.flush()
 
+    async def _room(self) -> None:
+        """Wait while `concurrency` sends are in flight (so a huge burst stays small in memory)."""
+        while len(self._deliveries) >= self._limit:
+            await asyncio.wait(self._deliveries, return_when=asyncio.FIRST_COMPLETED)
+
     def _start(self, sender: Sender, claim: Claim) -> None:
         task = asyncio.create_task(self._deliver(sender, claim))
         self._deliveries.add(task)
@@ -284,8 +290,7 @@ class Reminders:
         reminder, due = claim.reminder, from_unix(claim.due_at)
         routine = self.routine_for(reminder, reminder.fired)
         while True:
-            async with self._slots:
-                outcome = await sender.send(reminder, due, routine)
+            outcome = await sender.send(reminder, due, routine)
             if outcome.status != "retry":
                 break
             if self.clock.now() + RETRY_AFTER - due > self.grace:

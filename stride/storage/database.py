@@ -38,6 +38,7 @@ PRAGMAS = (
     "PRAGMA foreign_keys = ON",
     "PRAGMA synchronous = FULL",  # a committed write survives a crash or power loss
 )
+CHECKPOINT_EVERY = 10.0  # seconds between WAL checkpoints, made off the commands' path
 
 
 def prepare(path: Path) -> list[str]:
@@ -61,6 +62,7 @@ class Storage:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._conn: aiosqlite.Connection | None = None
+        self._checkpoints: asyncio.Task[None] | None = None
         # Multi-statement transactions share the one connection with everything else; this
         # lock keeps other writes out of them, so a rollback can only undo its own work.
         self._write = asyncio.Lock()
@@ -73,11 +75,36 @@ class Storage:
         self._conn.row_factory = aiosqlite.Row
         for pragma in PRAGMAS:
             await self._conn.execute(pragma)
+        # A commit that happens to trigger SQLite's automatic checkpoint waits for it (10+ ms);
+        # checkpoints run from a background task on their own connection instead.
+        await self._conn.execute("PRAGMA wal_autocheckpoint = 0")
+        self._checkpoints = asyncio.create_task(self._checkpoint_loop(), name="stride-wal")
 
     async def close(self) -> None:
+        if self._checkpoints is not None:
+            self._checkpoints.cancel()
+            await asyncio.gather(self._checkpoints, return_exceptions=True)
+            self._checkpoints = None
         if self._conn is not None:
             conn, self._conn = self._conn, None
             await conn.close()
+            await asyncio.to_thread(self._checkpoint, "TRUNCATE")
+
+    def _checkpoint(self, mode: str = "PASSIVE") -> None:
+        conn = sqlite3.connect(self.path, isolation_level=None)
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            conn.execute(f"PRAGMA wal_checkpoint({mode})")
+        finally:
+            conn.close()
+
+    async def _checkpoint_loop(self) -> None:
+        while True:
+            await asyncio.sleep(CHECKPOINT_EVERY)
+            try:
+                await asyncio.to_thread(self._checkpoint)
+            except sqlite3.Error as exc:
+                log.warning("WAL checkpoint failed (will retry): %s", exc)
 
     @property
     def conn(self) -> aiosqlite.Connection:
