@@ -73,6 +73,7 @@ class StrideBot(commands.Bot):
             storage, catalog, grace=timedelta(minutes=settings.reminder_grace_minutes)
         )
         self.background = background  # False for one-off CLI runs: no reminder scheduler
+        self.closing = False
         amortize_bucket_cleanup(self.http)
 
     async def setup_hook(self) -> None:
@@ -85,6 +86,9 @@ class StrideBot(commands.Bot):
                  len(self.guilds))
 
     async def close(self) -> None:
+        if self.closing:
+            return
+        self.closing = True
         for extension in list(self.extensions):  # stops the scheduler, lets sends finish
             await self.unload_extension(extension)
         try:
@@ -154,12 +158,21 @@ def build_bot(settings: Settings, *, background: bool = True) -> StrideBot:
 
 
 async def run_bot(settings: Settings) -> None:
+    """Run until Discord closes the connection for good, or SIGTERM / Ctrl-C asks to stop;
+    then stop cleanly: the scheduler stops, sends in flight finish, the database closes."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
     async with build_bot(settings) as bot:
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            # Stop cleanly: the scheduler stops, sends in flight finish, the database closes.
-            loop.add_signal_handler(signum, lambda: asyncio.ensure_future(bot.close()))
-        await bot.start(settings.token, reconnect=True)
+        running = asyncio.create_task(bot.start(settings.token, reconnect=True))
+        stopping = asyncio.create_task(stop.wait())
+        await asyncio.wait({running, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        stopping.cancel()
+        if not running.done():
+            log.info("Stopping")
+            await bot.close()
+        await running  # re-raises a failed login
     log.info("Stopped")
 
 

@@ -87,14 +87,12 @@ class Storage:
             self._checkpoints = None
         if self._conn is not None:
             conn, self._conn = self._conn, None
-            await conn.close()
-            await asyncio.to_thread(self._checkpoint, "TRUNCATE")
+            await conn.close()  # the last connection to close checkpoints the WAL itself
 
-    def _checkpoint(self, mode: str = "PASSIVE") -> None:
+    def _checkpoint(self) -> None:
         conn = sqlite3.connect(self.path, isolation_level=None)
         try:
-            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            conn.execute(f"PRAGMA wal_checkpoint({mode})")
+            conn.execute("PRAGMA wal_checkpoint(PASSIVE)")  # never waits for other connections
         finally:
             conn.close()
 
