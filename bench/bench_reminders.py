@@ -126,6 +126,40 @@ async def raised_pace(club: int, dm: int, tmp: Path) -> dict[str, float]:
         await emu.stop()
 
 
+async def without_network(club: int, dm: int, tmp: Path) -> dict[str, float]:
+    """The same burst through the real scheduler and sender in one process, with Discord's
+    HTTP answer made instant: what Stride's own code sustains, apart from the network."""
+    from bot import build_bot
+    from cogs.reminders import DiscordSender
+    from stride.config import Settings
+
+    emu = DiscordEmulator()  # only to make the ids; not started
+    channels = world(emu, club)
+    users = [emu.add_user(f"runner{i}") for i in range(dm)]
+    db = tmp / "null.db"
+    due = int(time.time()) - 1
+    seed(db, emu, channels, users, due)
+    settings = Settings.from_env({"DISCORD_TOKEN": "unused", "DATABASE_PATH": str(db)})
+    bot = build_bot(settings, background=False)
+    await bot.storage.open()
+    sent = 0
+
+    async def instant(route: object, **kwargs: object) -> dict:
+        nonlocal sent
+        sent += 1
+        return {"id": str(sent)}
+
+    bot.http.request = instant  # type: ignore[method-assign]
+    sender = DiscordSender(bot, rate=1_000_000)
+    start, cpu = time.perf_counter(), time.process_time()
+    await bot.reminders.tick(sender)
+    await bot.reminders.drain()
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
+    await bot.storage.close()
+    return {"sent": sent, "seconds": elapsed, "sends_per_s": sent / elapsed,
+            "cpu_ms_per_send": cpu / sent * 1000}
+
+
 async def skew_and_idle(count: int, tmp: Path) -> dict[str, float]:
     emu = DiscordEmulator()
     emu.discord_rate_limits()
@@ -189,6 +223,8 @@ async def main() -> None:
              await production_pace(args.burst, tmp_path))
         show(f"2. raised pace, {args.club:,} club + {args.dm:,} DM reminders due at once",
              await raised_pace(args.club, args.dm, tmp_path))
+        show("2b. the same, scheduler and sender in-process, HTTP answered instantly",
+             await without_network(args.club, args.dm, tmp_path))
         show(f"3. {args.alone} reminders due one a second, then 10 s idle",
              await skew_and_idle(args.alone, tmp_path))
 

@@ -13,6 +13,7 @@ import discord
 from aiolimiter import AsyncLimiter
 from discord import app_commands
 from discord.ext import commands
+from discord.http import Route, handle_message_parameters
 
 from stride.catalog import Routine
 from stride.errors import UserError
@@ -51,6 +52,8 @@ class DiscordSender:
         self.limit = AsyncLimiter(max(1.0, rate / 10), 0.1)
         self._channels: OrderedDict[int, AsyncLimiter] = OrderedDict()
         self._dm_channels: dict[int, int] = {}
+        # Rendered reminder payloads: the same few (routine, role, server) mixes repeat.
+        self._payloads: OrderedDict[tuple, dict] = OrderedDict()
 
     def _channel_limit(self, channel_id: int) -> AsyncLimiter:
         limiter = self._channels.pop(channel_id, None)
@@ -80,6 +83,21 @@ class DiscordSender:
         async with self._channel_limit(channel_id), self.limit:
             return await channel.send(nonce=nonce, **kwargs)  # type: ignore[arg-type]
 
+    def payload(self, reminder: Reminder, routine: Routine | None) -> dict:
+        """The reminder message as Discord's JSON (rendered once per mix, then reused)."""
+        key = (routine.id if routine else None, reminder.role_id,
+               reminder.guild_id if reminder.kind == "dm" else None)
+        found = self._payloads.pop(key, None)
+        if found is None:
+            found = handle_message_parameters(
+                **reminder_message(self.bot, reminder, routine),
+                previous_allowed_mentions=self.bot.allowed_mentions,
+            ).payload
+        self._payloads[key] = found
+        while len(self._payloads) > 1024:
+            self._payloads.popitem(last=False)
+        return found
+
     async def send(self, reminder: Reminder, due: datetime, routine: Routine | None) -> Outcome:
         try:
             if reminder.kind == "dm":
@@ -88,10 +106,12 @@ class DiscordSender:
             else:
                 assert reminder.channel_id is not None
                 channel_id = reminder.channel_id
-            message = await self.post(
-                channel_id, nonce=f"r{reminder.id}-{int(due.timestamp())}",
-                **reminder_message(self.bot, reminder, routine),
-            )
+            # The nonce names the firing: if a restart sends it again, Discord keeps one.
+            body = {**self.payload(reminder, routine),
+                    "nonce": f"r{reminder.id}-{int(due.timestamp())}", "enforce_nonce": True}
+            route = Route("POST", "/channels/{channel_id}/messages", channel_id=channel_id)
+            async with self._channel_limit(channel_id), self.limit:
+                message = await self.bot.http.request(route, json=body)
         except discord.Forbidden as exc:
             if exc.code == DM_CLOSED:
                 return Outcome("failed", pause="Stride can't send you direct messages "
@@ -104,7 +124,7 @@ class DiscordSender:
             return Outcome("retry", detail=f"{type(exc).__name__}: {exc}")
         except discord.HTTPException as exc:
             return Outcome("failed", detail=str(exc))
-        return Outcome("sent", message_id=message.id)
+        return Outcome("sent", message_id=int(message["id"]))
 
 
 def reminder_message(bot: StrideBot, reminder: Reminder, routine: Routine | None) -> dict:
