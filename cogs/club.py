@@ -11,7 +11,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from stride.streaks import MAX_REST_DAYS
-from stride.timezones import search_zones
+from ui.choices import zone_choices
 from ui.components import PersistentButton, view_of
 from ui.embeds import BRAND, notice_embed
 
@@ -81,6 +81,7 @@ class Club(commands.Cog):
         timezone="Default zone for members who set none, e.g. Europe/London",
         rest_days=f"Days a member may miss in a row and keep a streak (0-{MAX_REST_DAYS})",
     )
+    @app_commands.autocomplete(timezone=zone_choices)
     @manage_server()
     async def settings(
         self,
@@ -107,12 +108,6 @@ class Club(commands.Cog):
             await interaction.followup.send(embed=embed, ephemeral=True)
         else:
             await interaction.response.send_message(embed=embed, ephemeral=True)
-
-    @settings.autocomplete("timezone")
-    async def settings_timezone(
-        self, interaction: discord.Interaction, current: str
-    ) -> list[app_commands.Choice[str]]:
-        return [app_commands.Choice(name=z, value=z) for z in search_zones(current, limit=25)]
 
     @mydata.command(name="export", description="Get all your Stride data here as a CSV file")
     async def export(self, interaction: discord.Interaction) -> None:

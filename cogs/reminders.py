@@ -19,8 +19,8 @@ from stride.catalog import Routine
 from stride.errors import UserError
 from stride.reminders import Outcome, Reminders
 from stride.storage.records import Reminder
-from stride.timezones import search_zones
 from ui.checkin import CheckinButton
+from ui.choices import routine_autocomplete, zone_choices
 from ui.components import view_of
 from ui.embeds import BRAND, notice_embed
 from ui.reminder_embeds import next_text, reminder_embed, reminder_list_embed, schedule_text
@@ -195,6 +195,7 @@ class ReminderCog(commands.Cog, name="Reminders"):
         role="Ping this role with the reminder",
         routine="Always this routine (default: rotate through the pre-run routines)",
     )
+    @app_commands.autocomplete(timezone=zone_choices, routine=routine_autocomplete)
     @manage_server()
     async def add(
         self, interaction: discord.Interaction, channel: discord.TextChannel, time: str,
@@ -272,20 +273,6 @@ class ReminderCog(commands.Cog, name="Reminders"):
         else:
             text = f"Couldn't post it: {outcome.pause or outcome.detail}."
         await interaction.followup.send(text, ephemeral=True)
-
-    @add.autocomplete("timezone")
-    async def zone_choices(
-        self, interaction: discord.Interaction, current: str
-    ) -> list[app_commands.Choice[str]]:
-        return [app_commands.Choice(name=z, value=z) for z in search_zones(current, limit=25)]
-
-    @add.autocomplete("routine")
-    async def routine_choices(
-        self, interaction: discord.Interaction, current: str
-    ) -> list[app_commands.Choice[str]]:
-        needle = current.casefold().strip()
-        return [app_commands.Choice(name=r.name[:100], value=r.id)
-                for r in self.bot.catalog.routines if needle in r.name.casefold()][:25]
 
     # --- members ----------------------------------------------------------------------------
 

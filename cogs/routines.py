@@ -11,6 +11,7 @@ from discord.ext import commands
 from stride.catalog import Catalog, Routine
 from stride.errors import UserError
 from ui.checkin import CheckinButton
+from ui.choices import routine_autocomplete
 from ui.components import PersistentButton, view_of
 from ui.embeds import (
     clip,
@@ -112,6 +113,7 @@ class Routines(commands.Cog):
         name="routine", description="Ready-made routines with a guided walk-through"
     )
     @app_commands.describe(name="The routine, e.g. quick or full; leave empty to list them all")
+    @app_commands.autocomplete(name=routine_autocomplete)
     async def routine(self, interaction: discord.Interaction, name: str | None = None) -> None:
         catalog = self.bot.catalog
         if name is None:
@@ -127,17 +129,6 @@ class Routines(commands.Cog):
         await interaction.response.send_message(
             embed=routine_embed(routine, catalog), view=view_of(StartRoutine(routine.id))
         )
-
-    @routine.autocomplete("name")
-    async def routine_autocomplete(
-        self, interaction: discord.Interaction, current: str
-    ) -> list[app_commands.Choice[str]]:
-        needle = current.casefold().strip()
-        return [
-            app_commands.Choice(name=clip(f"{r.name} (about {r.minutes} min)", 100), value=r.id)
-            for r in self.bot.catalog.routines
-            if needle in r.name.casefold() or needle in r.id
-        ][:25]
 
 
 async def setup(bot: StrideBot) -> None:

@@ -13,8 +13,8 @@ from discord.ext import commands
 from stride.errors import UserError
 from stride.heatmap import render_heatmap
 from stride.storage.boards import BOARDS, PERIODS
-from stride.timezones import search_zones
 from ui.checkin import CheckinButton, UndoCheckin, do_checkin
+from ui.choices import routine_choices, zone_choices
 from ui.components import PersistentButton, view_of
 from ui.streak_embeds import board_embed, streak_embed, undo_embed
 
@@ -132,12 +132,7 @@ class Streaks(commands.Cog):
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
         catalog = self.bot.catalog
-        needle = current.casefold().strip()
-        choices = [
-            app_commands.Choice(name=f"Routine: {r.name}"[:100], value=r.id)
-            for r in catalog.routines
-            if needle in r.name.casefold() or needle in r.id
-        ]
+        choices = routine_choices(catalog, current, prefix="Routine: ")
         choices += [
             app_commands.Choice(name=m.exercise.name[:100], value=m.exercise.id)
             for m in catalog.search(current, limit=25)
@@ -183,6 +178,7 @@ class Streaks(commands.Cog):
 
     @app_commands.command(name="timezone", description="Set your time zone, so 'today' is yours")
     @app_commands.describe(zone="An IANA time zone such as Europe/Berlin or America/New_York")
+    @app_commands.autocomplete(zone=zone_choices)
     @app_commands.guild_only()
     async def timezone(self, interaction: discord.Interaction, zone: str) -> None:
         assert interaction.guild_id is not None
@@ -196,12 +192,6 @@ class Streaks(commands.Cog):
             f"Your time zone is now **{effective}**. Your check-ins count by your local day.",
             ephemeral=True,
         )
-
-    @timezone.autocomplete("zone")
-    async def timezone_zone(
-        self, interaction: discord.Interaction, current: str
-    ) -> list[app_commands.Choice[str]]:
-        return [app_commands.Choice(name=z, value=z) for z in search_zones(current, limit=25)]
 
     @commands.Cog.listener()
     async def on_raw_member_remove(self, payload: discord.RawMemberRemoveEvent) -> None:

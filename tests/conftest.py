@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import tomllib
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from stride.catalog import Catalog, load_catalog
+from stride.storage import Storage
 
 ROOT = Path(__file__).resolve().parent.parent
 EXERCISES = ROOT / "data" / "exercises.toml"
@@ -23,3 +25,12 @@ def catalog() -> Catalog:
 def raw_catalog() -> dict[str, Any]:
     """The shipped data file, parsed but not validated, for tests that break it."""
     return tomllib.loads(EXERCISES.read_text("utf-8"))
+
+
+@pytest.fixture
+async def storage(tmp_path: Path) -> AsyncIterator[Storage]:
+    """A fresh, migrated database in a temporary folder."""
+    s = Storage(tmp_path / "stride.db")
+    await s.open()
+    yield s
+    await s.close()

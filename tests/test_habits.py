@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import random
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -27,14 +26,6 @@ class FakeClock:
 
     def advance(self, **kw: float) -> None:
         self.now += timedelta(**kw)
-
-
-@pytest.fixture
-async def storage(tmp_path: Path):
-    s = Storage(tmp_path / "stride.db")
-    await s.open()
-    yield s
-    await s.close()
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -36,14 +35,6 @@ class RecordingSender:
     async def send(self, reminder: Reminder, due: datetime, routine: Routine | None) -> Outcome:
         self.sent.append((reminder.id, due, routine.id if routine else None))
         return self.outcomes.pop(0) if self.outcomes else Outcome("sent", message_id=1)
-
-
-@pytest.fixture
-async def storage(tmp_path: Path):
-    s = Storage(tmp_path / "stride.db")
-    await s.open()
-    yield s
-    await s.close()
 
 
 @pytest.fixture

@@ -30,6 +30,7 @@ import pytest_asyncio
 
 from .emulator import DiscordEmulator
 from .harness import BotProcess, launch_bot, populate
+from .stride import Stride, start_stride
 
 StartBot = Callable[..., Awaitable[BotProcess]]
 
@@ -94,3 +95,16 @@ def module_start_bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Start
     yield _starter(tmp_path_factory.mktemp("bots"), procs)
     for proc in procs:
         proc.stop_sync()
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def stride_module(
+    module_emulator: DiscordEmulator, module_start_bot: StartBot,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> AsyncIterator[Stride]:
+    """The real bot (commands synced to the test server) for a whole test module. At the end,
+    nothing it sent broke Discord's limits or hit a route Discord does not have."""
+    db = tmp_path_factory.mktemp("db") / "stride.db"
+    yield await start_stride(module_emulator, module_start_bot, db)
+    assert module_emulator.limit_violations == []
+    assert module_emulator.unhandled == []

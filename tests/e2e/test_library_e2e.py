@@ -3,30 +3,21 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-import pytest_asyncio
 
 from stride.catalog import load_catalog
 
-from .emulator import DiscordEmulator
-from .stride import BOT, Stride, button, buttons, embed_of, field, start_stride, text_of
+from .stride import BOT, Stride, button, buttons, embed_of, field, text_of
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 CATALOG = load_catalog(Path(BOT).parent / "data" / "exercises.toml")
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def stride(
-    module_emulator: DiscordEmulator, module_start_bot, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[Stride]:
-    db = tmp_path_factory.mktemp("db") / "stride.db"
-    yield await start_stride(module_emulator, module_start_bot, db)
-    # Whatever the tests did, nothing the bot sent broke Discord's rules or hit a wrong route.
-    assert module_emulator.limit_violations == []
-    assert module_emulator.unhandled == []
+@pytest.fixture
+def stride(stride_module: Stride) -> Stride:
+    return stride_module
 
 
 async def test_commands_are_registered_by_the_sync_command(stride: Stride) -> None:

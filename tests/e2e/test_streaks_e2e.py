@@ -3,25 +3,17 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import AsyncIterator
 
 import pytest
-import pytest_asyncio
 
-from .emulator import DiscordEmulator
-from .stride import Stride, button, embed_of, field, start_stride, text_of
+from .stride import Stride, button, embed_of, field, text_of
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def stride(
-    module_emulator: DiscordEmulator, module_start_bot, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[Stride]:
-    db = tmp_path_factory.mktemp("db") / "stride.db"
-    yield await start_stride(module_emulator, module_start_bot, db)
-    assert module_emulator.limit_violations == []
-    assert module_emulator.unhandled == []
+@pytest.fixture
+def stride(stride_module: Stride) -> Stride:
+    return stride_module
 
 
 async def test_checkin_once_a_day_with_undo(stride: Stride) -> None:
