@@ -19,6 +19,14 @@ ABOUT = (
 )
 
 
+STREAK_RULE = (
+    "Check in once a day with `/checkin` (your own day: set `/timezone`). A streak counts "
+    "your check-in days and survives missed days up to the club's rest days (default 2). "
+    "Example with 2: Mon, Tue, Fri is a streak of 3; it still stands on Monday, and ends on "
+    "Tuesday if Sat, Sun and Mon are all missed."
+)
+
+
 def command_lines(tree: app_commands.CommandTree) -> list[str]:
     """One line per slash command (and subcommand) the bot has, from the live command tree."""
     lines: list[str] = []
@@ -44,6 +52,7 @@ class Help(commands.Cog):
             "Before your next run, try `/routine name:quick` and press **Start**.",
             "Look up any move with `/exercise`, e.g. `/exercise name:clams`.",
         ])
+        add_list_field(embed, "Streaks", [STREAK_RULE])
         embed.add_field(name="Stay safe", value=self.bot.catalog.safety, inline=False)
         await interaction.response.send_message(
             embed=fit(embed), ephemeral=True
