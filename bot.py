@@ -123,26 +123,22 @@ def minimal_intents() -> discord.Intents:
     return intents
 
 
-class RedactToken(logging.Filter):
-    """Replaces the token wherever it would appear in a log record."""
+class RedactingFormatter(logging.Formatter):
+    """Formats log lines, then replaces the token wherever it appears in the final text,
+    tracebacks and stack traces included."""
 
     def __init__(self, token: str) -> None:
-        super().__init__()
+        super().__init__("%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%Y-%m-%d %H:%M:%S")
         self.token = token
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        if self.token and self.token in record.getMessage():
-            record.msg, record.args = record.getMessage().replace(self.token, "[token]"), None
-        return True
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        return text.replace(self.token, "[token]") if self.token else text
 
 
 def setup_logging(settings: Settings) -> None:
     handler = logging.StreamHandler(sys.stdout)
-    handler.setFormatter(
-        logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%Y-%m-%d %H:%M:%S")
-    )
-    if settings.token:
-        handler.addFilter(RedactToken(settings.token))
+    handler.setFormatter(RedactingFormatter(settings.token))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(settings.log_level)
@@ -154,7 +150,8 @@ def setup_logging(settings: Settings) -> None:
 def build_bot(settings: Settings, *, background: bool = True) -> StrideBot:
     """The bot with its services; raises CatalogError if the exercise file is malformed."""
     catalog = load_catalog(settings.exercises_path)
-    return StrideBot(settings, catalog, Storage(settings.database_path), background=background)
+    storage = Storage(settings.database_path, settings.database_busy_timeout_ms)
+    return StrideBot(settings, catalog, storage, background=background)
 
 
 async def run_bot(settings: Settings) -> None:

@@ -19,6 +19,7 @@ from ui.embeds import (
     form_embed,
     library_embed,
     notice_embed,
+    shown,
 )
 
 if TYPE_CHECKING:
@@ -89,8 +90,8 @@ def category_page(
     entries = catalog.in_category(category)
     pages = max(1, math.ceil(len(entries) / PAGE_SIZE))
     page = min(max(page, 0), pages - 1)
-    shown = entries[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
-    embed = category_page_embed(catalog, category, page, pages, shown)
+    on_page = entries[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
+    embed = category_page_embed(catalog, category, page, pages, on_page)
     if pages == 1:
         return embed, None
     return embed, view_of(
@@ -119,7 +120,7 @@ class Library(commands.Cog):
         suggestions = self.catalog.suggest(name)
         names = ", ".join(e.name for e in suggestions)
         text = (
-            f"I don't know an exercise called **{discord.utils.escape_markdown(clip(name, 80))}**."
+            f"I don't know an exercise called **{shown(name)}**."
             f"\nDid you mean: {names}?\n\nBrowse everything with `/exercises`."
         )
         await interaction.response.send_message(

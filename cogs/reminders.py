@@ -6,7 +6,7 @@ import asyncio
 import logging
 from collections import OrderedDict
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import discord
@@ -22,7 +22,7 @@ from stride.storage.records import Reminder
 from ui.checkin import CheckinButton
 from ui.choices import routine_autocomplete, zone_choices
 from ui.components import view_of
-from ui.embeds import BRAND, notice_embed
+from ui.embeds import BRAND, notice_embed, shown
 from ui.reminder_embeds import next_text, reminder_embed, reminder_list_embed, schedule_text
 
 from .club import manage_server
@@ -127,6 +127,26 @@ class DiscordSender:
         return Outcome("sent", message_id=int(message["id"]))
 
 
+class ServerTextChannel(app_commands.Transformer):
+    """A text-channel option that may name a channel of another server (a crafted request).
+    discord.py would refuse that with an unreadable "I couldn't understand <AppCommandChannel
+    ...>"; this hands the command None instead, so it can say what to pick."""
+
+    @property
+    def type(self) -> discord.AppCommandOptionType:
+        return discord.AppCommandOptionType.channel
+
+    @property
+    def channel_types(self) -> list[discord.ChannelType]:
+        return [discord.ChannelType.text, discord.ChannelType.news]
+
+    async def transform(self, interaction: discord.Interaction, value: Any, /
+                        ) -> discord.TextChannel | None:
+        # resolve() looks the id up among the channels of the server the command came from.
+        found = value.resolve() if isinstance(value, app_commands.AppCommandChannel) else None
+        return found if isinstance(found, discord.TextChannel) else None
+
+
 def reminder_message(bot: StrideBot, reminder: Reminder, routine: Routine | None) -> dict:
     """The reminder's content, embed, buttons and exactly the mentions it may make."""
     buttons: list[discord.ui.Item] = [
@@ -198,15 +218,25 @@ class ReminderCog(commands.Cog, name="Reminders"):
     @app_commands.autocomplete(timezone=zone_choices, routine=routine_autocomplete)
     @manage_server()
     async def add(
-        self, interaction: discord.Interaction, channel: discord.TextChannel, time: str,
+        self, interaction: discord.Interaction,
+        channel: app_commands.Transform[discord.TextChannel | None, ServerTextChannel],
+        time: str,
         days: str | None = None, timezone: str | None = None, role: discord.Role | None = None,
         routine: str | None = None,
     ) -> None:
         assert interaction.guild_id is not None
-        if channel.guild.id != interaction.guild_id:
-            raise UserError("Pick a channel in this server.")
+        if channel is None or channel.guild.id != interaction.guild_id:
+            raise UserError(
+                "Pick a text channel in this server, e.g. the one where your club plans runs."
+            )
         if role is not None and (role.guild.id != interaction.guild_id or role.is_default()):
-            raise UserError("Pick a role of this server (not @everyone).")
+            raise UserError(
+                "Pick a role of this server to ping, e.g. Runners; not the everyone role."
+            )
+        if routine is not None and self.bot.catalog.routine(routine) is None:
+            known = ", ".join(f"`{r.id}`" for r in self.bot.catalog.routines)
+            raise UserError(f"There is no routine called **{shown(routine)}**. "
+                            f"Try one of: {known}.")
         created = await self.reminders.add_club(
             interaction.guild_id, channel.id, time, days, timezone,
             role.id if role else None, routine, interaction.user.id,

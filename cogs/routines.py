@@ -14,9 +14,9 @@ from ui.checkin import CheckinButton
 from ui.choices import routine_autocomplete
 from ui.components import PersistentButton, view_of
 from ui.embeds import (
-    clip,
     routine_embed,
     routine_list_embed,
+    shown,
     walkthrough_done_embed,
     walkthrough_embed,
 )
@@ -123,7 +123,7 @@ class Routines(commands.Cog):
         if routine is None:
             known = ", ".join(f"`{r.id}`" for r in catalog.routines)
             raise UserError(
-                f"There is no routine called **{discord.utils.escape_markdown(clip(name, 80))}**."
+                f"There is no routine called **{shown(name)}**."
                 f" Try one of: {known}."
             )
         await interaction.response.send_message(

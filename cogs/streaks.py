@@ -16,6 +16,7 @@ from stride.storage.boards import BOARDS, PERIODS
 from ui.checkin import CheckinButton, UndoCheckin, do_checkin
 from ui.choices import routine_choices, zone_choices
 from ui.components import PersistentButton, view_of
+from ui.embeds import shown
 from ui.streak_embeds import board_embed, streak_embed, undo_embed
 
 if TYPE_CHECKING:
@@ -121,9 +122,8 @@ class Streaks(commands.Cog):
         if exercise:
             return exercise.id
         names = ", ".join(r.id for r in catalog.routines)
-        shown = discord.utils.escape_markdown(what[:80])
         raise UserError(
-            f"I don't know a routine or exercise called **{shown}**."
+            f"I don't know a routine or exercise called **{shown(what)}**."
             f" Try a routine ({names}) or leave `what` empty."
         )
 

@@ -20,6 +20,9 @@ CATEGORIES: dict[str, str] = {
 """Category id -> display name, in the order the library is browsed."""
 
 SCHEMA_VERSION = 1
+MAX_QUERY = 100
+"""Characters of a typed name compared by spelling for 'did you mean': names and aliases are at
+most 80 long, and the comparison's cost grows with the length (Discord allows 6,000)."""
 SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
 
@@ -310,7 +313,7 @@ class Catalog:
     def suggest(self, query: str, limit: int = 3) -> list[Exercise]:
         """Closest entries for 'did you mean': search hits first, then by spelling."""
         found = [m.exercise for m in self.search(query, limit)] if normalize(query) else []
-        q = _squash(query)
+        q = _squash(query)[:MAX_QUERY]  # no name is longer; spelling comparisons stay quick
         scored: dict[str, float] = {}
         for key, exercise in self._keys.items():
             ratio = difflib.SequenceMatcher(None, q, key).ratio()
@@ -355,7 +358,8 @@ def parse_catalog(raw: Mapping[str, Any], source: str = "<data>") -> Catalog:
     unknown = sorted(set(raw) - _TOP_FIELDS)
     if unknown:
         top.fail(unknown[0], f"unknown field (allowed: {', '.join(sorted(_TOP_FIELDS))})")
-    if raw.get("schema") != SCHEMA_VERSION:
+    schema = raw.get("schema")
+    if type(schema) is not int or schema != SCHEMA_VERSION:  # true and 1.0 equal 1 in Python
         top.fail("schema", f"must be {SCHEMA_VERSION}")
     safety = top._text("safety", raw.get("safety"), _Text(300)) or ""
     exercises = _exercises(source, raw.get("exercises"))

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time, timedelta
@@ -25,6 +26,7 @@ from .catalog import Catalog, Routine
 from .errors import UserError
 from .schedule import days_to_mask, mask_to_days, next_fire, parse_days, parse_time
 from .storage import Storage
+from .storage.database import is_busy
 from .storage.records import Claim, Reminder
 from .timezones import resolve_zone
 
@@ -34,6 +36,7 @@ GRACE = timedelta(minutes=30)
 RETRY_AFTER = timedelta(minutes=1)
 CLAIM_BATCH = 500
 FLUSH_EVERY = 0.2  # seconds between writing finished firings
+BUSY_RETRY = 1.0  # seconds before looking again when another process had the database locked
 MAX_CHANNEL_REMINDERS = 25  # per server: fits one /reminder list
 
 
@@ -122,7 +125,7 @@ class Reminders:
         routine = self.catalog.routine(name)
         if routine is None:
             known = ", ".join(f"`{r.id}`" for r in self.catalog.routines)
-            raise UserError(f"There is no routine called {name[:80]!r}. Try one of: {known}.")
+            raise UserError(f"There is no such routine. Try one of: {known}.")
         return routine.id
 
     async def add_club(
@@ -227,7 +230,15 @@ class Reminders:
         try:
             while True:
                 self._wakeup.clear()
-                delay = await self.tick(sender)
+                try:
+                    delay = await self.tick(sender)
+                except sqlite3.OperationalError as exc:
+                    if not is_busy(exc):
+                        raise
+                    # Nothing was claimed by the refused write: the same reminders are due.
+                    log.warning("Reminders: the database is locked (%s); trying again in %g s",
+                                exc, BUSY_RETRY)
+                    delay = BUSY_RETRY
                 await self.clock.wait(self._wakeup, delay)
         finally:
             flusher.cancel()
@@ -299,7 +310,10 @@ class Reminders:
             await self.clock.wait(asyncio.Event(), RETRY_AFTER.total_seconds())
         if outcome.pause is not None:
             log.warning("Reminder %s paused: %s", reminder.id, outcome.pause)
-            await self.storage.schedule_reminder(reminder.id, None, outcome.pause)
+            try:
+                await self.storage.schedule_reminder(reminder.id, None, outcome.pause)
+            except sqlite3.Error as exc:  # it fails again next time, and is paused then
+                log.warning("Reminder %s: could not store the pause: %s", reminder.id, exc)
         elif outcome.status == "failed":
             log.error("Reminder %s due %s was not sent: %s", reminder.id, due.isoformat(),
                       outcome.detail)
@@ -310,10 +324,17 @@ class Reminders:
             self.on_fired(claim, outcome)
 
     async def flush(self) -> None:
-        """Write how finished firings went (batched: one transaction for many)."""
+        """Write how finished firings went (batched: one transaction for many). If the write
+        fails (the database locked by another process), they are kept for the next flush: a
+        firing left 'claimed' would be sent again after a restart."""
         if self._finished:
             done, self._finished = self._finished, []
-            await self.storage.finish_firings(done)
+            try:
+                await self.storage.finish_firings(done)
+            except sqlite3.Error as exc:
+                self._finished[:0] = done
+                log.warning("Could not record %d finished reminder firing(s) yet: %s",
+                            len(done), exc)
 
     async def _flush_loop(self) -> None:
         while True:

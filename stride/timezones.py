@@ -76,9 +76,19 @@ POPULAR = (
     "Africa/Johannesburg",
 )
 
+# Only names made of these characters are repeated back in an error message, so a reply never
+# carries mentions (@everyone), markdown or control characters typed by the member.
+# (An underscore only inside a word: "New_York" formats nothing, "_this_" would.)
+_ECHO_SAFE = re.compile(r"(?:[A-Za-z0-9 /+\-.,]|(?<=[A-Za-z0-9])_(?=[A-Za-z0-9]))+", re.ASCII)
+
 _SPACES = re.compile(r"[\s_]+")
 _WORD_HYPHEN = re.compile(r"(?<=[a-z])-(?=[a-z])")
 _SLASH = re.compile(r"_?/_?")
+
+
+def _echo(text: str, otherwise: str) -> str:
+    """`text` in quotes for an error message, or `otherwise` if it is not safe to repeat."""
+    return f"'{text}'" if _ECHO_SAFE.fullmatch(text) else otherwise
 
 
 def _normalize(text: str) -> str:
@@ -178,13 +188,14 @@ def resolve_zone(name: str) -> ZoneInfo:
         key = _city_choice(candidates)
         if key is None:
             raise UserError(
-                f"'{text}' could mean several time zones: {', '.join(candidates[:3])}. "
+                f"{_echo(text, 'That name')} could mean several time zones: "
+                f"{', '.join(candidates[:3])}. "
                 "Please pick one."
             )
     if key is None:
         hints = _suggestions(text)
         hint = f" Did you mean: {', '.join(hints)}?" if hints else ""
-        raise UserError(f"I don't know the time zone '{text}'.{hint} {EXAMPLE}")
+        raise UserError(f"I don't know the time zone {_echo(text, 'you typed')}.{hint} {EXAMPLE}")
     return ZoneInfo(key)
 
 

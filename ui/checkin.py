@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING
 
 import discord
@@ -13,6 +14,8 @@ from .streak_embeds import checkin_embed, undo_embed
 
 if TYPE_CHECKING:
     from stride.habits import Habits
+
+DEFER_AFTER = 1.5  # seconds of work after which the answer is deferred
 
 
 def _habits(interaction: discord.Interaction) -> Habits:
@@ -27,7 +30,20 @@ async def do_checkin(
     every 'Check in' / 'Done' button (only to the member)."""
     guild_id = guild_id or interaction.guild_id
     assert guild_id is not None
-    result = await _habits(interaction).check_in(guild_id, interaction.user.id, what)
+    work = asyncio.ensure_future(
+        _habits(interaction).check_in(guild_id, interaction.user.id, what)
+    )
+    # Usually a few ms; under a burst, say "thinking" before Discord's 3 s deadline passes.
+    done, _ = await asyncio.wait({work}, timeout=DEFER_AFTER)
+    if not done:
+        await interaction.response.defer(ephemeral=not public, thinking=True)
+    try:
+        result = await work
+    except Exception:
+        if not done and public:
+            # Take the public "thinking..." away, so the error reaches only this member.
+            await interaction.delete_original_response()
+        raise
     label = _what_label(interaction.client.catalog, what)  # type: ignore[attr-defined]
     embed = checkin_embed(interaction.user, result, label)
     in_server = interaction.guild_id is not None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 
 import discord
@@ -25,11 +27,26 @@ COLOURS = {
 }
 BRAND = discord.Colour.from_rgb(233, 110, 60)
 SAFETY_PREFIX = "⚠️ "
+# Mentions of members, roles, channels and commands ("<@1>", "<#1>", "</x:1>") of any id.
+_MENTION_START = re.compile(r"<(?=[@#/])")
 
 
 def clip(text: str, limit: int) -> str:
     """`text` cut to `limit` characters, with an ellipsis when cut."""
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def shown(text: str, limit: int = 80) -> str:
+    """What a member typed, made safe to show back to them: control and invisible formatting
+    characters (right-to-left marks, zero-width spaces) dropped, runs of whitespace made one
+    space, cut to `limit`, then markdown and mentions escaped, so it reads as typed, formats
+    nothing and pings no one."""
+    visible = "".join(c for c in text if unicodedata.category(c) not in ("Cc", "Cf"))
+    visible = clip(" ".join(visible.split()), limit)
+    if not visible:
+        return "(blank)"
+    escaped = discord.utils.escape_mentions(discord.utils.escape_markdown(visible))
+    return _MENTION_START.sub("<\u200b", escaped)
 
 
 def chunk_lines(lines: Iterable[str], limit: int = FIELD_VALUE_MAX) -> list[str]:

@@ -8,6 +8,7 @@ import discord
 from discord import app_commands
 
 from stride.errors import UserError
+from stride.storage.database import is_busy
 
 from .embeds import notice_embed
 
@@ -16,6 +17,10 @@ log = logging.getLogger("stride.errors")
 PERMISSION_NAMES = {"manage_guild": "Manage Server"}  # as Discord's app names them
 UNEXPECTED = (
     "Something went wrong on our side and the club's admins can find it in the bot's log. "
+    "Please try again in a moment."
+)
+BUSY = (
+    "Stride's records are busy right now, so this didn't go through. "
     "Please try again in a moment."
 )
 
@@ -30,6 +35,15 @@ def describe(interaction: discord.Interaction) -> str:
         f"guild={interaction.guild_id} channel={interaction.channel_id} "
         f"user={interaction.user.id}"
     )
+
+
+def answer_refused(error: BaseException) -> bool:
+    """Discord refused the interaction's own answer (token expired, already answered, an
+    outage that outlasted discord.py's retries): the member cannot be told anything more."""
+    if not isinstance(error, discord.HTTPException):
+        return False
+    url = str(getattr(error.response, "url", ""))
+    return "/interactions/" in url or "/webhooks/" in url
 
 
 def user_message(error: Exception) -> str | None:
@@ -49,15 +63,24 @@ def user_message(error: Exception) -> str | None:
     if isinstance(error, app_commands.CheckFailure):
         return "You can't use that here."
     if isinstance(error, app_commands.TransformerError):
-        return f"I couldn't understand {error.value!r}."
+        return "I couldn't read one of the options. Pick it from the list Discord offers."
     return None
 
 
 async def report_error(interaction: discord.Interaction, error: Exception) -> None:
     """Tell the member what went wrong (ephemerally) and log anything unexpected once."""
+    original = getattr(error, "original", error)
+    if answer_refused(original):
+        # Autocomplete answers are routinely refused when the member types on; not an error.
+        autocomplete = interaction.type is discord.InteractionType.autocomplete
+        log.log(logging.DEBUG if autocomplete else logging.ERROR, "Could not answer (%s): %s",
+                describe(interaction), original)
+        return
     text = user_message(error)
-    if text is None:
-        original = getattr(error, "original", error)
+    if text is None and is_busy(original):
+        log.warning("Database busy, asked to try again (%s): %s", describe(interaction), original)
+        text = BUSY
+    elif text is None:
         log.error("Unhandled error (%s)", describe(interaction), exc_info=original)
         text = UNEXPECTED
     if interaction.type is discord.InteractionType.autocomplete:

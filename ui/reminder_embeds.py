@@ -11,7 +11,7 @@ from stride.catalog import Catalog, Routine
 from stride.schedule import describe_days, mask_to_days
 from stride.storage.records import Reminder
 
-from .embeds import BRAND, add_list_field, clip, fit, numbered, safety_footer
+from .embeds import BRAND, add_list_field, clip, fit, numbered, safety_footer, shown
 
 
 def reminder_embed(routine: Routine | None, catalog: Catalog) -> discord.Embed:
@@ -42,7 +42,8 @@ def schedule_text(reminder: Reminder) -> str:
 def next_text(reminder: Reminder) -> str:
     """When it fires next: local time, and a Discord timestamp each reader sees in their zone."""
     if reminder.next_due is None:
-        return f"paused: {reminder.paused}" if reminder.paused else "paused"
+        # The reason can hold a member's display name ("paused by ..."): never shown raw.
+        return f"paused: {shown(reminder.paused, 120)}" if reminder.paused else "paused"
     local = datetime.fromtimestamp(reminder.next_due, ZoneInfo(reminder.timezone or "UTC"))
     return f"next {local:%a %d %b %H:%M} {reminder.timezone or 'UTC'} (<t:{reminder.next_due}:R>)"
 

@@ -7,7 +7,7 @@ import discord
 from stride.habits import BoardPage, CheckinResult, MemberView
 from stride.streaks import Figures
 
-from .embeds import BRAND, fit
+from .embeds import BRAND, fit, shown
 
 BOARD_TITLES = {"streak": "Current streaks", "best": "Longest streaks", "checkins": "Check-ins"}
 PERIOD_TITLES = {"week": "this week", "month": "this month", "all": "all time"}
@@ -70,16 +70,17 @@ def undo_embed(figures: Figures) -> discord.Embed:
 
 
 def streak_embed(user: discord.abc.User, view: MemberView, *, self_view: bool) -> discord.Embed:
-    name = "You" if self_view else user.display_name
+    display = shown(user.display_name, 80)  # members choose their names: never shown raw
+    name = "You" if self_view else display
     if view.figures.total == 0:
         nudge = (
             "No check-ins yet. Do `/routine name:quick` before your next run, then `/checkin`!"
             if self_view
-            else f"{discord.utils.escape_markdown(user.display_name)} hasn't checked in yet."
+            else f"{display} hasn't checked in yet."
         )
         return discord.Embed(title="No streak yet", description=nudge, colour=BRAND)
     embed = discord.Embed(
-        title=f"{discord.utils.escape_markdown(user.display_name)}'s streak",
+        title=f"{display}'s streak",
         description=(
             f"{name} can miss up to {view.rest_days} day(s) in a row and keep the streak. "
             f"Days count in {view.zone}."

@@ -34,7 +34,7 @@ from aiohttp import web
 
 from . import payloads as P
 from .actions import Option, UserActions
-from .faults import ChannelFault, error_for
+from .faults import ChannelFault, InteractionFault, error_for
 from .gateway import TRACE, Gateway, Session
 from .ratelimits import RateLimiter
 from .records import InteractionRecord, LimitViolation, MessageRecord, RequestRecord, UploadedFile
@@ -45,6 +45,8 @@ JSON = dict[str, Any]
 
 #: Route key of message create (the route ``channel_message_limit`` and faults apply to).
 MESSAGE_CREATE = "POST /channels/{channel_id}/messages"
+#: Route key of the initial interaction answer (the route ``fail_interactions`` applies to).
+INTERACTION_CALLBACK = "POST /interactions/{interaction_id}/{token}/callback"
 #: Paths that are not subject to the global rate limit (interaction tokens).
 GLOBAL_EXEMPT = ("/interactions/", "/webhooks/")
 
@@ -115,6 +117,7 @@ class DiscordEmulator(UserActions):
         #: Seconds every REST answer is held back (``slow_responses``).
         self.response_delay = 0.0
         self.faults: list[ChannelFault] = []
+        self.interaction_faults: list[InteractionFault] = []
 
         # recordings
         self.requests: list[RequestRecord] = []
@@ -291,15 +294,49 @@ class DiscordEmulator(UserActions):
         self.faults.append(fault)
         return fault
 
+    def fail_interactions(
+        self,
+        status: int,
+        code: int | None = None,
+        message: str | None = None,
+        times: int | None = None,
+        *,
+        guild: Any = None,
+    ) -> InteractionFault:
+        """Answer the bot's interaction callbacks with an error (bodies as ``fail_channel``;
+        e.g. ``fail_interactions(404, 10062)`` for Unknown interaction, ``500`` for an
+        outage).  ``guild``: only interactions from that guild.  The interaction stays
+        unanswered (the refused callback is in ``InteractionRecord.rejected``).  Cleared by
+        ``clear_faults()``.  Returns the switch (``.hits``)."""
+        fault = InteractionFault(
+            status, code, message, times, None if guild is None else P.snowflake_of(guild)
+        )
+        self.interaction_faults.append(fault)
+        return fault
+
     def clear_faults(self, channel: Any = None) -> None:
-        """Remove every ``fail_channel`` switch (or only those of ``channel``)."""
+        """Remove every ``fail_channel`` / ``fail_interactions`` switch (or only the
+        ``fail_channel`` ones of ``channel``)."""
         if channel is None:
             self.faults.clear()
+            self.interaction_faults.clear()
         else:
             cid = P.snowflake_of(channel)
             self.faults = [f for f in self.faults if f.channel_id != cid]
 
-    def _fault_for(self, route: str, params: dict[str, str]) -> ChannelFault | None:
+    def _fault_for(
+        self, route: str, params: dict[str, str]
+    ) -> ChannelFault | InteractionFault | None:
+        if route == INTERACTION_CALLBACK:
+            rec = self.interactions.get(int(params.get("interaction_id", "0") or 0))
+            guild_id = rec.payload.get("guild_id") if rec is not None else None
+            for ifault in self.interaction_faults:
+                if not ifault.exhausted and ifault.guild_id in (None, _int_or_none(guild_id)):
+                    if rec is not None:
+                        error = error_for(ifault.status, ifault.code, ifault.message)
+                        rec.rejected.append((ifault.status, error.body()))
+                    return ifault
+            return None
         if route != MESSAGE_CREATE:
             return None
         for fault in self.faults:
@@ -641,7 +678,7 @@ class DiscordEmulator(UserActions):
                 self.rate_limiter.check_route(route, params, self.route_limits.get(route))
             )
             fault = self._fault_for(route, params)
-            if fault is not None and not fault.after_create:
+            if fault is not None and not getattr(fault, "after_create", False):
                 raise fault.fire()
             status, body = await handler(record, params)
             if fault is not None and status < 300:
@@ -674,11 +711,19 @@ class DiscordEmulator(UserActions):
         return web.Response(status=status, body=json.dumps(body).encode(), headers=headers)
 
 
+def _int_or_none(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
 __all__ = [
     "MESSAGE_CREATE",
     "ApiError",
     "ChannelFault",
     "DiscordEmulator",
+    "InteractionFault",
     "InteractionRecord",
     "MessageRecord",
     "Option",

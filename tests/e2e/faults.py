@@ -14,6 +14,10 @@ what Discord (or its edge) sends for it:
   that does not count towards the invalid-request limit.
 
 Passing ``code`` or ``message`` always gives a JSON body.
+
+``emu.fail_interactions(status, code=None, message=None, times=None, guild=None)`` does
+the same for the bot's answers to interactions (``POST /interactions/{id}/{token}/callback``),
+optionally only for interactions from one guild; the interaction stays unanswered.
 """
 
 from __future__ import annotations
@@ -29,6 +33,8 @@ CODE_MESSAGES = {
     10003: "Unknown Channel",
     10008: "Unknown Message",
     10013: "Unknown User",
+    10062: "Unknown interaction",
+    40060: "Interaction has already been acknowledged.",
     40005: "Request entity too large",
     50001: "Missing Access",
     50006: "Cannot send an empty message",
@@ -100,6 +106,26 @@ class ChannelFault:
     message: str | None = None
     times: int | None = None  # None: until cleared
     after_create: bool = False  # the message IS created, only the answer is an error
+    hits: int = 0
+
+    @property
+    def exhausted(self) -> bool:
+        return self.times is not None and self.hits >= self.times
+
+    def fire(self) -> ApiError:
+        self.hits += 1
+        return error_for(self.status, self.code, self.message)
+
+
+@dataclass
+class InteractionFault:
+    """An active ``fail_interactions`` switch; ``hits`` counts the callbacks it answered."""
+
+    status: int
+    code: int | None = None
+    message: str | None = None
+    times: int | None = None  # None: until cleared
+    guild_id: int | None = None  # None: interactions from anywhere
     hits: int = 0
 
     @property

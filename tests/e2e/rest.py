@@ -652,9 +652,11 @@ class RestApi:
         self._check_message(record, payload)
         if self._is_empty(payload, record.files):
             raise ApiError(*EMPTY_MESSAGE)
-        if rec.response_type == 5 and rec.original_loading and rec.original is not None:
+        if (rec.response_type == 5 and rec.original_loading and rec.original is not None
+                and not rec.original.deleted):
             # Discord: the first followup after a deferred reply *edits* the loading
-            # message; its ephemerality comes from the defer, not from these flags.
+            # message; its ephemerality comes from the defer, not from these flags. (Once the
+            # loading message is deleted, a followup is a new message with its own flags.)
             msg = rec.original
             self.world.apply_edit(
                 msg, {k: v for k, v in payload.items() if k != "flags"}, record.files, edited=False
