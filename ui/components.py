@@ -48,4 +48,8 @@ def view_of(*buttons: discord.ui.Item, timeout: float | None = None) -> discord.
     view = discord.ui.View(timeout=timeout)
     for button in buttons:
         view.add_item(button)
+    # Every Stride button is a DynamicItem, dispatched by its custom_id; a stopped view is still
+    # sent as components, but discord.py does not keep it (it would hold ephemeral views with
+    # a 15-minute timer each, a steady memory growth under load).
+    view.stop()
     return view
