@@ -11,7 +11,7 @@ from discord.ext import commands
 
 from stride.catalog import CATEGORIES, Catalog
 from stride.errors import UserError
-from ui.components import PersistentButton, view_of
+from ui.components import PersistentButton, pager_look, view_of
 from ui.embeds import (
     category_page_embed,
     clip,
@@ -65,10 +65,7 @@ class BrowsePage(
     def __init__(self, category: str, page: int, direction: str, *, disabled: bool) -> None:
         super().__init__(
             f"stride:browse:{category}:{page}:{direction}",
-            label="Prev" if direction == "p" else "Next",
-            emoji="◀️" if direction == "p" else "▶️",
-            style=discord.ButtonStyle.secondary,
-            disabled=disabled,
+            **pager_look(direction), disabled=disabled,
         )
         self.category, self.page = category, page
 

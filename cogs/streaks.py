@@ -15,7 +15,7 @@ from stride.heatmap import render_heatmap
 from stride.storage.boards import BOARDS, PERIODS
 from ui.checkin import CheckinButton, UndoCheckin, do_checkin
 from ui.choices import routine_choices, zone_choices
-from ui.components import PersistentButton, view_of
+from ui.components import PersistentButton, pager_look, view_of
 from ui.embeds import shown
 from ui.streak_embeds import board_embed, streak_embed, undo_embed
 
@@ -49,10 +49,7 @@ class BoardPageButton(
     def __init__(self, board: str, period: str, page: int, direction: str, *, disabled: bool):
         super().__init__(
             f"stride:board:{board}:{period}:{page}:{direction}",
-            label="Prev" if direction == "p" else "Next",
-            emoji="◀️" if direction == "p" else "▶️",
-            style=discord.ButtonStyle.secondary,
-            disabled=disabled,
+            **pager_look(direction), disabled=disabled,
         )
         self.board, self.period, self.page = board, period, page
 

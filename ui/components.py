@@ -53,3 +53,10 @@ def view_of(*buttons: discord.ui.Item, timeout: float | None = None) -> discord.
     # a 15-minute timer each, a steady memory growth under load).
     view.stop()
     return view
+
+
+def pager_look(direction: str) -> dict[str, Any]:
+    """Label, emoji and style of a Prev ('p') or Next ('n') paging button."""
+    back = direction == "p"
+    return {"label": "Prev" if back else "Next", "emoji": "◀️" if back else "▶️",
+            "style": discord.ButtonStyle.secondary}
