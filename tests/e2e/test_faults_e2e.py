@@ -83,7 +83,11 @@ def expected_nonces(made: dict[int, tuple[int, int]]) -> Counter[str]:
 
 
 def title(rec: InteractionRecord) -> str:
-    return str(embed_of(rec).get("title", ""))
+    """The title of the answer the member saw; '' while there is none (e.g. only a deferred
+    "thinking..." that the killed bot never completed: that is no acknowledgement)."""
+    message = rec.message or (rec.response or {}).get("data") or {}
+    embeds = message.get("embeds") or []
+    return str(embeds[0].get("title", "")) if embeds else ""
 
 
 async def private_answer(rec: InteractionRecord) -> JSON:
