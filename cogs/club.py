@@ -32,6 +32,15 @@ def manage_server() -> app_commands.Check:
     return app_commands.check(predicate)
 
 
+def admin_group(name: str, description: str) -> app_commands.Group:
+    """A server-only command group shown by default only to members with Manage Server
+    (each command also checks it with `manage_server`)."""
+    return app_commands.Group(
+        name=name, description=description, guild_only=True,
+        default_permissions=discord.Permissions(manage_guild=True),
+    )
+
+
 class ConfirmForget(PersistentButton, template=r"stride:forget:(?P<user_id>\d{1,20})"):
     """The confirmation button of /mydata delete."""
 
@@ -65,10 +74,7 @@ class ConfirmForget(PersistentButton, template=r"stride:forget:(?P<user_id>\d{1,
 class Club(commands.Cog):
     """Club-wide settings and members' own data."""
 
-    club = app_commands.Group(
-        name="club", description="Club settings (Manage Server)", guild_only=True,
-        default_permissions=discord.Permissions(manage_guild=True),
-    )
+    club = admin_group("club", "Club settings (Manage Server)")
     mydata = app_commands.Group(
         name="mydata", description="Your own data in this server", guild_only=True
     )

@@ -25,7 +25,7 @@ from ui.components import view_of
 from ui.embeds import BRAND, notice_embed, shown
 from ui.reminder_embeds import next_text, reminder_embed, reminder_list_embed, schedule_text
 
-from .club import manage_server
+from .club import admin_group, manage_server
 from .routines import StartRoutine
 
 if TYPE_CHECKING:
@@ -77,11 +77,11 @@ class DiscordSender:
         self._dm_channels[user_id] = known
         return known
 
-    async def post(self, channel_id: int, *, nonce: str | None = None, **kwargs: object
+    async def post(self, channel_id: int, **kwargs: object
                    ) -> discord.Message:
         channel = self.bot.get_partial_messageable(channel_id)
         async with self._channel_limit(channel_id), self.limit:
-            return await channel.send(nonce=nonce, **kwargs)  # type: ignore[arg-type]
+            return await channel.send(**kwargs)  # type: ignore[arg-type]
 
     def payload(self, reminder: Reminder, routine: Routine | None) -> dict:
         """The reminder message as Discord's JSON (rendered once per mix, then reused)."""
@@ -168,10 +168,7 @@ def reminder_message(bot: StrideBot, reminder: Reminder, routine: Routine | None
 
 
 class ReminderCog(commands.Cog, name="Reminders"):
-    reminder = app_commands.Group(
-        name="reminder", description="Club pre-run reminders (Manage Server)", guild_only=True,
-        default_permissions=discord.Permissions(manage_guild=True),
-    )
+    reminder = admin_group("reminder", "Club pre-run reminders (Manage Server)")
     remindme = app_commands.Group(
         name="remindme", description="Your own pre-run reminder by DM", guild_only=True
     )

@@ -176,11 +176,9 @@ class Habits:
         async for user_id, day in self.storage.guild_days(guild_id):
             state = states.get(user_id, streaks.EMPTY)
             states[user_id] = streaks.add_day(state, day, club.rest_days) or state
-        # The recomputed last day and total equal the stored ones unless the member checked
-        # in meanwhile, so they double as the guard against overwriting a newer row.
         updates = [
             MemberUpdate(
-                user_id, state, state,
+                user_id, state,
                 breaks_at(state, club.rest_days, ZoneInfo(zone or club.timezone or "UTC")),
                 club.rest_days,
             )

@@ -16,7 +16,6 @@ import asyncio
 import contextlib
 import logging
 import sqlite3
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time, timedelta
 from typing import Protocol
@@ -103,7 +102,6 @@ class Reminders:
         self._limit = concurrency
         self._finished: list[tuple[int, int, str, int | None, str | None]] = []
         self._deliveries: set[asyncio.Task[None]] = set()
-        self.on_fired: Callable[[Claim, Outcome], None] | None = None  # for tests and metrics
 
     # --- setting up -----------------------------------------------------------------------
 
@@ -320,8 +318,6 @@ class Reminders:
         self._finished.append(
             (reminder.id, claim.due_at, outcome.status, outcome.message_id, outcome.detail)
         )
-        if self.on_fired is not None:
-            self.on_fired(claim, outcome)
 
     async def flush(self) -> None:
         """Write how finished firings went (batched: one transaction for many). If the write

@@ -367,8 +367,8 @@ class Storage:
         meanwhile keeps that newer row (it is then recomputed on their next visit).
         """
         rows = [
-            {"guild": guild_id, "user": u.user_id, "exp_day": _iso(u.expected.last_day),
-             "exp_total": u.expected.total, "run": u.state.run, "best": u.state.best,
+            {"guild": guild_id, "user": u.user_id, "exp_day": _iso(u.state.last_day),
+             "exp_total": u.state.total, "run": u.state.run, "best": u.state.best,
              "breaks_at": u.breaks_at, "rest_days": u.rest_days}
             for u in updates
         ]

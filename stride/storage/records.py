@@ -50,10 +50,10 @@ class CheckinRow:
 
 @dataclass(frozen=True, slots=True)
 class MemberUpdate:
-    """Recomputed figures for one member, guarded by the figures they replace."""
+    """Recomputed figures for one member. Its last day and total equal the stored ones unless
+    the member checked in meanwhile, so they also guard against overwriting a newer row."""
 
     user_id: int
-    expected: StreakState
     state: StreakState
     breaks_at: int | None
     rest_days: int
