@@ -49,8 +49,12 @@ class StrideTree(app_commands.CommandTree):
         await report_error(interaction, error)
 
 
-class StrideBot(commands.Bot):
-    """The bot: owns the settings, the exercise catalog and the storage; loads the cogs."""
+class StrideBot(commands.AutoShardedBot):
+    """The bot: owns the settings, the exercise catalog and the storage; loads the cogs.
+
+    One process serves every shard Discord asks for (or SHARD_COUNT), each on its own
+    gateway connection; commands, check-ins and reminders do not depend on the shard.
+    """
 
     def __init__(
         self, settings: Settings, catalog: Catalog, storage: Storage, *, background: bool = True
@@ -64,6 +68,7 @@ class StrideBot(commands.Bot):
             member_cache_flags=discord.MemberCacheFlags.none(),
             chunk_guilds_at_startup=False,
             max_messages=None,
+            shard_count=settings.shard_count,
         )
         self.settings = settings
         self.catalog = catalog

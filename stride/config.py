@@ -34,6 +34,7 @@ class Settings:
     reminder_rate: float = 40.0
     reminder_grace_minutes: int = 30
     database_busy_timeout_ms: int = 2000  # how long a write waits for another process's lock
+    shard_count: int | None = None  # None: as many shards as Discord recommends
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, need_token: bool = True) -> Settings:
@@ -56,11 +57,14 @@ class Settings:
         rate = _number(env, "REMINDER_RATE", "40", float, 0.1, 100_000)
         grace = _number(env, "REMINDER_GRACE_MINUTES", "30", int, 0, 24 * 60)
         busy = _number(env, "DATABASE_BUSY_TIMEOUT_MS", "2000", int, 0, 60_000)
+        shards = env.get("SHARD_COUNT", "").strip()
+        shard_count = _number(env, "SHARD_COUNT", shards, int, 1, 10_000) if shards else None
         return cls(
             token=token,
             reminder_rate=rate,
             reminder_grace_minutes=grace,
             database_busy_timeout_ms=busy,
+            shard_count=shard_count,
             database_path=_path(env.get("DATABASE_PATH"), DEFAULT_DATABASE),
             exercises_path=_path(env.get("EXERCISES_PATH"), DEFAULT_EXERCISES),
             log_level=level,
