@@ -11,6 +11,7 @@ import sys
 import time
 from collections.abc import Sequence
 from datetime import timedelta
+from logging.handlers import RotatingFileHandler
 
 import aiohttp
 import discord
@@ -19,24 +20,34 @@ from discord.ext import commands
 from discord.http import HTTPClient
 from dotenv import load_dotenv
 
+from ops import check, invite
+from stride.backups import backup_command
 from stride.catalog import Catalog, CatalogError, load_catalog
 from stride.config import ROOT, TOKEN_HELP, ConfigError, Settings
 from stride.habits import Habits
+from stride.inflight import InFlight
 from stride.reminders import Reminders
 from stride.storage import SchemaError, Storage
-from ui.errors import report_error
+from ui.errors import Restarting, report_error
 
 log = logging.getLogger("stride")
 
 EXTENSIONS = (
     "cogs.library", "cogs.routines", "cogs.streaks", "cogs.club", "cogs.reminders", "cogs.help",
+    "cogs.backups",
 )
+STOP_SECONDS = 10.0  # from SIGTERM / Ctrl-C to the database closed, at most
+CLOSE_RESERVE = 1.5  # of those, kept for cancelling what is stuck and closing connections
 
 
 class StrideTree(app_commands.CommandTree):
-    """Refuses server-only commands in DMs, and routes every command error to one handler."""
+    """Tracks every command while it runs (refusing new ones while the bot stops), refuses
+    server-only commands in DMs, and routes every command error to one handler."""
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        # The first step of the task discord.py runs each command (and autocomplete) in.
+        if not self.client.inflight.admit():  # type: ignore[attr-defined]
+            raise Restarting()
         command = interaction.command
         root = command.root_parent or command if command else None
         if root is not None and root.guild_only and interaction.guild_id is None:
@@ -79,6 +90,7 @@ class StrideBot(commands.AutoShardedBot):
         )
         self.background = background  # False for one-off CLI runs: no reminder scheduler
         self.closing = False
+        self.inflight = InFlight()  # interactions being handled, for a graceful stop
         amortize_bucket_cleanup(self.http)
 
     async def setup_hook(self) -> None:
@@ -91,15 +103,48 @@ class StrideBot(commands.AutoShardedBot):
                  len(self.guilds))
 
     async def close(self) -> None:
+        """Stop within STOP_SECONDS: refuse new interactions ("try again in a minute"), let
+        those in flight and reminder sends already started finish, cancel what outlasts the
+        bound (a cancelled write is made whole or not at all), close the gateway, then the
+        database once the write in progress, if any, is done."""
         if self.closing:
             return
         self.closing = True
-        for extension in list(self.extensions):  # stops the scheduler, lets sends finish
-            await self.unload_extension(extension)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + STOP_SECONDS
+        self.inflight.stop_accepting()
+        await asyncio.sleep(0)  # handlers already scheduled take their first step
+        if self.background:  # not for one-off CLI runs such as `sync`
+            log.info("Stopping: waiting for %d interaction(s) in flight", len(self.inflight))
+        background = asyncio.gather(*(
+            cog.stop_background() for cog in self.cogs.values() if hasattr(cog, "stop_background")
+        ), return_exceptions=True)  # the reminder scheduler: nothing new fires
+        cancelled = await self.inflight.wait(deadline - CLOSE_RESERVE - loop.time())
+        if cancelled:
+            log.warning("Stopping: cancelled %d interaction(s) still running after %.1f s",
+                        cancelled, STOP_SECONDS - CLOSE_RESERVE)
         try:
-            await super().close()
+            await asyncio.wait_for(background, max(0.0, deadline - CLOSE_RESERVE - loop.time()))
+        except TimeoutError:
+            log.warning("Stopping: reminder sends cut short; they are sent again on the next "
+                        "start (Discord keeps one of each)")
+        if self.inflight.refused:
+            log.info("Stopping: asked %d interaction(s) that came meanwhile to try again",
+                     self.inflight.refused)
+        try:
+            closing = asyncio.ensure_future(self._close_connections())
+            await asyncio.wait({closing}, timeout=max(0.5, deadline - 0.5 - loop.time()))
+            if closing.done():
+                closing.result()  # re-raises what went wrong, if anything
+            else:
+                log.warning("Stopping: the cogs or the gateway did not close in time")
         finally:
-            await self.storage.close()
+            await self.storage.close(timeout=max(0.1, deadline - loop.time()))
+
+    async def _close_connections(self) -> None:
+        for extension in list(self.extensions):
+            await self.unload_extension(extension)
+        await super().close()  # the gateway and HTTP sessions
 
 
 def amortize_bucket_cleanup(http: HTTPClient, every: float = 60.0) -> None:
@@ -120,10 +165,13 @@ def amortize_bucket_cleanup(http: HTTPClient, every: float = 60.0) -> None:
 
 
 def minimal_intents() -> discord.Intents:
-    """Slash commands and buttons arrive regardless of intents; `guilds` keeps channels known,
-    and `members` tells when someone leaves, so they drop off the boards (no member cache)."""
+    """Only `members`, so someone who leaves drops off the boards (GUILD_MEMBER_REMOVE).
+
+    Slash commands and buttons arrive whatever the intents, carrying the member, their
+    permissions and the options' channels and roles. Without `guilds` Discord sends no
+    GUILD_CREATE, so no server, channel or role is cached: memory stays flat however many
+    servers Stride is in (a channel picked for a reminder is checked with one REST call)."""
     intents = discord.Intents.none()
-    intents.guilds = True
     intents.members = True
     return intents
 
@@ -141,8 +189,17 @@ class RedactingFormatter(logging.Formatter):
         return text.replace(self.token, "[token]") if self.token else text
 
 
+LOG_FILE_BYTES = 5 * 1024 * 1024  # LOG_FILE is rotated at this size ...
+LOG_FILE_KEEP = 5  # ... keeping this many old files (stride.log.1 ... .5)
+
+
 def setup_logging(settings: Settings) -> None:
-    handler = logging.StreamHandler(sys.stdout)
+    """Log to standard output, or to LOG_FILE (rotated); the token is never written."""
+    handler: logging.Handler = logging.StreamHandler(sys.stdout)
+    if settings.log_file is not None:
+        settings.log_file.parent.mkdir(parents=True, exist_ok=True)
+        handler = RotatingFileHandler(settings.log_file, maxBytes=LOG_FILE_BYTES,
+                                      backupCount=LOG_FILE_KEEP, encoding="utf-8")
     handler.setFormatter(RedactingFormatter(settings.token))
     root = logging.getLogger()
     root.handlers[:] = [handler]
@@ -155,7 +212,8 @@ def setup_logging(settings: Settings) -> None:
 def build_bot(settings: Settings, *, background: bool = True) -> StrideBot:
     """The bot with its services; raises CatalogError if the exercise file is malformed."""
     catalog = load_catalog(settings.exercises_path)
-    storage = Storage(settings.database_path, settings.database_busy_timeout_ms)
+    storage = Storage(settings.database_path, settings.database_busy_timeout_ms,
+                      settings.database_sync)
     return StrideBot(settings, catalog, storage, background=background)
 
 
@@ -172,8 +230,14 @@ async def run_bot(settings: Settings) -> None:
         await asyncio.wait({running, stopping}, return_when=asyncio.FIRST_COMPLETED)
         stopping.cancel()
         if not running.done():
-            log.info("Stopping")
+            asked = loop.time()
             await bot.close()
+            await asyncio.wait({running}, timeout=0.5)  # returns once the gateway is closed
+            if not running.done():
+                running.cancel()
+                await asyncio.gather(running, return_exceptions=True)
+            log.info("Stopped in %.2f s", loop.time() - asked)
+            return
         await running  # re-raises a failed login
     log.info("Stopped")
 
@@ -205,6 +269,21 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                        help="only this server: instant, for development (default: DEV_GUILD_ID)")
     where.add_argument("--global", dest="globally", action="store_true",
                        help="every server the bot is in (Discord may take up to an hour)")
+    backup = sub.add_parser(
+        "backup", help="copy the database to a checked backup file, also while the bot runs "
+        "(needs no Discord token)"
+    )
+    backup.add_argument("path", nargs="?", metavar="PATH",
+                        help="file, or folder for a dated stride-YYYYMMDD-HHMMSS.db (default: "
+                        "BACKUP_DIR, else backups/ beside the database)")
+    backup.add_argument("--overwrite", action="store_true", help="replace PATH if it exists")
+    sub.add_parser("check", help="check the settings, the exercise data and the database "
+                   "(on a copy) and list the commands; offline, needs no token, changes nothing")
+    invite_cmd = sub.add_parser(
+        "invite", help="print the link that adds Stride to a server, with the permissions it needs"
+    )
+    invite_cmd.add_argument("--app-id", type=invite.snowflake, metavar="ID",
+                            help="the Application ID (default: read from DISCORD_TOKEN)")
     return parser.parse_args(argv)
 
 
@@ -217,11 +296,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry point; returns the process exit code."""
     args = parse_args(argv)
     load_dotenv(ROOT / ".env")
+    if args.command == "check":
+        return check.run(StrideBot, EXTENSIONS)
+    if args.command == "invite":
+        return invite.run(args.app_id)
     try:
-        settings = Settings.from_env()
+        settings = Settings.from_env(need_token=args.command != "backup")
     except ConfigError as exc:
         return fail(str(exc), 2)
-    setup_logging(settings)
+    try:
+        setup_logging(settings)
+    except OSError as exc:
+        return fail(f"cannot write the log file {settings.log_file}: {exc}", 2)
+    if args.command == "backup":
+        return backup_command(settings, args.path, overwrite=args.overwrite)
     try:
         if args.command == "sync":
             guild = None if args.globally else (args.guild or settings.dev_guild_id)

@@ -1,92 +1,255 @@
-"""Interaction latency through the emulator: Stride against a minimal discord.py bot.
+"""Interaction latency through the emulator: Stride on a big club against a minimal bot.
 
     .venv/bin/python -m bench.bench_interactions [--runs 1000]
 
 Starts the emulator on 127.0.0.1, runs each bot as a real subprocess, and measures, on the
 emulator's side, the time from dispatching INTERACTION_CREATE to the bot's answer arriving.
-The minimal bot answers a fixed string: the floor for any discord.py bot on this machine.
+The minimal discord.py bot answers a fixed string: the floor for any bot on this machine.
+Stride runs on a copy of the benchmark database of `bench.bench_streaks` (50,000 members,
+5,000,000 check-ins; built once and cached under bench/out/), in a server whose id and
+members match it. Every /checkin and every Done press is by a member who has not yet
+checked in today, so each one writes; /streak and /leaderboard go to random members, and
+/leaderboard cycles through every board and period.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
+import random
+import shutil
+import sqlite3
 import statistics
 import tempfile
+import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+from bench import bench_streaks
 from tests.e2e.emulator import DiscordEmulator
 from tests.e2e.harness import MINIMAL_BOT, REPO_ROOT, launch_bot, populate
 from tests.e2e.records import InteractionRecord
+from tests.e2e.stride import bot_env, button
 
-Send = Callable[[DiscordEmulator, int], Awaitable[InteractionRecord]]
+BOT = REPO_ROOT / "bot.py"
+JSON = dict[str, Any]
+Send = Callable[[int], Awaitable[InteractionRecord]]
+WARM_UP = 20
 
 
-async def measure(emu: DiscordEmulator, send: Send, runs: int) -> tuple[float, float]:
-    for i in range(20):  # warm-up
-        await (await send(emu, i)).wait_response()
-    samples = []
-    for i in range(runs):
-        rec = await send(emu, i)
+@dataclass(frozen=True)
+class Latency:
+    name: str
+    p50: float  # milliseconds
+    p99: float
+    runs: int
+    kind: str  # "floor", "catalog" or "database"
+
+
+def percentiles(samples: list[float]) -> tuple[float, float]:
+    samples = sorted(samples)
+    return statistics.median(samples), samples[min(len(samples) - 1, int(len(samples) * 0.99))]
+
+
+Finished = Callable[[InteractionRecord], bool]
+
+
+async def measure(name: str, kind: str, send: Send, runs: int,
+                  finished: Finished | None = None) -> list[Latency]:
+    """Warm up, then one interaction at a time: dispatch -> first answer at the emulator.
+
+    With `finished`, the next interaction waits until the bot's follow-up work for this one
+    (e.g. the /streak calendar edit) has arrived too, and that time is reported as well.
+    """
+    samples, complete = [], []
+    for i in range(-WARM_UP, runs):
+        rec = await send(i)
         await rec.wait_response()
-        assert rec.response_time is not None
-        samples.append(rec.response_time * 1000)
-    samples.sort()
-    return statistics.median(samples), samples[min(runs - 1, int(runs * 0.99))]
+        assert rec.response_time is not None and rec.sent_at is not None, rec
+        assert not _is_error(rec), f"{name}: error answer {rec.response}"
+        if finished is not None:
+            deadline = time.perf_counter() + 5
+            while not finished(rec):
+                assert time.perf_counter() < deadline, f"{name}: not finished: {rec}"
+                await asyncio.sleep(0.0005)
+            done_at = time.perf_counter()
+        if i >= 0:
+            samples.append(rec.response_time * 1000)
+            if finished is not None:
+                complete.append((done_at - rec.sent_at) * 1000)
+    found = [Latency(name, *percentiles(samples), runs, kind)]
+    if complete:
+        found.append(Latency(f"{name} (+ follow-up)", *percentiles(complete), runs, "reference"))
+    return found
 
 
-def slash(name: str, options: dict | None = None) -> Send:
-    async def send(emu: DiscordEmulator, i: int) -> InteractionRecord:
-        return await emu.slash(name, options, member=emu.member, guild=emu.guild,
-                               channel=emu.channel)
-    return send
+def calendar(rec: InteractionRecord) -> bool:
+    """The /streak answer shows its calendar picture (or has none to show)."""
+    embeds = (rec.message or {}).get("embeds") or [{}]
+    return "image" in embeds[0] or "No check-ins" in (embeds[0].get("description") or "")
 
 
-def autocomplete(name: str, option: str, values: list[str]) -> Send:
-    async def send(emu: DiscordEmulator, i: int) -> InteractionRecord:
-        return await emu.autocomplete(name, {option: values[i % len(values)]}, option,
-                                      member=emu.member, guild=emu.guild, channel=emu.channel)
-    return send
+def _is_error(rec: InteractionRecord) -> bool:
+    data = (rec.response or {}).get("data") or {}
+    return any("went wrong" in (e.get("title") or "") for e in data.get("embeds") or [])
 
 
-async def run_bot(script: Path, env: dict[str, str], cases: dict[str, Send], runs: int,
-                  log_dir: Path) -> dict[str, tuple[float, float]]:
+async def floor(runs: int, log_dir: Path) -> list[Latency]:
+    """The minimal bot: /ping answers "pong" (the floor), /echo's autocomplete for reference."""
     emu = DiscordEmulator()
     populate(emu)
     await emu.start()
     try:
-        proc = await launch_bot(emu, script, env, log_path=log_dir / f"{script.stem}.log")
+        proc = await launch_bot(emu, MINIMAL_BOT, {}, log_path=log_dir / "minimal.log")
         try:
-            return {name: await measure(emu, send, runs) for name, send in cases.items()}
+            def ping(i: int) -> Awaitable[InteractionRecord]:
+                return emu.slash("ping", member=emu.member, guild=emu.guild, channel=emu.channel)
+
+            words = ["e", "run", "tem", "", "str"]
+
+            def echo(i: int) -> Awaitable[InteractionRecord]:
+                return emu.autocomplete("echo", {"text": words[i % len(words)]}, "text",
+                                        member=emu.member, guild=emu.guild, channel=emu.channel)
+
+            return [*await measure("floor: minimal bot /ping", "floor", ping, runs),
+                    *await measure("minimal bot autocomplete", "reference", echo, runs)]
         finally:
             await proc.stop()
     finally:
         await emu.stop()
 
 
+def fresh_members(db: Path, count: int) -> list[int]:
+    """Members of the big club who have not checked in today in any time zone."""
+    yesterday = (datetime.now(UTC).date().toordinal() - 1)
+    cutoff = datetime.fromordinal(yesterday).date().isoformat()
+    conn = sqlite3.connect(db)
+    try:
+        rows = conn.execute(
+            "SELECT user_id FROM members WHERE guild_id = ? AND last_day < ? ORDER BY user_id "
+            "LIMIT ?", (bench_streaks.GUILD, cutoff, count)).fetchall()
+    finally:
+        conn.close()
+    if len(rows) < count:
+        raise RuntimeError(f"only {len(rows)} members free to check in, need {count}")
+    return [r[0] for r in rows]
+
+
+def big_club(emu: DiscordEmulator, db: Path, fresh: list[int], others: int) -> dict[str, Any]:
+    """The server of the benchmark database, with its admin and the members the bench uses."""
+    guild = emu.add_guild("Big Running Club", channels=["general", "runs"],
+                          roles=["Runners"], owner="club-owner", guild_id=bench_streaks.GUILD)
+    gid = int(guild["id"])
+    emu.guild, emu.channel = guild, emu.world.channel_by_name(gid, "general")
+    emu.admin = emu.add_member(guild, "coach", admin=True)
+    rng = random.Random(3)
+    picked = set(fresh) | set(rng.sample(range(1, bench_streaks.MEMBERS + 1), others))
+    members = {uid: emu.add_member(guild, user=emu.add_user(f"runner{uid}", user_id=uid))
+               for uid in sorted(picked)}
+    return members
+
+
+async def stride(runs: int, log_dir: Path, source: Path, only: str = "",
+                 env: dict[str, str] | None = None) -> list[Latency]:
+    db = log_dir / "stride.db"
+    shutil.copyfile(source, db)
+    fresh = fresh_members(db, 2 * (runs + WARM_UP))
+    emu = DiscordEmulator()
+    members = big_club(emu, db, fresh, others=1000)
+    await emu.start()
+    rng = random.Random(5)
+    anyone = list(members.values())
+    checkin_members = iter([members[u] for u in fresh[: runs + WARM_UP]])
+    done_members = iter([members[u] for u in fresh[runs + WARM_UP:]])
+    where = {"guild": emu.guild, "channel": emu.channel}
+    try:
+        proc = await launch_bot(emu, BOT, {**bot_env(db), **(env or {})},
+                                log_path=log_dir / "stride.log")
+        try:
+            def slash(name: str, options: dict | None = None, who: Callable[[], JSON] = lambda:
+                      rng.choice(anyone)) -> Send:
+                def send(i: int) -> Awaitable[InteractionRecord]:
+                    return emu.slash(name, options, member=who(), **where)
+                return send
+
+            terms = ["cl", "lunge", "glute", "bri", "", "side pl", "monster", "hydr"]
+
+            def complete(i: int) -> Awaitable[InteractionRecord]:
+                return emu.autocomplete("exercise", {"name": terms[i % len(terms)]}, "name",
+                                        member=rng.choice(anyone), **where)
+
+            boards = [(b, p) for b in ("streak", "best", "checkins")
+                      for p in ("week", "month", "all")]
+
+            def leaderboard(i: int) -> Awaitable[InteractionRecord]:
+                board, period = boards[i % len(boards)]
+                return emu.slash("leaderboard", {"board": board, "period": period},
+                                 member=rng.choice(anyone), **where)
+
+            # A real reminder post (the admin's /reminder test), whose Done button members press.
+            add = await emu.slash("reminder", {"channel": emu.channel, "time": "6:30"},
+                                  subcommand="add", member=emu.admin, **where)
+            await add.wait_response()
+            test = await emu.slash("reminder", {"id": 1}, subcommand="test", member=emu.admin,
+                                   **where)
+            await test.wait_message()
+            post = next(m for m in emu.world.channel_messages(int(emu.channel["id"]))
+                        if m.get("components"))
+            done_id = button(post, "Done")["custom_id"]
+
+            def done(i: int) -> Awaitable[InteractionRecord]:
+                return emu.click(post, done_id, member=next(done_members), **where)
+
+            cases: list[tuple[Any, ...]] = [
+                ("/exercise clams", "catalog", slash("exercise", {"name": "clams"})),
+                ("/exercise autocomplete", "catalog", complete),
+                ("/checkin", "database", slash("checkin", None, lambda: next(checkin_members))),
+                ("reminder Done button", "database", done),
+                ("/leaderboard", "database", leaderboard),
+            ]
+            # The figures come at once; the calendar picture follows as an edit of the answer.
+            cases.append(("/streak", "database", slash("streak"), calendar))
+            return [r for name, kind, send, *done in cases if only in name
+                    for r in await measure(name, kind, send, runs, *done)]
+        finally:
+            await proc.stop()
+    finally:
+        await emu.stop()
+
+
+async def run(runs: int, tmp: Path, only: str = "", env: dict[str, str] | None = None
+              ) -> list[Latency]:
+    """Floor and Stride in one run; the emulator's garbage collector paused while measuring."""
+    source = bench_streaks.cached_database()
+    gc.collect()
+    gc.disable()
+    try:
+        return [*await floor(runs, tmp), *await stride(runs, tmp, source, only, env)]
+    finally:
+        gc.enable()
+
+
+def table(results: list[Latency]) -> str:
+    base = next(r.p50 for r in results if r.kind == "floor")
+    lines = [f"{'interaction':28} {'runs':>6} {'p50 ms':>8} {'p99 ms':>8} {'p50 / floor':>12}"]
+    lines += [f"{r.name:28} {r.runs:6} {r.p50:8.2f} {r.p99:8.2f} {r.p50 / base:12.2f}"
+              for r in results]
+    return "\n".join(lines)
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=1000)
+    parser.add_argument("--only", default="", help="only Stride's cases whose name has this")
+    parser.add_argument("--sync", choices=("full", "normal"), default="full",
+                        help="the bot's DATABASE_SYNC (default: full, as in production)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        tmp_path = Path(tmp)
-        floor = await run_bot(MINIMAL_BOT, {}, {"floor: /ping": slash("ping")}, args.runs,
-                              tmp_path)
-        stride = await run_bot(
-            REPO_ROOT / "bot.py", {"DATABASE_PATH": str(tmp_path / "stride.db")},
-            {
-                "/exercise clams": slash("exercise", {"name": "clams"}),
-                "exercise autocomplete": autocomplete(
-                    "exercise", "name", ["cl", "lunge", "glute", "bri", ""]
-                ),
-            },
-            args.runs, tmp_path,
-        )
-    base = floor["floor: /ping"][0]
-    print(f"{'interaction':28} {'p50 ms':>8} {'p99 ms':>8} {'p50 / floor':>12}")
-    for name, (p50, p99) in {**floor, **stride}.items():
-        print(f"{name:28} {p50:8.2f} {p99:8.2f} {p50 / base:12.2f}")
+        print(table(await run(args.runs, Path(tmp), args.only, {"DATABASE_SYNC": args.sync})))
 
 
 if __name__ == "__main__":

@@ -389,10 +389,16 @@ class Workload:
         else:
             member, options, expect_png = self.member(club), None, False
         await self.slash(result, club, "streak", options, member=member)
-        message = result.rec.message if result.rec else None
-        if message is None:
+        rec = result.rec
+        if rec is None or rec.message is None:
             return
-        files = self.emu.message_record(message).files
+        # The figures come first; the calendar picture follows as an edit of the answer.
+        deadline = time.perf_counter() + 5.0
+        while expect_png and not self.emu.message_record(rec.message).files:
+            if time.perf_counter() > deadline:
+                break
+            await asyncio.sleep(0.005)
+        files = self.emu.message_record(rec.message).files
         has_png = bool(files) and files[0].data.startswith(PNG)
         result.outcome = "with PNG" if has_png else "no PNG"
         if expect_png and not has_png:

@@ -128,9 +128,9 @@ class DiscordSender:
 
 
 class ServerTextChannel(app_commands.Transformer):
-    """A text-channel option that may name a channel of another server (a crafted request).
-    discord.py would refuse that with an unreadable "I couldn't understand <AppCommandChannel
-    ...>"; this hands the command None instead, so it can say what to pick."""
+    """A text-channel option, checked with Discord: the channel as Discord knows it, or None
+    when it is not a text channel, is gone, or is hidden from the bot. (A crafted request may
+    name a channel of another server; the command compares its server with the caller's.)"""
 
     @property
     def type(self) -> discord.AppCommandOptionType:
@@ -142,8 +142,15 @@ class ServerTextChannel(app_commands.Transformer):
 
     async def transform(self, interaction: discord.Interaction, value: Any, /
                         ) -> discord.TextChannel | None:
-        # resolve() looks the id up among the channels of the server the command came from.
-        found = value.resolve() if isinstance(value, app_commands.AppCommandChannel) else None
+        # Channels are not cached (no `guilds` intent): ask Discord which server it is in.
+        if not isinstance(value, app_commands.AppCommandChannel) or value.type not in (
+            discord.ChannelType.text, discord.ChannelType.news
+        ):
+            return None
+        try:
+            found = await interaction.client.fetch_channel(value.id)
+        except (discord.NotFound, discord.Forbidden):
+            return None
         return found if isinstance(found, discord.TextChannel) else None
 
 
@@ -187,9 +194,16 @@ class ReminderCog(commands.Cog, name="Reminders"):
             self.task = asyncio.create_task(self._run(), name="stride-reminders")
 
     async def cog_unload(self) -> None:
+        await self.stop_background()
+
+    async def stop_background(self) -> None:
+        """Stop the scheduler: nothing new fires; sends already started finish and are
+        recorded (the bot's stop bounds the wait; a send cut short is resent after a restart,
+        with the same nonce)."""
         if self.task is not None:
-            self.task.cancel()
-            await asyncio.gather(self.task, return_exceptions=True)
+            task, self.task = self.task, None
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
 
     async def _run(self) -> None:
         while True:

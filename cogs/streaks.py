@@ -71,7 +71,8 @@ async def board_screen(
     found = await _habits(interaction).board(
         interaction.guild_id, interaction.user.id, board, period, page
     )
-    guild_name = interaction.guild.name if interaction.guild else "this server"
+    # Servers are not cached (no `guilds` intent): the name is there only if Discord sent it.
+    guild_name = getattr(interaction.guild, "name", None)
     embed = board_embed(found, guild_name, interaction.user.id)
     view = view_of(
         BoardPageButton(board, period, max(found.page - 1, 0), "p", disabled=found.page == 0),
@@ -146,13 +147,14 @@ class Streaks(commands.Cog):
         who = member or interaction.user
         view = await self.bot.habits.member_view(interaction.guild_id, who.id)
         embed = streak_embed(who, view, self_view=who.id == interaction.user.id)
+        # The figures go out at once; the calendar (a few ms of drawing) follows as an edit.
+        await interaction.response.send_message(embed=embed)
         if view.figures.total == 0:
-            await interaction.response.send_message(embed=embed)
             return
         png = await asyncio.to_thread(render_heatmap, view.recent_days, view.today)
         embed.set_image(url="attachment://streak.png")
-        await interaction.response.send_message(
-            embed=embed, file=discord.File(io.BytesIO(png), filename="streak.png")
+        await interaction.edit_original_response(
+            embed=embed, attachments=[discord.File(io.BytesIO(png), filename="streak.png")]
         )
 
     @app_commands.command(name="leaderboard", description="The club's leaderboards")
@@ -194,9 +196,6 @@ class Streaks(commands.Cog):
     async def on_raw_member_remove(self, payload: discord.RawMemberRemoveEvent) -> None:
         await self.bot.storage.set_present(payload.guild_id, payload.user.id, False)
 
-    @commands.Cog.listener()
-    async def on_member_join(self, member: discord.Member) -> None:
-        await self.bot.storage.set_present(member.guild.id, member.id, True)
 
 
 async def setup(bot: StrideBot) -> None:

@@ -30,11 +30,15 @@ class Settings:
     database_path: Path = DEFAULT_DATABASE
     exercises_path: Path = DEFAULT_EXERCISES
     log_level: str = "INFO"
+    log_file: Path | None = None  # None: standard output
     dev_guild_id: int | None = None
     reminder_rate: float = 40.0
     reminder_grace_minutes: int = 30
     database_busy_timeout_ms: int = 2000  # how long a write waits for another process's lock
+    database_sync: str = "full"  # "full": commits survive power loss; "normal": a crash only
     shard_count: int | None = None  # None: as many shards as Discord recommends
+    backup_dir: Path | None = None  # daily automatic backups go here; None: off
+    backup_keep: int = 7  # automatic backups kept (the newest)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, need_token: bool = True) -> Settings:
@@ -57,17 +61,30 @@ class Settings:
         rate = _number(env, "REMINDER_RATE", "40", float, 0.1, 100_000)
         grace = _number(env, "REMINDER_GRACE_MINUTES", "30", int, 0, 24 * 60)
         busy = _number(env, "DATABASE_BUSY_TIMEOUT_MS", "2000", int, 0, 60_000)
+        sync = env.get("DATABASE_SYNC", "").strip().lower() or "full"
+        if sync not in ("full", "normal"):
+            raise ConfigError(
+                f"DATABASE_SYNC={sync!r} must be full (the default: every acknowledged write "
+                "survives a power loss) or normal (faster commits; survives a crash of the bot, "
+                "but a power loss may take back the last few seconds of writes)."
+            )
         shards = env.get("SHARD_COUNT", "").strip()
         shard_count = _number(env, "SHARD_COUNT", shards, int, 1, 10_000) if shards else None
+        backup_dir = _backup_dir(env.get("BACKUP_DIR", ""))
+        backup_keep = _number(env, "BACKUP_KEEP", "7", int, 1, 1000)
         return cls(
             token=token,
             reminder_rate=rate,
             reminder_grace_minutes=grace,
             database_busy_timeout_ms=busy,
+            database_sync=sync,
             shard_count=shard_count,
+            backup_dir=backup_dir,
+            backup_keep=backup_keep,
             database_path=_path(env.get("DATABASE_PATH"), DEFAULT_DATABASE),
             exercises_path=_path(env.get("EXERCISES_PATH"), DEFAULT_EXERCISES),
             log_level=level,
+            log_file=_log_file(env.get("LOG_FILE")),
             dev_guild_id=int(guild) if guild else None,
         )
 
@@ -89,3 +106,37 @@ def _path(value: str | None, default: Path) -> Path:
         return default
     path = Path(value.strip()).expanduser()
     return path if path.is_absolute() else ROOT / path
+
+
+def _backup_dir(value: str) -> Path | None:
+    if not value.strip():
+        return None
+    path = _path(value, ROOT)
+    if path.exists() and not path.is_dir():
+        raise ConfigError(
+            f"BACKUP_DIR={value.strip()!r} is a file, not a folder. Point it at a folder for "
+            "the backups (it is created if missing), or leave it empty to turn them off."
+        )
+    return path
+
+
+def _log_file(value: str | None) -> Path | None:
+    """LOG_FILE as a path, if set: a file whose folder exists or can be created, writable."""
+    if not value or not value.strip():
+        return None
+    path = _path(value, ROOT)
+    shown = f"LOG_FILE={value.strip()!r}"
+    if path.is_dir():
+        raise ConfigError(f"{shown} is a folder; name a file in it, e.g. {path / 'stride.log'}.")
+    folder = path.parent
+    while not folder.exists():  # the nearest folder that exists: the rest is created at start
+        folder = folder.parent
+    if not folder.is_dir():
+        raise ConfigError(f"{shown}: {folder} is a file, not a folder; pick another path.")
+    if not os.access(folder, os.W_OK | os.X_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise ConfigError(
+            f"{shown}: the user running Stride cannot write to {folder}; make it writable "
+            "for that user, or pick another path (the log is rotated beside it, so the folder "
+            "must be writable too)."
+        )
+    return path

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterable
 from datetime import date, timedelta
+from functools import cache
 
 from PIL import Image, ImageDraw, ImageFont
 
@@ -17,6 +18,23 @@ TEXT = (200, 202, 210)
 DAY_LABELS = ("Mon", "", "Wed", "", "Fri", "", "Sun")
 
 
+@cache
+def _font() -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    return ImageFont.load_default(size=12)
+
+
+@cache
+def _cell(fill: tuple[int, int, int], ring: bool) -> Image.Image:
+    """One day's rounded square on the background, drawn once and pasted for every day."""
+    tile = Image.new("RGB", (CELL, CELL), BACKGROUND)
+    draw = ImageDraw.Draw(tile)
+    box = (0, 0, CELL - 1, CELL - 1)
+    draw.rounded_rectangle(box, radius=4, fill=fill)
+    if ring:
+        draw.rounded_rectangle(box, radius=4, outline=TODAY_RING, width=2)
+    return tile
+
+
 def render_heatmap(days: Iterable[date], today: date, weeks: int = 12) -> bytes:
     """PNG bytes: `weeks` columns (Monday-first weeks ending with today's), one cell a day."""
     checked = set(days)
@@ -25,7 +43,7 @@ def render_heatmap(days: Iterable[date], today: date, weeks: int = 12) -> bytes:
     height = TOP + 7 * (CELL + GAP) + PAD
     image = Image.new("RGB", (width, height), BACKGROUND)
     draw = ImageDraw.Draw(image)
-    font = ImageFont.load_default(size=12)
+    font = _font()
     for row, label in enumerate(DAY_LABELS):
         if label:
             draw.text((6, TOP + row * (CELL + GAP) + 4), label, fill=TEXT, font=font)
@@ -40,10 +58,7 @@ def render_heatmap(days: Iterable[date], today: date, weeks: int = 12) -> bytes:
             if day > today:
                 continue
             x, y = LEFT + week * (CELL + GAP), TOP + row * (CELL + GAP)
-            box = (x, y, x + CELL - 1, y + CELL - 1)
-            draw.rounded_rectangle(box, radius=4, fill=FILLED if day in checked else EMPTY)
-            if day == today:
-                draw.rounded_rectangle(box, radius=4, outline=TODAY_RING, width=2)
+            image.paste(_cell(FILLED if day in checked else EMPTY, day == today), (x, y))
     out = io.BytesIO()
-    image.save(out, format="PNG", optimize=False)
+    image.save(out, format="PNG", compress_level=1)  # a few KB either way; level 1 is fastest
     return out.getvalue()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 from datetime import UTC, date, datetime, timedelta
 
@@ -176,21 +177,29 @@ async def test_board_and_streak_queries_never_scan_checkins(storage: Storage) ->
             plan = " | ".join(r[3] for r in await cur.fetchall())
         assert "SCAN checkins" not in plan, (sql, plan)
         assert "SCAN members" not in plan, (sql, plan)
+        assert "SCAN board_counts" not in plan, (sql, plan)
         assert "TEMP B-TREE" not in plan, (sql, plan)
 
 
 async def test_each_command_makes_at_most_three_round_trips(
     habits: Habits, storage: Storage, clock: FakeClock
 ) -> None:
+    """Every statement counts: on the database thread (execute, execute_fetchall) or inline."""
     calls = 0
-    original = storage.conn.execute
 
-    def counting(*args, **kwargs):
-        nonlocal calls
-        calls += 1
-        return original(*args, **kwargs)
+    def counted(target: object, name: str) -> None:
+        original = getattr(target, name)
 
-    storage.conn.execute = counting  # type: ignore[method-assign]
+        def counting(*args, **kwargs):
+            nonlocal calls
+            calls += 1
+            return original(*args, **kwargs)
+
+        setattr(target, name, counting)
+
+    for name in ("execute", "execute_fetchall"):
+        counted(storage.conn, name)
+    counted(storage, "_lookup")
     operations = {
         "checkin": lambda: habits.check_in(G, 1, "quick"),
         "checkin again": lambda: habits.check_in(G, 1),
@@ -204,4 +213,64 @@ async def test_each_command_makes_at_most_three_round_trips(
     for name, operation in operations.items():
         calls = 0
         await operation()
-        assert calls <= 3, (name, calls)
+        assert 1 <= calls <= 3, (name, calls)
+
+
+async def test_board_counts_match_counting_members(
+    habits: Habits, clock: FakeClock, storage: Storage
+) -> None:
+    """Ranks come from per-value counts kept by triggers; after a random history of check-ins,
+    undos, members leaving and coming back, deleted data and a rest-day change, every count
+    and every rank equals what counting the members table itself gives."""
+    rng = random.Random(11)
+    start = clock.now
+    users = range(1, 41)
+    for step in range(600):
+        clock.now = start + timedelta(hours=7 * step)  # crosses weeks and a month end
+        user, roll = rng.choice(users), rng.random()
+        if roll < 0.75:
+            await habits.check_in(G, user)
+        elif roll < 0.82:
+            with contextlib.suppress(UserError):
+                await habits.undo(G, user)
+        elif roll < 0.92:
+            await storage.set_present(G, user, rng.random() < 0.5)
+        elif roll < 0.96:
+            await storage.forget_member(G, user)
+        elif step % 5 == 0:
+            await habits.update_club(G, rest_days=rng.randrange(0, 4))
+    rows = await storage.conn.execute_fetchall(
+        "SELECT board, period, value, members FROM board_counts WHERE guild_id = ? "
+        "AND members != 0", (G,))
+    kept = {(b, p, v): n for b, p, v, n in rows}
+    expected: dict[tuple[str, str, int], int] = {}
+    for best, total, week, week_n, month, month_n in await storage.conn.execute_fetchall(
+        "SELECT best, total, week_key, week_count, month_key, month_count FROM members "
+        "WHERE guild_id = ? AND present = 1", (G,)
+    ):
+        for key in (("best", "", best), ("total", "", total), ("week_best", week or "", best),
+                    ("week_count", week or "", week_n), ("month_best", month or "", best),
+                    ("month_count", month or "", month_n)):
+            expected[key] = expected.get(key, 0) + 1
+    assert kept == expected
+    assert min(n for *_, n in await storage.conn.execute_fetchall(
+        "SELECT members FROM board_counts")) >= 0
+    for board in ("best", "checkins"):
+        for period in PERIODS:
+            q = board_query(board, period)
+            for user in users:
+                page = await habits.board(G, user, board, period, 0)
+                mine = page.slice.my_value
+                if mine is None:
+                    assert page.slice.my_rank is None
+                    continue
+                params = {"guild": G, "week": streaks.week_key(local_today(clock)),
+                          "month": streaks.month_key(local_today(clock))}
+                [(ahead,)] = await storage.conn.execute_fetchall(
+                    f"SELECT COUNT(*) FROM members WHERE {q.rank_where} AND {q.value} > :mine",
+                    {**params, "mine": mine})
+                assert page.slice.my_rank == ahead + 1, (board, period, user)
+
+
+def local_today(clock: FakeClock) -> date:
+    return clock.now.date()  # the club zone is UTC in these tests

@@ -34,7 +34,11 @@ async def do_checkin(
         _habits(interaction).check_in(guild_id, interaction.user.id, what)
     )
     # Usually a few ms; under a burst, say "thinking" before Discord's 3 s deadline passes.
-    done, _ = await asyncio.wait({work}, timeout=DEFER_AFTER)
+    try:
+        done, _ = await asyncio.wait({work}, timeout=DEFER_AFTER)
+    except asyncio.CancelledError:
+        work.cancel()  # the bot is stopping and gave up waiting: nothing left running alone
+        raise
     if not done:
         await interaction.response.defer(ephemeral=not public, thinking=True)
     try:

@@ -6,7 +6,7 @@ from typing import Any
 
 import discord
 
-from .errors import report_error
+from .errors import Restarting, report_error
 
 
 class PersistentButton(discord.ui.DynamicItem[discord.ui.Button], template=r"stride:base"):
@@ -35,6 +35,9 @@ class PersistentButton(discord.ui.DynamicItem[discord.ui.Button], template=r"str
 
     async def callback(self, interaction: discord.Interaction) -> None:  # type: ignore[override]
         try:
+            # Tracked until done, so stopping waits for it; refused once the bot is stopping.
+            if not interaction.client.inflight.admit():  # type: ignore[attr-defined]
+                raise Restarting()
             await self.run(interaction)
         except Exception as exc:
             await report_error(interaction, exc)

@@ -23,6 +23,14 @@ BUSY = (
     "Stride's records are busy right now, so this didn't go through. "
     "Please try again in a moment."
 )
+RESTARTING = "Stride is restarting, so this didn't go through. Please try again in a minute."
+
+
+class Restarting(app_commands.CheckFailure):
+    """The bot is stopping and takes no new work; the member is asked to try again."""
+
+    def __init__(self) -> None:
+        super().__init__(RESTARTING)
 
 
 def describe(interaction: discord.Interaction) -> str:
@@ -51,6 +59,8 @@ def user_message(error: Exception) -> str | None:
     original = getattr(error, "original", error)
     if isinstance(original, UserError):
         return str(original)
+    if isinstance(error, Restarting):
+        return RESTARTING
     if isinstance(error, app_commands.MissingPermissions):
         needed = ", ".join(
             PERMISSION_NAMES.get(p, p.replace("_", " ").title()) for p in error.missing_permissions

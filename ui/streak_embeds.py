@@ -92,7 +92,7 @@ def streak_embed(user: discord.abc.User, view: MemberView, *, self_view: bool) -
     return fit(embed)
 
 
-def board_embed(page: BoardPage, guild_name: str, caller_id: int) -> discord.Embed:
+def board_embed(page: BoardPage, guild_name: str | None, caller_id: int) -> discord.Embed:
     unit = UNITS[page.board]
     title = f"{BOARD_TITLES[page.board]} · {PERIOD_TITLES[page.period]}"
     lines = [
@@ -105,7 +105,8 @@ def board_embed(page: BoardPage, guild_name: str, caller_id: int) -> discord.Emb
     elif not lines:
         lines = ["No more members on this board."]
     embed = discord.Embed(title=title, description="\n".join(lines), colour=BRAND)
-    embed.set_author(name=guild_name[:256])
+    if guild_name:
+        embed.set_author(name=guild_name[:256])
     if page.slice.my_rank is not None:
         you = f"#{page.slice.my_rank} with {page.slice.my_value} {unit}"
     else:

@@ -1,6 +1,8 @@
 """The SQL for each leaderboard: which column ranks members, who is on the board, and which
 index serves it. Every filter is a prefix or range of one covering index, so a page reads a
-few index entries and a rank counts only the entries above the member."""
+few index entries. A rank sums the per-value member counts above the member (`board_counts`,
+kept by triggers); the streak boards, whose members change with the clock, count the index
+entries above the member instead."""
 
 from __future__ import annotations
 
@@ -17,6 +19,8 @@ class BoardQuery:
     where: str  # who is on the board (uses :guild, :now, :week, :month)
     rank_where: str  # the same, minus terms that a `value > x` range makes redundant
     index: str  # the index whose order is the board's order
+    counts: str | None = None  # the board's name in board_counts (None: count the index)
+    period: str = "''"  # the board_counts period to sum: :week, :month or '' (all time)
 
 
 def board_query(board: str, period: str) -> BoardQuery:
@@ -24,12 +28,15 @@ def board_query(board: str, period: str) -> BoardQuery:
     if board not in BOARDS or period not in PERIODS:
         raise ValueError(f"unknown board {board!r} / period {period!r}")
     active = {"week": " AND week_key = :week", "month": " AND month_key = :month", "all": ""}
+    counts_period = {"week": ":week", "month": ":month", "all": "''"}[period]
     if board == "checkins":
         value = {"week": "week_count", "month": "month_count", "all": "total"}[period]
         index = {"week": "members_by_week", "month": "members_by_month",
                  "all": "members_by_total"}[period]
         rank_where = _BASE + active[period]
         where = rank_where if period != "all" else f"{rank_where} AND total > 0"
+        counts = {"week": "week_count", "month": "month_count", "all": "total"}[period]
+        return BoardQuery(value, where, rank_where, index, counts, counts_period)
     elif board == "streak":
         value = "run"
         index = {"all": "members_by_streak", "week": "members_by_week_streak",
@@ -42,6 +49,8 @@ def board_query(board: str, period: str) -> BoardQuery:
                  "month": "members_by_month_best"}[period]
         rank_where = _BASE + active[period]
         where = f"{rank_where} AND best > 0"
+        counts = {"week": "week_best", "month": "month_best", "all": "best"}[period]
+        return BoardQuery(value, where, rank_where, index, counts, counts_period)
     return BoardQuery(value, where, rank_where, index)
 
 
@@ -56,8 +65,13 @@ def page_sql(q: BoardQuery) -> str:
 def rank_sql(q: BoardQuery) -> str:
     """The caller's value, how many are ahead of it, and how many are ahead of :first."""
     mine = f"(SELECT {q.value} FROM members WHERE {q.where} AND user_id = :user)"
-    return (
-        f"SELECT {mine}, "
-        f"(SELECT COUNT(*) FROM members WHERE {q.rank_where} AND {q.value} > {mine}), "
-        f"(SELECT COUNT(*) FROM members WHERE {q.rank_where} AND {q.value} > :first)"
-    )
+    if q.counts is None:
+        def above(value: str) -> str:
+            return f"(SELECT COUNT(*) FROM members WHERE {q.rank_where} AND {q.value} > {value})"
+    else:
+        def above(value: str) -> str:
+            return (
+                "(SELECT COALESCE(SUM(members), 0) FROM board_counts WHERE guild_id = :guild "
+                f"AND board = '{q.counts}' AND period = {q.period} AND value > {value})"
+            )
+    return f"SELECT {mine}, {above(mine)}, {above(':first')}"

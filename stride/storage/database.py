@@ -40,10 +40,12 @@ CONNECTION_WAIT_MS = 50  # SQLite's own wait per attempt on the bot's shared con
 RETRY_EVERY = 0.025  # seconds between attempts while the database is locked
 BUSY_EPISODE_GAP = 0.5  # seconds without a refusal after which a lock counts as a new one
 
-PRAGMAS = (
-    "PRAGMA foreign_keys = ON",
-    "PRAGMA synchronous = FULL",  # a committed write survives a crash or power loss
-)
+PRAGMAS = ("PRAGMA foreign_keys = ON",)
+# "full": every commit is flushed to disk before it is acknowledged, so it survives a power
+# loss or an OS crash. "normal": a crash of the bot (even kill -9) loses nothing either, but a
+# power loss may take back the last commits (never corrupts); commits are ~0.5 ms faster here.
+SYNC_MODES = ("full", "normal")
+READ_WAIT_MS = 100  # longest an inline read may wait on a lock before going to the thread
 CHECKPOINT_EVERY = 10.0  # seconds between WAL checkpoints, made off the commands' path
 
 
@@ -71,6 +73,7 @@ def prepare(path: Path, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> list[str]:
     conn = sqlite3.connect(path, isolation_level=None)
     try:
         conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        migrations.refuse_newer(conn)  # before WAL mode: a refused file stays as it was
         for pragma in PRAGMAS:
             conn.execute(pragma)
         mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
@@ -89,10 +92,18 @@ class Storage:
     not inside SQLite: the shared connection keeps serving reads meanwhile.
     """
 
-    def __init__(self, path: Path, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> None:
+    def __init__(self, path: Path, busy_timeout_ms: int = BUSY_TIMEOUT_MS,
+                 sync: str = "full") -> None:
+        if sync not in SYNC_MODES:
+            raise ValueError(f"sync must be one of {SYNC_MODES}, not {sync!r}")
         self.path = path
         self.busy_timeout_ms = busy_timeout_ms
+        self.pragmas = (*PRAGMAS, f"PRAGMA synchronous = {sync.upper()}")
         self._conn: aiosqlite.Connection | None = None
+        # Small indexed reads run inline on the event loop's thread, on a connection of their
+        # own: a read that touches a few cached pages takes microseconds, several times less
+        # than a hop to aiosqlite's thread and back. Writes and scans still go to the thread.
+        self._reader: sqlite3.Connection | None = None
         self._checkpoints: asyncio.Task[None] | None = None
         # Multi-statement transactions share the one connection with everything else; this
         # lock keeps other writes out of them, so a rollback can only undo its own work.
@@ -107,21 +118,43 @@ class Storage:
         self._conn = await aiosqlite.connect(self.path, isolation_level=None)
         self._conn.row_factory = aiosqlite.Row
         wait = min(CONNECTION_WAIT_MS, self.busy_timeout_ms)
-        for pragma in (f"PRAGMA busy_timeout = {wait}", *PRAGMAS):
+        for pragma in (f"PRAGMA busy_timeout = {wait}", *self.pragmas):
             await self._conn.execute(pragma)
+        self._reader = sqlite3.connect(self.path, isolation_level=None)
+        self._reader.execute(f"PRAGMA busy_timeout = {READ_WAIT_MS}")
+        self._reader.execute("PRAGMA query_only = ON")
         # A commit that happens to trigger SQLite's automatic checkpoint waits for it (10+ ms);
         # checkpoints run from a background task on their own connection instead.
         await self._conn.execute("PRAGMA wal_autocheckpoint = 0")
         self._checkpoints = asyncio.create_task(self._checkpoint_loop(), name="stride-wal")
 
-    async def close(self) -> None:
+    async def close(self, timeout: float | None = None) -> None:
+        """Close the connection once the write or transaction in progress, if any, has finished
+        (waiting at most `timeout` seconds; one still unfinished then is rolled back by the
+        close, never half-written). Later calls find the storage closed."""
         if self._checkpoints is not None:
             self._checkpoints.cancel()
             await asyncio.gather(self._checkpoints, return_exceptions=True)
             self._checkpoints = None
-        if self._conn is not None:
-            conn, self._conn = self._conn, None
-            await conn.close()  # the last connection to close checkpoints the WAL itself
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
+        if self._conn is None:
+            return
+        try:
+            await asyncio.wait_for(self._write.acquire(), timeout)
+            holding = True
+        except TimeoutError:
+            holding = False
+            log.warning("Closing the database with a write unfinished after %.1f s: it is "
+                        "rolled back, nothing half-written", timeout)
+        try:
+            if self._conn is not None:
+                conn, self._conn = self._conn, None
+                await conn.close()  # the last connection to close checkpoints the WAL itself
+        finally:
+            if holding:
+                self._write.release()
 
     def _checkpoint(self) -> None:
         conn = sqlite3.connect(self.path, isolation_level=None)
@@ -170,13 +203,29 @@ class Storage:
                 self._busy_since = None
                 return result
 
-    async def _rowcount(self, sql: str, params: Any) -> int:
-        async with self.conn.execute(sql, params) as cur:
-            return cur.rowcount
+    # Each call below is one hop to the database thread (execute + fetch together): a hop
+    # costs far more than an indexed read, so no cursor is kept open across awaits.
+    async def _rows(self, sql: str, params: Any = ()) -> list[sqlite3.Row]:
+        return list(await self.conn.execute_fetchall(sql, params))
 
-    async def _first_row(self, sql: str, params: Any) -> sqlite3.Row | None:
-        async with self.conn.execute(sql, params) as cur:
-            return await cur.fetchone()
+    async def _row(self, sql: str, params: Any = ()) -> sqlite3.Row | None:
+        rows = await self.conn.execute_fetchall(sql, params)
+        return next(iter(rows), None)
+
+    async def _lookup(self, sql: str, params: Any = ()) -> list[tuple]:
+        """A read of a few rows found through an index (never a scan): inline, unless a lock
+        is in the way (then on the database thread, which waits its turn)."""
+        if self._reader is not None:
+            try:
+                return self._reader.execute(sql, params).fetchall()
+            except sqlite3.OperationalError as exc:
+                if not is_busy(exc):
+                    raise
+        return await self._rows(sql, params)
+
+    async def _rowcount(self, sql: str, params: Any) -> int:
+        cursor = await self.conn.execute(sql, params)
+        return cursor.rowcount
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
@@ -199,21 +248,19 @@ class Storage:
     async def write_returning(self, sql: str, params: Any = ()) -> sqlite3.Row | None:
         """Like `write`, for a statement with RETURNING: its first row (None: no row)."""
         async with self._write:
-            return await self._attempt(lambda: self._first_row(sql, params))
+            return await self._attempt(lambda: self._row(sql, params))
 
     async def schema_version(self) -> int:
-        async with self.conn.execute("PRAGMA user_version") as cur:
-            row = await cur.fetchone()
+        row = await self._row("PRAGMA user_version")
         return int(row[0]) if row else 0
 
     # --- clubs -----------------------------------------------------------------------------
 
     async def club_settings(self, guild_id: int) -> ClubSettings:
-        async with self.conn.execute(
+        rows = await self._lookup(
             "SELECT timezone, rest_days FROM guild_settings WHERE guild_id = ?", (guild_id,)
-        ) as cur:
-            row = await cur.fetchone()
-        return ClubSettings(row[0], row[1]) if row else ClubSettings()
+        )
+        return ClubSettings(*rows[0]) if rows else ClubSettings()
 
     async def save_club_settings(self, guild_id: int, settings: ClubSettings) -> None:
         await self.write(
@@ -228,15 +275,13 @@ class Storage:
 
     async def member(self, guild_id: int, user_id: int) -> tuple[ClubSettings, MemberRecord]:
         """The club's settings and the member's stored figures, in one round trip."""
-        async with self.conn.execute(
+        [row] = await self._lookup(
             f"SELECT g.timezone, g.rest_days, {_MEMBER_COLUMNS} "
             "FROM (SELECT ? AS gid, ? AS uid) AS k "
             "LEFT JOIN guild_settings AS g ON g.guild_id = k.gid "
             "LEFT JOIN members AS m ON m.guild_id = k.gid AND m.user_id = k.uid",
             (guild_id, user_id),
-        ) as cur:
-            row = await cur.fetchone()
-        assert row is not None
+        )
         club = ClubSettings(row[0], row[1]) if row[1] is not None else ClubSettings()
         return club, _member_record(row[2:])
 
@@ -291,19 +336,17 @@ class Storage:
         self, guild_id: int, user_id: int, since: date | None = None
     ) -> list[date]:
         """The member's check-in days, oldest first (from `since` on, if given)."""
-        async with self.conn.execute(
+        return [date.fromisoformat(r[0]) for r in await self._lookup(
             "SELECT day FROM checkins WHERE guild_id = ? AND user_id = ? AND day >= ? "
             "ORDER BY day",
             (guild_id, user_id, _iso(since) or ""),
-        ) as cur:
-            return [date.fromisoformat(r[0]) for r in await cur.fetchall()]
+        )]
 
     async def checkins(self, guild_id: int, user_id: int) -> list[CheckinRow]:
-        async with self.conn.execute(
+        return [CheckinRow(date.fromisoformat(r[0]), r[1], r[2]) for r in await self._rows(
             "SELECT day, at, what FROM checkins WHERE guild_id = ? AND user_id = ? ORDER BY day",
             (guild_id, user_id),
-        ) as cur:
-            return [CheckinRow(date.fromisoformat(r[0]), r[1], r[2]) for r in await cur.fetchall()]
+        )]
 
     async def set_member_timezone(
         self, guild_id: int, user_id: int, timezone: str | None, breaks_at: int | None
@@ -325,11 +368,10 @@ class Storage:
     async def forget_member(self, guild_id: int, user_id: int) -> int:
         """Delete every row about the member in this server; returns check-ins removed."""
         async with self.transaction() as conn:
-            async with conn.execute(
+            row = await self._row(
                 "DELETE FROM members WHERE guild_id = ? AND user_id = ? RETURNING total",
                 (guild_id, user_id),
-            ) as cur:
-                row = await cur.fetchone()
+            )
             await conn.execute(
                 "DELETE FROM reminders WHERE guild_id = ? AND user_id = ? AND kind = 'dm'",
                 (guild_id, user_id),
@@ -344,10 +386,9 @@ class Storage:
 
     async def members_of(self, guild_id: int) -> list[tuple[int, str | None]]:
         """(user id, own zone) of every member with a row in this server."""
-        async with self.conn.execute(
+        return [(r[0], r[1]) for r in await self._rows(
             "SELECT user_id, timezone FROM members WHERE guild_id = ?", (guild_id,)
-        ) as cur:
-            return [(r[0], r[1]) for r in await cur.fetchall()]
+        )]
 
     async def guild_days(self, guild_id: int) -> AsyncIterator[tuple[int, date]]:
         """Every check-in day in the server as (user id, day), grouped by member, in order."""
@@ -377,7 +418,7 @@ class Storage:
     def _rewrite_members(self, rows: list[dict[str, object]]) -> int:
         conn = sqlite3.connect(self.path, isolation_level=None)
         try:
-            for pragma in (f"PRAGMA busy_timeout = {self.busy_timeout_ms}", *PRAGMAS):
+            for pragma in (f"PRAGMA busy_timeout = {self.busy_timeout_ms}", *self.pragmas):
                 conn.execute(pragma)
             conn.execute("BEGIN IMMEDIATE")
             try:
@@ -412,28 +453,25 @@ class Storage:
         return Reminder(*row)
 
     async def reminder(self, reminder_id: int) -> Reminder | None:
-        async with self.conn.execute(
+        rows = await self._lookup(
             f"SELECT {_REMINDER_COLUMNS} FROM reminders WHERE id = ?", (reminder_id,)
-        ) as cur:
-            row = await cur.fetchone()
-        return Reminder(*row) if row else None
+        )
+        return Reminder(*rows[0]) if rows else None
 
     async def reminders(self, guild_id: int, kind: str = "channel") -> list[Reminder]:
-        async with self.conn.execute(
+        return [Reminder(*row) for row in await self._rows(
             f"SELECT {_REMINDER_COLUMNS} FROM reminders WHERE guild_id = ? AND kind = ? "
             "ORDER BY id",
             (guild_id, kind),
-        ) as cur:
-            return [Reminder(*row) for row in await cur.fetchall()]
+        )]
 
     async def dm_reminder(self, guild_id: int, user_id: int) -> Reminder | None:
-        async with self.conn.execute(
+        rows = await self._lookup(
             f"SELECT {_REMINDER_COLUMNS} FROM reminders "
             "WHERE guild_id = ? AND user_id = ? AND kind = 'dm'",
             (guild_id, user_id),
-        ) as cur:
-            row = await cur.fetchone()
-        return Reminder(*row) if row else None
+        )
+        return Reminder(*rows[0]) if rows else None
 
     async def delete_reminder(self, reminder_id: int) -> bool:
         return await self.write("DELETE FROM reminders WHERE id = ?", (reminder_id,)) > 0
@@ -449,19 +487,17 @@ class Storage:
 
     async def next_due(self) -> int | None:
         """When the earliest active reminder is due (unix time), if any."""
-        async with self.conn.execute(
+        row = await self._row(
             "SELECT MIN(next_due) FROM reminders WHERE next_due IS NOT NULL"
-        ) as cur:
-            row = await cur.fetchone()
+        )
         return row[0] if row else None
 
     async def due_reminders(self, now: int, limit: int) -> list[Reminder]:
-        async with self.conn.execute(
+        return [Reminder(*row) for row in await self._rows(
             f"SELECT {_REMINDER_COLUMNS} FROM reminders "
             "WHERE next_due IS NOT NULL AND next_due <= ? ORDER BY next_due, id LIMIT ?",
             (now, limit),
-        ) as cur:
-            return [Reminder(*row) for row in await cur.fetchall()]
+        )]
 
     async def claim_firings(self, claims: list[Claim], next_due: dict[int, int | None]) -> int:
         """Record each firing (status 'claimed' or 'skipped') and move its reminder on, in one
@@ -494,26 +530,22 @@ class Storage:
 
     async def open_firings(self) -> list[Claim]:
         """Firings claimed but not known to have finished (the process stopped meanwhile)."""
-        async with self.conn.execute(
+        return [Claim(Reminder(*row[:-1]), row[-1], "claimed") for row in await self._rows(
             f"SELECT {_REMINDER_COLUMNS_R}, f.due_at FROM reminder_firings AS f "
             "JOIN reminders AS r ON r.id = f.reminder_id WHERE f.status = 'claimed'"
-        ) as cur:
-            return [Claim(Reminder(*row[:-1]), row[-1], "claimed")
-                    for row in await cur.fetchall()]
+        )]
 
     async def firing_count(self, status: str | None = None) -> int:
-        async with self.conn.execute(
+        row = await self._row(
             "SELECT COUNT(*) FROM reminder_firings WHERE ?1 IS NULL OR status = ?1", (status,)
-        ) as cur:
-            row = await cur.fetchone()
+        )
         return int(row[0]) if row else 0
 
     async def dm_channel(self, user_id: int) -> int | None:
-        async with self.conn.execute(
+        rows = await self._lookup(
             "SELECT channel_id FROM dm_channels WHERE user_id = ?", (user_id,)
-        ) as cur:
-            row = await cur.fetchone()
-        return row[0] if row else None
+        )
+        return rows[0][0] if rows else None
 
     async def save_dm_channel(self, user_id: int, channel_id: int) -> None:
         await self.write(
@@ -532,13 +564,11 @@ class Storage:
         Ranks are competition ranks (ties share one): 1 + members with a greater value.
         """
         p = {**params, "guild": guild_id, "user": user_id, "offset": offset, "limit": limit + 1}
-        async with self.conn.execute(page_sql(query), p) as cur:
-            page = [(r[0], r[1]) for r in await cur.fetchall()]
+        page = [(r[0], r[1]) for r in await self._lookup(page_sql(query), p)]
         has_more, page = len(page) > limit, page[:limit]
-        async with self.conn.execute(
-            rank_sql(query), {**p, "first": page[0][1] if page else None}
-        ) as cur:
-            my_value, ahead, ahead_of_first = await cur.fetchone()  # type: ignore[misc]
+        row = await self._row(rank_sql(query), {**p, "first": page[0][1] if page else None})
+        assert row is not None
+        my_value, ahead, ahead_of_first = row
         rows: list[BoardRow] = []
         for i, (uid, val) in enumerate(page):
             if i == 0:

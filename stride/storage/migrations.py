@@ -39,6 +39,20 @@ def available(folder: Path | None = None) -> list[Migration]:
     return found
 
 
+def refuse_newer(conn: sqlite3.Connection, migrations: list[Migration] | None = None) -> int:
+    """The database's schema version; raises SchemaError if a newer Stride wrote it (checked
+    before anything touches the file, so a refused database is left exactly as it was)."""
+    migrations = available() if migrations is None else migrations
+    current = int(conn.execute("PRAGMA user_version").fetchone()[0])
+    latest = migrations[-1].version if migrations else 0
+    if current > latest:
+        raise SchemaError(
+            f"the database is at schema version {current}, newer than this Stride knows "
+            f"({latest}); upgrade Stride or restore a backup made by this version"
+        )
+    return current
+
+
 def apply(conn: sqlite3.Connection, migrations: list[Migration] | None = None) -> list[str]:
     """Bring the schema up to date on a connection in autocommit mode; return what was applied.
 
@@ -46,13 +60,7 @@ def apply(conn: sqlite3.Connection, migrations: list[Migration] | None = None) -
     newer Stride (higher version than any migration here) is refused, never altered.
     """
     migrations = available() if migrations is None else migrations
-    current = conn.execute("PRAGMA user_version").fetchone()[0]
-    latest = migrations[-1].version if migrations else 0
-    if current > latest:
-        raise SchemaError(
-            f"the database is at schema version {current}, newer than this Stride knows "
-            f"({latest}); upgrade Stride or restore a backup made by this version"
-        )
+    current = refuse_newer(conn, migrations)
     done = []
     for migration in migrations:
         if migration.version <= current:

@@ -400,8 +400,9 @@ class DiscordEmulator(UserActions):
         self.response_delay = max(0.0, float(seconds))
 
     # ------------------------------------------------------------------ world building
-    def add_user(self, username: str, *, global_name: str | None = None, bot: bool = False) -> JSON:
-        return self.world.add_user(username, global_name=global_name, bot=bot)
+    def add_user(self, username: str, *, global_name: str | None = None, bot: bool = False,
+                 user_id: int | None = None) -> JSON:
+        return self.world.add_user(username, global_name=global_name, bot=bot, user_id=user_id)
 
     def add_guild(
         self,
@@ -412,10 +413,12 @@ class DiscordEmulator(UserActions):
         owner: JSON | str | None = None,
         bot_permissions: int = P.DEFAULT_BOT_PERMISSIONS,
         everyone_permissions: int = P.DEFAULT_EVERYONE_PERMISSIONS,
+        guild_id: int | None = None,
     ) -> JSON:
         """Create a guild the bot is in; returns its core dict (``id``, ``name``, ``owner_id``).
 
-        ``roles`` are names or ``{"name", "permissions", "mentionable", ...}`` dicts.
+        ``roles`` are names or ``{"name", "permissions", "mentionable", ...}`` dicts;
+        ``guild_id`` fixes the id (e.g. to match a prepared database), else a new snowflake.
         If the bot is connected the guild arrives as GUILD_CREATE right away.
         """
         if owner is None:
@@ -431,6 +434,7 @@ class DiscordEmulator(UserActions):
             roles=roles,
             bot_permissions=bot_permissions,
             everyone_permissions=everyone_permissions,
+            guild_id=guild_id,
         )
         self._emit_guild_create(guild)
         return guild.core

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -96,3 +99,12 @@ def text_of(embed: JSON) -> str:
     parts += [f"{f['name']}\n{f['value']}" for f in embed.get("fields", [])]
     parts.append((embed.get("footer") or {}).get("text", ""))
     return "\n".join(parts)
+
+
+async def eventually(check: Callable[[], object], timeout: float = 10.0, what: str = "") -> None:
+    """Wait until `check()` is true (polling every 20 ms); fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {timeout}s: {what or check}")
+        await asyncio.sleep(0.02)

@@ -28,7 +28,7 @@ async def test_commands_are_registered_by_the_sync_command(stride: Stride) -> No
 
 async def test_the_bot_asks_for_minimal_intents(stride: Stride) -> None:
     intents = stride.emu.identifies[-1]["intents"]
-    assert intents == (1 << 0) | (1 << 1)  # GUILDS and GUILD_MEMBERS, nothing else
+    assert intents == 1 << 1  # GUILD_MEMBERS only: no GUILDS, so no server cache
     assert not intents & (1 << 15)  # no message content
 
 

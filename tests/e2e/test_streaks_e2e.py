@@ -6,7 +6,7 @@ import copy
 
 import pytest
 
-from .stride import Stride, button, embed_of, field, text_of
+from .stride import Stride, button, embed_of, eventually, field, text_of
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -80,6 +80,9 @@ async def test_timezone(stride: Stride) -> None:
 
 async def test_streak_with_heatmap_and_a_nudge(stride: Stride) -> None:
     rec = await stride.run("streak")
+    first = rec.response["data"]  # the figures at once, the calendar as an edit right after
+    assert field(first["embeds"][0], "Current streak") and "image" not in first["embeds"][0]
+    await eventually(lambda: rec.message and rec.message["embeds"][0].get("image"), 5)
     message = rec.message
     assert message is not None
     assert message["embeds"][0]["image"]["url"] == "attachment://streak.png"

@@ -55,8 +55,10 @@ class World:
         self.reactions: list[tuple[int, int, str]] = []  # (channel, message, emoji)
 
     # -- users ---------------------------------------------------------------
-    def add_user(self, username: str, *, bot: bool = False, global_name: str | None = None) -> JSON:
-        user = P.user_payload(self.ids.next(), username, bot=bot, global_name=global_name)
+    def add_user(self, username: str, *, bot: bool = False, global_name: str | None = None,
+                 user_id: int | None = None) -> JSON:
+        user = P.user_payload(user_id or self.ids.next(), username, bot=bot,
+                              global_name=global_name)
         self.users[int(user["id"])] = user
         return user
 
@@ -70,8 +72,9 @@ class World:
         roles: Sequence[str | JSON],
         bot_permissions: int,
         everyone_permissions: int,
+        guild_id: int | None = None,
     ) -> Guild:
-        guild_id = self.ids.next()
+        guild_id = guild_id or self.ids.next()
         core = {
             "id": str(guild_id),
             "name": name,

@@ -1,0 +1,182 @@
+"""Backups of a running bot: `python bot.py backup` in the middle of a burst of check-ins, and
+the daily automatic backup (BACKUP_DIR) made by the bot itself. Figures are printed (-s)."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+import sqlite3
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from stride.backups import backup_name, list_backups
+
+from .emulator import DiscordEmulator
+from .harness import REPO_ROOT
+from .records import InteractionRecord
+from .stride import BOT, bot_env, start_stride
+
+JSON = dict[str, Any]
+CHECKED_IN = "Checked in"
+
+
+def query(db: Path, sql: str) -> list[tuple]:
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        return conn.execute(sql).fetchall()
+    finally:
+        conn.close()
+
+
+async def eventually(check: Callable[[], object], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {timeout} s: {what}")
+        await asyncio.sleep(0.01)
+
+
+def title(rec: InteractionRecord) -> str:
+    """The title of the answer the member saw ('' while there is none)."""
+    message = rec.message or (rec.response or {}).get("data") or {}
+    embeds = message.get("embeds") or []
+    return str(embeds[0].get("title", "")) if embeds else ""
+
+
+def seen_at(emu: DiscordEmulator, rec: InteractionRecord) -> float | None:
+    """When the member saw the answer (perf_counter): the callback itself, or, when the bot
+    said "thinking..." first (under load), the request that replaced it with the answer."""
+    if not title(rec):
+        return None
+    if not rec.deferred:
+        return rec.response_at
+    return min((q.time for q in emu.requests if q.path.startswith("/webhooks/")
+                and rec.token in q.path and q.status is not None and q.status < 300),
+               default=None)
+
+
+def user_id(rec: InteractionRecord) -> int:
+    return int(rec.payload["member"]["user"]["id"])
+
+
+async def test_backup_during_a_checkin_burst_holds_every_acknowledged_checkin(
+    emulator: DiscordEmulator, start_bot, tmp_path: Path
+) -> None:
+    """300 members check in at once, and more keep coming (50 a second) until the backup is
+    done. Once some have their answer, `python bot.py backup` runs as its own process (no
+    Discord token). The backup opens, passes `PRAGMA integrity_check`, is consistent (each
+    member's figures match their check-ins), and holds every check-in whose answer the member
+    saw before the backup process was started. Meanwhile the bot answers every member in
+    time: the copy never makes a writer wait."""
+    emu = emulator
+    db = tmp_path / "stride.db"
+    dest = tmp_path / "backups" / "during-burst.db"
+    runners = iter([emu.add_member(emu.guild, f"runner{i}") for i in range(900)])
+    await emu.settle()
+    stride = await start_stride(emu, start_bot, db)
+    env = {**os.environ, **bot_env(db), "DISCORD_TOKEN": "", "BACKUP_DIR": ""}
+
+    def checkins(members: list[JSON]) -> asyncio.Future[list[InteractionRecord]]:
+        return asyncio.ensure_future(asyncio.gather(*(
+            emu.slash("checkin", member=m, guild=emu.guild, channel=emu.channel)
+            for m in members)))
+
+    def acked() -> list[InteractionRecord]:
+        return [r for r in emu.interactions.values()
+                if r.name == "checkin" and title(r).startswith(CHECKED_IN)]
+
+    def acked_between(start: float, end: float) -> list[InteractionRecord]:
+        return [r for r in acked() if start <= (seen_at(emu, r) or end) < end]
+
+    burst_start = time.perf_counter()
+    sent = [checkins([next(runners) for _ in range(300)])]
+    done = asyncio.Event()
+
+    async def keep_coming() -> None:
+        while not done.is_set() and (wave := list(itertools.islice(runners, 5))):
+            sent.append(checkins(wave))
+            await asyncio.sleep(0.1)
+
+    feeder = asyncio.create_task(keep_coming())
+    await eventually(lambda: len(acked()) >= 30, 10, "the first check-ins acknowledged")
+    began = time.perf_counter()  # the backup begins: everything acknowledged so far must be in it
+    backup = await asyncio.create_subprocess_exec(
+        sys.executable, str(BOT), "backup", str(dest), cwd=REPO_ROOT, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    out, err = await asyncio.wait_for(backup.communicate(), 30)
+    ended = time.perf_counter()
+    done.set()
+    await feeder
+    recs = [r for wave in await asyncio.gather(*sent) for r in wave]
+    for rec in recs:
+        await rec.wait_message(timeout=5)
+    assert backup.returncode == 0, err.decode()
+    assert "Traceback" not in (out + err).decode()
+
+    before = acked_between(0.0, began)
+    during = acked_between(began, ended)
+    assert len(before) >= 30 and during  # the bot kept writing while the backup ran
+    assert query(dest, "PRAGMA integrity_check") == [("ok",)]
+    saved = {u for (u,) in query(dest, "SELECT user_id FROM checkins")}
+    missing = sorted(user_id(r) for r in before if user_id(r) not in saved)
+    assert missing == []
+    # A consistent snapshot: no member's figures without their check-in, or the reverse.
+    assert query(dest, "SELECT COUNT(*) FROM members AS m WHERE m.total != (SELECT COUNT(*) "
+                 "FROM checkins AS c WHERE c.guild_id = m.guild_id AND c.user_id = m.user_id)"
+                 ) == [(0,)]
+    assert f"{len(saved)} check-ins, integrity check ok" in out.decode()
+    # Every member was answered "Checked in" (or "thinking..." first) within Discord's 3 s,
+    # none asked to try again.
+    assert [title(r) for r in recs if not title(r).startswith(CHECKED_IN)] == []
+    assert max(r.response_time or 99 for r in recs) < 3.0
+    assert not any(r.rejected for r in recs)
+    stored = {u for (u,) in query(db, "SELECT user_id FROM checkins")}
+    assert {user_id(r) for r in recs} == stored and saved <= stored
+    await stride.proc.stop()
+    assert "Traceback" not in stride.proc.output()
+    in_flight = sum(1 for r in recs if r.sent_at is not None and r.sent_at < began
+                    and user_id(r) not in saved)
+    last = max(r.response_at or 0 for r in recs)
+    print(f"\n{len(recs)} check-ins over {last - burst_start:.2f} s; the backup process started "
+          f"after {len(before)} answers and ran {ended - began:.2f} s while {len(during)} more "
+          f"were answered; it holds {len(saved)} ({in_flight} sent before it started were "
+          f"still in flight at its snapshot); slowest answer "
+          f"{max(r.response_time or 0 for r in recs) * 1000:.0f} ms\n{out.decode().strip()}")
+
+
+async def test_bot_makes_a_backup_shortly_after_start_and_keeps_the_newest(
+    emulator: DiscordEmulator, start_bot, tmp_path: Path
+) -> None:
+    """BACKUP_DIR set and no recent backup: the running bot backs up within seconds of
+    starting, logs it, and prunes its own older backups down to BACKUP_KEEP, leaving every
+    other file in the folder alone."""
+    emu = emulator
+    db = tmp_path / "stride.db"
+    folder = tmp_path / "backups"
+    folder.mkdir()
+    old = [backup_name(datetime.now(UTC) - timedelta(days=d)) for d in (2, 3, 4)]
+    for name in [*old, "notes.txt", "stride-before-upgrade.db"]:
+        (folder / name).write_bytes(b"kept by hand")
+    env = {**bot_env(db), "BACKUP_DIR": str(folder), "BACKUP_KEEP": "2"}
+    proc = await start_bot(emu, BOT, env)
+    rec = await emu.slash("checkin", member=emu.member, guild=emu.guild, channel=emu.channel)
+    await rec.wait_response()
+    assert title(rec).startswith(CHECKED_IN)
+    await eventually(lambda: len(list_backups(folder)) == 2 and "Deleted" in proc.output(), 10,
+                     "a new backup saved and the old ones pruned")
+    newest = list_backups(folder)[-1].path
+    assert newest.name not in old
+    assert query(newest, "PRAGMA integrity_check") == [("ok",)]
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        [newest.name, old[0], "notes.txt", "stride-before-upgrade.db"])
+    await proc.stop()
+    output = proc.output()
+    saved = [line for line in output.splitlines() if "Backup saved" in line]
+    assert len(saved) == 1 and str(newest) in saved[0] and "integrity check ok" in saved[0]
+    assert "Traceback" not in output
+    print(f"\n{saved[0]}")

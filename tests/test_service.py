@@ -1,0 +1,78 @@
+"""deploy/stride.service: the systemd unit that runs Stride on a server."""
+
+from __future__ import annotations
+
+import configparser
+import shlex
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+import bot
+
+ROOT = Path(__file__).resolve().parent.parent
+UNIT = ROOT / "deploy" / "stride.service"
+
+
+def unit() -> configparser.ConfigParser:
+    parser = configparser.ConfigParser(strict=False, interpolation=None, delimiters=("=",))
+    parser.optionxform = str  # type: ignore[assignment,method-assign]  # keys are case-sensitive
+    parser.read_string(UNIT.read_text("utf-8"))
+    return parser
+
+
+def test_the_unit_runs_bot_py_from_its_folder_as_a_dedicated_user() -> None:
+    service = unit()["Service"]
+    home = Path(service["WorkingDirectory"])
+    assert home.is_absolute()
+    assert service["User"] == service["Group"] == "stride"
+    assert shlex.split(service["ExecStart"]) == [str(home / ".venv/bin/python"),
+                                                 str(home / "bot.py")]
+    assert service["EnvironmentFile"] == str(home / ".env")
+    assert str(home / "data") in service["ReadWritePaths"].split()
+    assert unit()["Install"]["WantedBy"] == "multi-user.target"
+    assert "network-online.target" in unit()["Unit"]["After"]
+
+
+def test_restarts_on_failure_but_not_for_a_problem_only_a_person_can_fix() -> None:
+    service = unit()["Service"]
+    assert service["Restart"] == "on-failure"
+    assert int(service["RestartSec"]) >= 5
+    # bot.py exits with 2 when a setting, the data file, the database or the token is wrong.
+    assert service["RestartPreventExitStatus"] == "2"
+
+
+def test_stops_with_sigterm_and_waits_longer_than_the_bot_s_own_bound() -> None:
+    service = unit()["Service"]
+    assert service["KillSignal"] == "SIGTERM"
+    assert int(service["TimeoutStopSec"]) == 15
+    assert int(service["TimeoutStopSec"]) > getattr(bot, "STOP_SECONDS", 10)
+
+
+def test_is_hardened() -> None:
+    service = unit()["Service"]
+    for key, value in {"NoNewPrivileges": "yes", "ProtectSystem": "strict",
+                       "ProtectHome": "yes", "PrivateTmp": "yes", "PrivateDevices": "yes",
+                       "CapabilityBoundingSet": "", "UMask": "0077"}.items():
+        assert service[key] == value, key
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="no systemd-analyze here")
+def test_systemd_accepts_the_unit(tmp_path: Path) -> None:
+    """`systemd-analyze verify` on the unit, its paths moved into a stand-in install."""
+    home = tmp_path / "stride"
+    (home / ".venv" / "bin").mkdir(parents=True)
+    (home / "data").mkdir()
+    python = home / ".venv" / "bin" / "python"
+    python.write_text("#!/bin/sh\n")
+    python.chmod(0o755)
+    (home / "bot.py").touch()
+    (home / ".env").touch()
+    installed = tmp_path / "stride.service"
+    installed.write_text(UNIT.read_text("utf-8").replace("/opt/stride", str(home)), "utf-8")
+    result = subprocess.run(["systemd-analyze", "verify", str(installed)],
+                            capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.strip() == "", result.stderr  # no unknown key, no warning
