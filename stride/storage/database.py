@@ -559,16 +559,18 @@ class Storage:
         self, guild_id: int, user_id: int, query: BoardQuery, params: dict[str, object],
         *, offset: int, limit: int,
     ) -> BoardSlice:
-        """A page of a board and the caller's value and rank, in two round trips.
+        """A page of a board and the caller's value and rank, in two queries.
 
         Ranks are competition ranks (ties share one): 1 + members with a greater value.
         """
         p = {**params, "guild": guild_id, "user": user_id, "offset": offset, "limit": limit + 1}
         page = [(r[0], r[1]) for r in await self._lookup(page_sql(query), p)]
         has_more, page = len(page) > limit, page[:limit]
-        row = await self._row(rank_sql(query), {**p, "first": page[0][1] if page else None})
-        assert row is not None
-        my_value, ahead, ahead_of_first = row
+        # With per-value counts a rank sums a few rows (inline); the streak boards count index
+        # entries, which in a big club may be thousands (on the database thread).
+        rank = self._lookup if query.counts else self._rows
+        [(my_value, ahead, ahead_of_first)] = await rank(
+            rank_sql(query), {**p, "first": page[0][1] if page else None})
         rows: list[BoardRow] = []
         for i, (uid, val) in enumerate(page):
             if i == 0:

@@ -1,0 +1,147 @@
+"""Every benchmark in one run, and one table of results against the targets.
+
+    .venv/bin/python -m bench [--runs 1000] [--guilds 1000] [--starts 5] [--quick]
+
+1. Interaction latency through the emulator (bench.bench_interactions): the minimal
+   discord.py bot's fixed answer is the floor; Stride on 50,000 members / 5,000,000 check-ins.
+2. Memory with `--guilds` servers, and process start to READY (bench.bench_footprint).
+3. Reminder firing (bench.bench_reminders): production pace under Discord's limits, raised
+   pace, and the skew of reminders due alone with the idle CPU.
+`--quick` runs small sizes (a smoke test of the benchmarks themselves, not figures to quote).
+Exits 1 if a target is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench import bench_footprint, bench_interactions, bench_reminders
+
+TARGET_RATIO = {"catalog": 1.3, "database": 1.6}
+
+
+@dataclass(frozen=True)
+class Row:
+    what: str
+    result: str
+    target: str
+    met: bool | None  # None: for reference, no target
+
+
+def latency_rows(results: list[bench_interactions.Latency]) -> list[Row]:
+    floor = next(r for r in results if r.kind == "floor")
+    rows = []
+    for r in results:
+        ratio = r.p50 / floor.p50
+        limit = TARGET_RATIO.get(r.kind)
+        rows.append(Row(
+            f"{r.name} (p50 / p99 ms, x floor)",
+            f"{r.p50:.2f} / {r.p99:.2f}, {ratio:.2f}x",
+            f"p50 <= {limit}x floor" if limit else "-",
+            ratio <= limit if limit else None,
+        ))
+    return rows
+
+
+def footprint_rows(mem: dict[str, bench_footprint.Footprint], ready: dict[str, float],
+                   guilds: int) -> list[Row]:
+    stride, minimal = mem["stride"].rss_mib, mem["minimal"].rss_mib
+    cap_mb = 60 + 15 * guilds / 1000
+    stride_mb = stride * 2**20 / 1e6
+    extra = ready["stride"] - ready["minimal"]
+    return [
+        Row(f"RSS after READY, {guilds:,} servers: minimal bot", f"{minimal:.1f} MiB", "-", None),
+        Row(f"RSS after READY, {guilds:,} servers: Stride",
+            f"{stride:.1f} MiB ({stride_mb:.1f} MB), {stride / minimal:.2f}x minimal",
+            f"<= 1.2x minimal and < {cap_mb:.0f} MB",
+            stride <= 1.2 * minimal and stride_mb < cap_mb),
+        Row("start to READY: minimal bot", f"{ready['minimal']:.2f} s", "-", None),
+        Row("start to READY: Stride on the 5M-check-in database",
+            f"{ready['stride']:.2f} s (+{extra:.2f} s)", "<= minimal + 0.5 s", extra <= 0.5),
+    ]
+
+
+def reminder_rows(prod: dict[str, float], raised: dict[str, float], inproc: dict[str, float],
+                  alone: dict[str, float], burst: int, club: int, dm: int) -> list[Row]:
+    return [
+        Row(f"{burst} club reminders due at once, Discord's limits",
+            f"{prod['sent']:.0f} sent, {prod['429s']:.0f} x 429, last "
+            f"{prod['last_after_due_s']:.1f} s after due",
+            f"all, no 429, last <= {prod['allowed_s']:.0f} s",
+            prod["sent"] == burst and prod["429s"] == 0
+            and prod["last_after_due_s"] <= prod["allowed_s"]),
+        Row(f"{club:,} club + {dm:,} DM reminders, pace raised, end to end",
+            f"{raised['sends_per_s']:,.0f} sends/s, {raised['429s']:.0f} x 429",
+            "reference (CPU-bound, see README)", None),
+        Row("the same, scheduler + sender in-process",
+            f"{inproc['sends_per_s']:,.0f} sends/s", ">= 2,000 sends/s",
+            inproc["sends_per_s"] >= 2000),
+        Row("reminders due alone: skew p50 / p99",
+            f"{alone['skew_p50_ms']:.1f} / {alone['skew_p99_ms']:.1f} ms", "-", None),
+        Row("idle CPU", f"{alone['idle_cpu_percent']:.2f} %", "-", None),
+    ]
+
+
+def table(rows: list[Row]) -> str:
+    width = [max(len(getattr(r, f)) for r in rows) for f in ("what", "result", "target")]
+    mark = {True: "yes", False: "NO", None: ""}
+    lines = [f"{'benchmark':{width[0]}}  {'result':{width[1]}}  {'target':{width[2]}}  met"]
+    lines.append("-" * len(lines[0]))
+    lines += [f"{r.what:{width[0]}}  {r.result:{width[1]}}  {r.target:{width[2]}}  {mark[r.met]}"
+              for r in rows]
+    return "\n".join(lines)
+
+
+def machine() -> str:
+    cpu = next((line.split(":", 1)[1].strip() for line in
+                Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor() or "unknown CPU")
+    mem = int(next(line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines()
+                   if line.startswith("MemTotal"))) / 2**20
+    return (f"{os.cpu_count()} cores ({cpu}), {mem:.0f} GiB, {platform.system()} "
+            f"{platform.release()}, Python {platform.python_version()}")
+
+
+async def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=1000)
+    parser.add_argument("--guilds", type=int, default=1000)
+    parser.add_argument("--starts", type=int, default=5)
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    burst, club, dm, alone = 400, 10_000, 50_000, 30
+    if args.quick:
+        args.runs, args.guilds, args.starts = 50, 50, 1
+        burst, club, dm, alone = 40, 200, 800, 3
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp_path = Path(tmp)
+        print("1/3 interaction latency ...", flush=True)
+        rows += latency_rows(await bench_interactions.run(args.runs, tmp_path))
+        print("2/3 memory and start-up ...", flush=True)
+        mem = await bench_footprint.memory(args.guilds, tmp_path)
+        rows += footprint_rows(mem, await bench_footprint.startup(args.starts, tmp_path),
+                               args.guilds)
+        print("3/3 reminders ...", flush=True)
+        rows += reminder_rows(
+            await bench_reminders.production_pace(burst, tmp_path),
+            await bench_reminders.raised_pace(club, dm, tmp_path),
+            await bench_reminders.without_network(club, dm, tmp_path),
+            await bench_reminders.skew_and_idle(alone, tmp_path), burst, club, dm)
+    print(f"\nStride benchmarks on {machine()}\n")
+    print(table(rows))
+    missed = [r.what for r in rows if r.met is False]
+    print(f"\n{len(missed)} target(s) missed" + (": " + "; ".join(missed) if missed else ""))
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))
