@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import gc
 import random
 import shutil
@@ -23,7 +24,7 @@ import sqlite3
 import statistics
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -47,7 +48,12 @@ class Latency:
     p50: float  # milliseconds
     p99: float
     runs: int
-    kind: str  # "floor", "catalog" or "database"
+    kind: str  # "floor", "catalog", "database" or "reference"
+    floor_p50: float  # the floor's p50 measured alongside (interleaved with) these runs
+
+    @property
+    def ratio(self) -> float:
+        return self.p50 / self.floor_p50
 
 
 def percentiles(samples: list[float]) -> tuple[float, float]:
@@ -58,32 +64,44 @@ def percentiles(samples: list[float]) -> tuple[float, float]:
 Finished = Callable[[InteractionRecord], bool]
 
 
-async def measure(name: str, kind: str, send: Send, runs: int,
+async def sample(name: str, send: Send, i: int, finished: Finished | None = None
+                 ) -> tuple[float, float | None]:
+    """One interaction: ms from dispatch to the first answer (and to `finished`, if given)."""
+    rec = await send(i)
+    await rec.wait_response()
+    assert rec.response_time is not None and rec.sent_at is not None, rec
+    assert not _is_error(rec), f"{name}: error answer {rec.response}"
+    if finished is None:
+        return rec.response_time * 1000, None
+    deadline = time.perf_counter() + 5
+    while not finished(rec):
+        assert time.perf_counter() < deadline, f"{name}: not finished: {rec}"
+        await asyncio.sleep(0.0005)
+    return rec.response_time * 1000, (time.perf_counter() - rec.sent_at) * 1000
+
+
+async def measure(name: str, kind: str, send: Send, runs: int, floor: Send,
                   finished: Finished | None = None) -> list[Latency]:
-    """Warm up, then one interaction at a time: dispatch -> first answer at the emulator.
+    """Warm up, then one interaction at a time, alternating with the floor's /ping, so both
+    see the same machine: dispatch -> first answer at the emulator.
 
     With `finished`, the next interaction waits until the bot's follow-up work for this one
     (e.g. the /streak calendar edit) has arrived too, and that time is reported as well.
     """
-    samples, complete = [], []
+    samples, complete, floors = [], [], []
     for i in range(-WARM_UP, runs):
-        rec = await send(i)
-        await rec.wait_response()
-        assert rec.response_time is not None and rec.sent_at is not None, rec
-        assert not _is_error(rec), f"{name}: error answer {rec.response}"
-        if finished is not None:
-            deadline = time.perf_counter() + 5
-            while not finished(rec):
-                assert time.perf_counter() < deadline, f"{name}: not finished: {rec}"
-                await asyncio.sleep(0.0005)
-            done_at = time.perf_counter()
+        base, _ = await sample("floor", floor, i)
+        first, done = await sample(name, send, i, finished)
         if i >= 0:
-            samples.append(rec.response_time * 1000)
-            if finished is not None:
-                complete.append((done_at - rec.sent_at) * 1000)
-    found = [Latency(name, *percentiles(samples), runs, kind)]
+            floors.append(base)
+            samples.append(first)
+            if done is not None:
+                complete.append(done)
+    base = statistics.median(floors)
+    found = [Latency(name, *percentiles(samples), runs, kind, base)]
     if complete:
-        found.append(Latency(f"{name} (+ follow-up)", *percentiles(complete), runs, "reference"))
+        found.append(Latency(f"{name} (+ follow-up)", *percentiles(complete), runs, "reference",
+                             base))
     return found
 
 
@@ -98,8 +116,9 @@ def _is_error(rec: InteractionRecord) -> bool:
     return any("went wrong" in (e.get("title") or "") for e in data.get("embeds") or [])
 
 
-async def floor(runs: int, log_dir: Path) -> list[Latency]:
-    """The minimal bot: /ping answers "pong" (the floor), /echo's autocomplete for reference."""
+@contextlib.asynccontextmanager
+async def minimal_bot(log_dir: Path) -> AsyncIterator[tuple[Send, Send]]:
+    """The minimal bot running: its /ping (the floor: a fixed string) and /echo autocomplete."""
     emu = DiscordEmulator()
     populate(emu)
     await emu.start()
@@ -115,8 +134,7 @@ async def floor(runs: int, log_dir: Path) -> list[Latency]:
                 return emu.autocomplete("echo", {"text": words[i % len(words)]}, "text",
                                         member=emu.member, guild=emu.guild, channel=emu.channel)
 
-            return [*await measure("floor: minimal bot /ping", "floor", ping, runs),
-                    *await measure("minimal bot autocomplete", "reference", echo, runs)]
+            yield ping, echo
         finally:
             await proc.stop()
     finally:
@@ -153,7 +171,7 @@ def big_club(emu: DiscordEmulator, db: Path, fresh: list[int], others: int) -> d
     return members
 
 
-async def stride(runs: int, log_dir: Path, source: Path, only: str = "",
+async def stride(runs: int, log_dir: Path, source: Path, floor: Send, only: str = "",
                  env: dict[str, str] | None = None) -> list[Latency]:
     db = log_dir / "stride.db"
     shutil.copyfile(source, db)
@@ -214,7 +232,7 @@ async def stride(runs: int, log_dir: Path, source: Path, only: str = "",
             # The figures come at once; the calendar picture follows as an edit of the answer.
             cases.append(("/streak", "database", slash("streak"), calendar))
             return [r for name, kind, send, *done in cases if only in name
-                    for r in await measure(name, kind, send, runs, *done)]
+                    for r in await measure(name, kind, send, runs, floor, *done)]
         finally:
             await proc.stop()
     finally:
@@ -223,21 +241,24 @@ async def stride(runs: int, log_dir: Path, source: Path, only: str = "",
 
 async def run(runs: int, tmp: Path, only: str = "", env: dict[str, str] | None = None
               ) -> list[Latency]:
-    """Floor and Stride in one run; the emulator's garbage collector paused while measuring."""
+    """The floor and Stride side by side; the emulators' garbage collector paused meanwhile."""
     source = bench_streaks.cached_database()
     gc.collect()
     gc.disable()
     try:
-        return [*await floor(runs, tmp), *await stride(runs, tmp, source, only, env)]
+        async with minimal_bot(tmp) as (ping, echo):
+            floor = await measure("floor: minimal bot /ping", "floor", ping, runs, ping)
+            reference = await measure("minimal bot autocomplete", "reference", echo, runs, ping)
+            return [*floor, *reference, *await stride(runs, tmp, source, ping, only, env)]
     finally:
         gc.enable()
 
 
 def table(results: list[Latency]) -> str:
-    base = next(r.p50 for r in results if r.kind == "floor")
-    lines = [f"{'interaction':28} {'runs':>6} {'p50 ms':>8} {'p99 ms':>8} {'p50 / floor':>12}"]
-    lines += [f"{r.name:28} {r.runs:6} {r.p50:8.2f} {r.p99:8.2f} {r.p50 / base:12.2f}"
-              for r in results]
+    lines = [f"{'interaction':28} {'runs':>6} {'p50 ms':>8} {'p99 ms':>8} {'floor p50':>10} "
+             f"{'p50 / floor':>12}"]
+    lines += [f"{r.name:28} {r.runs:6} {r.p50:8.2f} {r.p99:8.2f} {r.floor_p50:10.2f} "
+              f"{r.ratio:12.2f}" for r in results]
     return "\n".join(lines)
 
 

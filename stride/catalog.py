@@ -261,6 +261,9 @@ class Catalog:
     _search_keys: dict[str, tuple[tuple[str, str], ...]] = field(
         repr=False, default_factory=dict
     )
+    # Per exercise, all its squashed keys and all its ' word' forms, each joined by '|' (which
+    # no key contains): one substring test tells whether any key can match at all.
+    _blobs: dict[str, tuple[str, str]] = field(repr=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         self._by_id.update({e.id: e for e in self.exercises})
@@ -271,9 +274,9 @@ class Catalog:
             for key in (e.id, e.name, *e.aliases):
                 self._keys.setdefault(_squash(key), e)
             # The name first, then id and aliases, prepared for search().
-            self._search_keys[e.id] = tuple(
-                _search_key(key) for key in (e.name, e.id, *e.aliases)
-            )
+            keys = tuple(_search_key(key) for key in (e.name, e.id, *e.aliases))
+            self._search_keys[e.id] = keys
+            self._blobs[e.id] = ("|".join(k for k, _ in keys), "|".join(w for _, w in keys))
 
     # lookups
     def get(self, exercise_id: str) -> Exercise | None:
@@ -299,6 +302,10 @@ class Catalog:
         squashed, word_starts = q.replace(" ", ""), [" " + w for w in q.split()]
         hits: list[Match] = []
         for e in self.exercises:
+            squashed_keys, spaced_keys = self._blobs[e.id]
+            # Every score needs the query inside a key, or its first word starting a key's word.
+            if squashed not in squashed_keys and word_starts[0] not in spaced_keys:
+                continue
             best = 0.0
             for rank, key in enumerate(self._search_keys[e.id]):
                 score = _key_score(squashed, word_starts, key) - (0.0 if rank == 0 else 0.05)
