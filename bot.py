@@ -189,6 +189,15 @@ class RedactingFormatter(logging.Formatter):
         return text.replace(self.token, "[token]") if self.token else text
 
 
+class WithoutGuildsIntent(logging.Filter):
+    """Drops discord.py's start-up warning that the `guilds` intent is off: Stride leaves it
+    off on purpose (see minimal_intents) and relies on nothing it would cache."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.name == "discord.state"
+                    and record.getMessage().startswith("Guilds intent seems to be disabled"))
+
+
 LOG_FILE_BYTES = 5 * 1024 * 1024  # LOG_FILE is rotated at this size ...
 LOG_FILE_KEEP = 5  # ... keeping this many old files (stride.log.1 ... .5)
 
@@ -201,6 +210,7 @@ def setup_logging(settings: Settings) -> None:
         handler = RotatingFileHandler(settings.log_file, maxBytes=LOG_FILE_BYTES,
                                       backupCount=LOG_FILE_KEEP, encoding="utf-8")
     handler.setFormatter(RedactingFormatter(settings.token))
+    handler.addFilter(WithoutGuildsIntent())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(settings.log_level)

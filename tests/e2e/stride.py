@@ -52,7 +52,9 @@ class Stride:
 
 
 def bot_env(db: Path) -> dict[str, str]:
-    return {"DATABASE_PATH": str(db), "LOG_LEVEL": "INFO", "EXERCISES_PATH": ""}
+    # Empty values win over a developer's own .env (python-dotenv never overrides).
+    return {"DATABASE_PATH": str(db), "LOG_LEVEL": "INFO", "EXERCISES_PATH": "", "LOG_FILE": "",
+            "BACKUP_DIR": "", "DATABASE_SYNC": "", "SHARD_COUNT": ""}
 
 
 async def start_stride(emu: DiscordEmulator, start_bot: Any, db: Path) -> Stride:

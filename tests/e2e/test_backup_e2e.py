@@ -9,7 +9,6 @@ import os
 import sqlite3
 import sys
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ from stride.backups import backup_name, list_backups
 from .emulator import DiscordEmulator
 from .harness import REPO_ROOT
 from .records import InteractionRecord
-from .stride import BOT, bot_env, start_stride
+from .stride import BOT, bot_env, eventually, start_stride
 
 JSON = dict[str, Any]
 CHECKED_IN = "Checked in"
@@ -31,14 +30,6 @@ def query(db: Path, sql: str) -> list[tuple]:
         return conn.execute(sql).fetchall()
     finally:
         conn.close()
-
-
-async def eventually(check: Callable[[], object], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {timeout} s: {what}")
-        await asyncio.sleep(0.01)
 
 
 def title(rec: InteractionRecord) -> str:

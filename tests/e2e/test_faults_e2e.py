@@ -8,7 +8,6 @@ import asyncio
 import sqlite3
 import time
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +15,7 @@ from stride.storage.database import prepare
 
 from .emulator import DiscordEmulator
 from .records import InteractionRecord
-from .stride import BOT, Stride, bot_env, embed_of, field, start_stride
+from .stride import BOT, Stride, bot_env, embed_of, eventually, field, start_stride
 
 JSON = dict[str, Any]
 CHECKED_IN = "Checked in"
@@ -56,13 +55,6 @@ def query(db: Path, sql: str, params: tuple = ()) -> list[tuple]:
         conn.close()
 
 
-async def eventually(check: Callable[[], bool], timeout: float = 10.0, what: str = "") -> None:
-    """Poll `check` (every 20 ms) until it holds; fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {timeout} s: {what}")
-        await asyncio.sleep(0.02)
 
 
 def nonce_of(emu: DiscordEmulator, message: JSON) -> str | None:

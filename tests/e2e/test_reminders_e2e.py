@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -14,7 +13,17 @@ from stride.storage import Storage
 from stride.storage.records import Reminder
 
 from .emulator import DiscordEmulator
-from .stride import BOT, Stride, bot_env, button, buttons, embed_of, field, start_stride
+from .stride import (
+    BOT,
+    Stride,
+    bot_env,
+    button,
+    buttons,
+    embed_of,
+    eventually,
+    field,
+    start_stride,
+)
 
 NOW = int(time.time())
 
@@ -56,12 +65,6 @@ async def firing_statuses(db: Path) -> list[str]:
         await storage.close()
 
 
-async def eventually(check: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.05)
 
 
 def posts(emu: DiscordEmulator, channel: dict) -> list[dict]:
