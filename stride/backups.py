@@ -13,13 +13,14 @@ import asyncio
 import logging
 import re
 import sys
+import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from stride.config import Settings
-from stride.storage import BackupError, BackupResult, backup_database
+from stride.storage import BackupCancelled, BackupError, BackupResult, backup_database
 from stride.storage.backup import PARTIAL_SUFFIX
 
 log = logging.getLogger(__name__)
@@ -152,6 +153,7 @@ class BackupService:
         self._copier = copier
         self._task: asyncio.Task[None] | None = None
         self._attempt: asyncio.Task[BackupResult | None] | None = None
+        self._cancel = threading.Event()  # set when stopping: a copy in progress gives up
         self.failed_at: datetime | None = None
 
     def start(self) -> None:
@@ -162,14 +164,16 @@ class BackupService:
         self._task = asyncio.create_task(self.run(), name="stride-backups")
 
     async def stop(self) -> None:
-        """Stop the schedule. A copy in progress cannot be interrupted (it is SQLite's, in a
-        thread); it is waited for, so it is finished and logged, never left half-made."""
+        """Stop the schedule, and abandon a backup in progress (it runs in a thread: it stops
+        at its next chance, within milliseconds during the integrity check, and leaves nothing
+        behind); the next start makes the backup instead."""
+        self._cancel.set()
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
         if self._attempt is not None and not self._attempt.done():
-            log.info("Waiting for the backup in progress to finish")
+            log.info("Stopping the backup in progress")
             await asyncio.gather(self._attempt, return_exceptions=True)
 
     def newest(self, now: datetime) -> datetime | None:
@@ -200,9 +204,14 @@ class BackupService:
         try:
             dest = new_backup_path(self.folder, now)
             result = await asyncio.to_thread(
-                self._copier, self.database, dest, busy_timeout_ms=self.busy_timeout_ms)
+                self._copier, self.database, dest, busy_timeout_ms=self.busy_timeout_ms,
+                cancel=self._cancel)
         except asyncio.CancelledError:
             raise
+        except BackupCancelled:
+            log.info("Automatic backup stopped half-way, as Stride is stopping; the next start "
+                     "makes it")
+            return None
         except Exception as exc:
             self.failed_at = now
             if isinstance(exc, BackupError | OSError):

@@ -27,7 +27,7 @@ from stride.backups import (
     prune_backups,
 )
 from stride.config import ROOT, ConfigError, Settings
-from stride.storage import BackupError, BackupResult, backup_database
+from stride.storage import BackupCancelled, BackupError, BackupResult, backup_database
 from stride.storage.database import prepare
 
 T0 = datetime(2026, 3, 1, 6, 30, tzinfo=UTC)
@@ -297,7 +297,7 @@ async def test_a_failed_backup_is_logged_and_retried_an_hour_later(
     assert service.failed_at is None
 
 
-async def test_stop_waits_for_a_copy_in_progress(tmp_path: Path) -> None:
+async def test_stop_waits_for_a_copy_that_cannot_be_interrupted(tmp_path: Path) -> None:
     started, release = threading.Event(), threading.Event()
 
     def slow_copy(source: Path, dest: Path, **_: object) -> BackupResult:
@@ -317,6 +317,52 @@ async def test_stop_waits_for_a_copy_in_progress(tmp_path: Path) -> None:
     release.set()
     await asyncio.wait_for(stopping, 5)
     assert [b.path.read_bytes() for b in list_backups(tmp_path / "b")] == [b"done"]
+
+
+def test_a_cancelled_backup_stops_in_its_integrity_check_and_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import stride.storage.backup as backup_module
+
+    db = tmp_path / "stride.db"
+    seed(db, range(1, 3001))
+    cancel, checking = threading.Event(), threading.Event()
+    real_check = backup_module._check
+
+    def check_then_cancel(partial: Path, stop: threading.Event | None = None) -> int | None:
+        checking.set()
+        cancel.set()  # as BackupService.stop() would, while the check runs
+        return real_check(partial, stop)
+
+    monkeypatch.setattr(backup_module, "_check", check_then_cancel)
+    dest = tmp_path / "b" / "stride-20260301-063000.db"
+    with pytest.raises(BackupCancelled, match="Stride is stopping") as stopped:
+        backup_database(db, dest, cancel=cancel)
+    assert isinstance(stopped.value.__cause__, sqlite3.OperationalError)  # interrupted mid-check
+    assert checking.is_set() and sorted(p.name for p in dest.parent.iterdir()) == []
+    monkeypatch.undo()
+    cancel.clear()  # the same call, not cancelled, makes the backup
+    assert backup_database(db, dest, cancel=cancel).checkins == 3000
+
+
+async def test_stop_abandons_a_real_backup_in_progress(tmp_path: Path) -> None:
+    db = tmp_path / "stride.db"
+    seed(db, range(1, 201))
+    calls: list[threading.Event] = []
+
+    def copier(source: Path, dest: Path, **kw: object) -> BackupResult:
+        cancel = kw["cancel"]
+        assert isinstance(cancel, threading.Event)
+        calls.append(cancel)
+        assert cancel.wait(5)  # stop() sets it; the real copy then gives up like this
+        return backup_database(source, dest, cancel=cancel)
+
+    service = BackupService(db, tmp_path / "b", 7, first_delay=0, copier=copier)
+    service.start()
+    while not calls:
+        await asyncio.sleep(0.01)
+    await asyncio.wait_for(service.stop(), 5)
+    assert list_backups(tmp_path / "b") == [] and service.failed_at is None
 
 
 # --- settings ---------------------------------------------------------------------------------

@@ -1,7 +1,9 @@
 """SQLite storage: the only package that contains SQL."""
 
-from .backup import BackupError, BackupResult, backup_database
+from .backup import BackupCancelled, BackupError, BackupResult, backup_database
 from .database import Storage
 from .migrations import SchemaError
 
-__all__ = ["BackupError", "BackupResult", "SchemaError", "Storage", "backup_database"]
+__all__ = [
+    "BackupCancelled", "BackupError", "BackupResult", "SchemaError", "Storage", "backup_database",
+]

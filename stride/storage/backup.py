@@ -19,6 +19,7 @@ import contextlib
 import os
 import sqlite3
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,13 @@ SIDE_FILES = ("-wal", "-shm", "-journal")
 class BackupError(Exception):
     """The backup could not be made; the message says why, in plain words. Nothing was left
     under the destination's name."""
+
+
+class BackupCancelled(BackupError):
+    """The backup was abandoned on request (the bot is stopping); nothing was left behind."""
+
+    def __init__(self) -> None:
+        super().__init__("stopped before it was finished, because Stride is stopping")
 
 
 @dataclass(frozen=True)
@@ -48,12 +56,15 @@ class BackupResult:
 
 
 def backup_database(
-    source: Path, dest: Path, *, overwrite: bool = False, busy_timeout_ms: int = 2000
+    source: Path, dest: Path, *, overwrite: bool = False, busy_timeout_ms: int = 2000,
+    cancel: threading.Event | None = None,
 ) -> BackupResult:
     """Copy the database at `source` to `dest` while others may be using it (blocking).
 
     Refuses to replace an existing `dest` unless `overwrite`, and never writes over the
-    database itself. Raises BackupError with a readable message on any failure.
+    database itself. Raises BackupError with a readable message on any failure. Setting
+    `cancel` (from another thread) abandons the backup at the next chance, within
+    milliseconds during the integrity check: nothing is left behind.
     """
     source, dest = Path(source), Path(dest)
     if not source.is_file():
@@ -76,11 +87,15 @@ def backup_database(
     try:
         started = time.perf_counter()
         _copy(source, partial, busy_timeout_ms)
+        _stop_if(cancel)
         copied = time.perf_counter()
-        checkins = _check(partial)
+        checkins = _check(partial, cancel)
         checked = time.perf_counter()
+        _stop_if(cancel)
         _publish(partial, dest, overwrite)
     except sqlite3.Error as exc:
+        if cancel is not None and cancel.is_set():
+            raise BackupCancelled() from exc
         raise BackupError(_explain(exc, source)) from exc
     except OSError as exc:
         raise BackupError(f"cannot write the backup in {dest.parent}: "
@@ -114,10 +129,17 @@ def _copy(source: Path, partial: Path, busy_timeout_ms: int) -> None:
         src.close()
 
 
-def _check(partial: Path) -> int | None:
+def _stop_if(cancel: threading.Event | None) -> None:
+    if cancel is not None and cancel.is_set():
+        raise BackupCancelled()
+
+
+def _check(partial: Path, cancel: threading.Event | None = None) -> int | None:
     """Run `PRAGMA integrity_check` on the copy; return how many check-ins it holds."""
     conn = sqlite3.connect(f"{partial.resolve().as_uri()}?mode=ro", uri=True,
                            isolation_level=None)
+    if cancel is not None:  # a non-zero answer interrupts the statement running
+        conn.set_progress_handler(cancel.is_set, 10_000)
     try:
         rows = [str(row[0]) for row in conn.execute("PRAGMA integrity_check(20)")]
         if rows != ["ok"]:
