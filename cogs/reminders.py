@@ -128,9 +128,10 @@ class DiscordSender:
 
 
 class ServerTextChannel(app_commands.Transformer):
-    """A text-channel option, checked with Discord: the channel as Discord knows it, or None
-    when it is not a text channel, is gone, or is hidden from the bot. (A crafted request may
-    name a channel of another server; the command compares its server with the caller's.)"""
+    """A text-channel option: the channel as the interaction describes it, or None when it is
+    not a text channel. discord.py would refuse a channel it cannot place (Stride caches no
+    channels; a crafted request may even name another server's) with an unreadable error;
+    the command checks the channel with Discord instead, and says what to pick."""
 
     @property
     def type(self) -> discord.AppCommandOptionType:
@@ -141,17 +142,35 @@ class ServerTextChannel(app_commands.Transformer):
         return [discord.ChannelType.text, discord.ChannelType.news]
 
     async def transform(self, interaction: discord.Interaction, value: Any, /
-                        ) -> discord.TextChannel | None:
-        # Channels are not cached (no `guilds` intent): ask Discord which server it is in.
+                        ) -> app_commands.AppCommandChannel | None:
         if not isinstance(value, app_commands.AppCommandChannel) or value.type not in (
             discord.ChannelType.text, discord.ChannelType.news
         ):
             return None
-        try:
-            found = await interaction.client.fetch_channel(value.id)
-        except (discord.NotFound, discord.Forbidden):
-            return None
-        return found if isinstance(found, discord.TextChannel) else None
+        return value
+
+
+async def channel_for_reminders(
+    bot: StrideBot, picked: app_commands.AppCommandChannel | None, guild_id: int
+) -> discord.TextChannel:
+    """The picked channel as Discord knows it (one REST call: channels are not cached), if it
+    is a text channel of this server that Stride can see; else a UserError saying what to do."""
+    pick = "Pick a text channel in this server, e.g. the one where your club plans runs."
+    if picked is None:
+        raise UserError(pick)
+    try:
+        found = await bot.fetch_channel(picked.id)
+    except discord.Forbidden:
+        raise UserError(
+            f"I can't see <#{picked.id}>. Let Stride in: in that channel's settings → "
+            "Permissions, give Stride **View Channel**, **Send Messages** and **Embed Links**, "
+            "then add the reminder again."
+        ) from None
+    except discord.NotFound:
+        raise UserError(pick) from None
+    if not isinstance(found, discord.TextChannel) or found.guild.id != guild_id:
+        raise UserError(pick)
+    return found
 
 
 def reminder_message(bot: StrideBot, reminder: Reminder, routine: Routine | None) -> dict:
@@ -230,16 +249,12 @@ class ReminderCog(commands.Cog, name="Reminders"):
     @manage_server()
     async def add(
         self, interaction: discord.Interaction,
-        channel: app_commands.Transform[discord.TextChannel | None, ServerTextChannel],
+        channel: app_commands.Transform[app_commands.AppCommandChannel | None, ServerTextChannel],
         time: str,
         days: str | None = None, timezone: str | None = None, role: discord.Role | None = None,
         routine: str | None = None,
     ) -> None:
         assert interaction.guild_id is not None
-        if channel is None or channel.guild.id != interaction.guild_id:
-            raise UserError(
-                "Pick a text channel in this server, e.g. the one where your club plans runs."
-            )
         if role is not None and (role.guild.id != interaction.guild_id or role.is_default()):
             raise UserError(
                 "Pick a role of this server to ping, e.g. Runners; not the everyone role."
@@ -248,17 +263,19 @@ class ReminderCog(commands.Cog, name="Reminders"):
             known = ", ".join(f"`{r.id}`" for r in self.bot.catalog.routines)
             raise UserError(f"There is no routine called **{shown(routine)}**. "
                             f"Try one of: {known}.")
+        target = await channel_for_reminders(self.bot, channel, interaction.guild_id)
         created = await self.reminders.add_club(
-            interaction.guild_id, channel.id, time, days, timezone,
+            interaction.guild_id, target.id, time, days, timezone,
             role.id if role else None, routine, interaction.user.id,
         )
+        text = (f"In {target.mention} at {schedule_text(created)}; {next_text(created)}.\n"
+                f"Preview it with `/reminder test id:{created.id}`.")
+        if role is not None and not role.mentionable:
+            text += (f"\n\n⚠️ {role.mention} can't be mentioned by others, so the reminder won't "
+                     "notify its members. To fix it: Server Settings → Roles → "
+                     f"{shown(role.name)} → turn on *Allow anyone to @mention this role*.")
         await interaction.response.send_message(
-            embed=notice_embed(
-                f"Reminder #{created.id} added",
-                f"In {channel.mention} at {schedule_text(created)}; {next_text(created)}.\n"
-                f"Preview it with `/reminder test id:{created.id}`.",
-            ),
-            ephemeral=True,
+            embed=notice_embed(f"Reminder #{created.id} added", text), ephemeral=True
         )
 
     @reminder.command(name="list", description="The club's reminders and when they fire next")

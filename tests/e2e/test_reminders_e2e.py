@@ -12,6 +12,7 @@ import pytest
 from stride.storage import Storage
 from stride.storage.records import Reminder
 
+from . import payloads as P
 from .emulator import DiscordEmulator
 from .stride import (
     BOT,
@@ -88,6 +89,8 @@ async def test_admin_sets_up_previews_and_removes(stride: Stride) -> None:
                              subcommand="add", member=emu.admin)
     assert added.ephemeral and embed_of(added)["title"] == "Reminder #1 added"
     assert "06:30 Mon, Wed, Fri (UTC)" in embed_of(added)["description"]
+    # Runners is not mentionable: the admin is told the ping would not notify, and how to fix.
+    assert "Allow anyone to @mention this role" in embed_of(added)["description"]
     listing = await stride.run("reminder", subcommand="list", member=emu.admin)
     value = field(embed_of(listing), "#1")
     assert f"<#{emu.runs_channel['id']}>" in value and "<t:" in value
@@ -123,6 +126,20 @@ async def test_bad_input_is_explained_and_changes_nothing(stride: Stride) -> Non
         rec = await stride.run("reminder", {"channel": emu.runs_channel, **options},
                                subcommand="add", member=emu.admin)
         assert rec.ephemeral and hint in embed_of(rec)["description"], options
+    # A channel hidden from Stride: said plainly, with what to change; nothing stored.
+    hidden = emu.add_channel(emu.guild, "coaches-only")
+    emu.world.set_overwrite(int(hidden["id"]), emu.world.bot_id, 1, 0, P.VIEW_CHANNEL)
+    rec = await stride.run("reminder", {"channel": hidden, "time": "7:00"}, subcommand="add",
+                           member=emu.admin)
+    assert rec.ephemeral and "I can't see" in embed_of(rec)["description"]
+    assert "View Channel" in embed_of(rec)["description"]
+    # A mentionable role: no warning.
+    early = emu.add_role(emu.guild, "Early birds", mentionable=True)
+    ok = await stride.run("reminder", {"channel": emu.runs_channel, "time": "5:45",
+                                       "role": early}, subcommand="add", member=emu.admin)
+    assert "Reminder #" in embed_of(ok)["title"] and "@mention" not in embed_of(ok)["description"]
+    await stride.run("reminder", {"id": int(embed_of(ok)["title"].split("#")[1].split()[0])},
+                     subcommand="remove", member=emu.admin)
     missing = await stride.run("reminder", {"id": 99}, subcommand="remove", member=emu.admin)
     assert "no reminder 99" in embed_of(missing)["description"]
     emu.enforce_command_permissions = False
