@@ -40,7 +40,12 @@ CONNECTION_WAIT_MS = 50  # SQLite's own wait per attempt on the bot's shared con
 RETRY_EVERY = 0.025  # seconds between attempts while the database is locked
 BUSY_EPISODE_GAP = 0.5  # seconds without a refusal after which a lock counts as a new one
 
-PRAGMAS = ("PRAGMA foreign_keys = ON",)
+PRAGMAS = (
+    "PRAGMA foreign_keys = ON",
+    # A check-in writes ~100 KB to the WAL (its row, the board indexes, the log, the counts);
+    # after a burst, the next reset of the WAL trims the file back to this size.
+    "PRAGMA journal_size_limit = 16777216",
+)
 # "full": every commit is flushed to disk before it is acknowledged, so it survives a power
 # loss or an OS crash. "normal": a crash of the bot (even kill -9) loses nothing either, but a
 # power loss may take back the last commits (never corrupts); commits are ~0.5 ms faster here.
