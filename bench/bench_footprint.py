@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench import bench_streaks
+from bench.bench_load import rss_kib
 from tests.e2e.emulator import DiscordEmulator
 from tests.e2e.harness import MINIMAL_BOT, REPO_ROOT, launch_bot, populate
 from tests.e2e.stride import bot_env
@@ -36,13 +37,6 @@ class Footprint:
     bot: str
     rss_mib: float
     ready_s: float  # process start -> READY and every GUILD_CREATE sent
-
-
-def rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError(f"no VmRSS for pid {pid}")
 
 
 def many_guilds(emu: DiscordEmulator, guilds: int) -> None:
@@ -68,7 +62,7 @@ async def one_start(script: Path, env: dict[str, str], guilds: int, log: Path,
             rss = 0.0
             if memory:
                 await asyncio.sleep(IDLE)
-                rss = rss_mib(proc.pid)
+                rss = rss_kib(proc.pid) / 1024
             return Footprint(script.stem, rss, ready)
         finally:
             await proc.stop()

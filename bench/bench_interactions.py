@@ -157,7 +157,7 @@ def fresh_members(db: Path, count: int) -> list[int]:
     return [r[0] for r in rows]
 
 
-def big_club(emu: DiscordEmulator, db: Path, fresh: list[int], others: int) -> dict[str, Any]:
+def big_club(emu: DiscordEmulator, fresh: list[int], others: int) -> dict[str, Any]:
     """The server of the benchmark database, with its admin and the members the bench uses."""
     guild = emu.add_guild("Big Running Club", channels=["general", "runs"],
                           roles=["Runners"], owner="club-owner", guild_id=bench_streaks.GUILD)
@@ -177,7 +177,7 @@ async def stride(runs: int, log_dir: Path, source: Path, floor: Send, only: str 
     shutil.copyfile(source, db)
     fresh = fresh_members(db, 2 * (runs + WARM_UP))
     emu = DiscordEmulator()
-    members = big_club(emu, db, fresh, others=1000)
+    members = big_club(emu, fresh, others=1000)
     await emu.start()
     rng = random.Random(5)
     anyone = list(members.values())

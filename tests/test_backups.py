@@ -29,6 +29,7 @@ from stride.backups import (
 from stride.config import ROOT, ConfigError, Settings
 from stride.storage import BackupCancelled, BackupError, BackupResult, backup_database
 from stride.storage.database import prepare
+from tests.e2e.guards import db_rows
 
 T0 = datetime(2026, 3, 1, 6, 30, tzinfo=UTC)
 GUILD = 77
@@ -48,12 +49,6 @@ def seed(db: Path, members: range, day: str = "2026-03-01") -> None:
         conn.close()
 
 
-def rows(db: Path, sql: str) -> list[tuple]:
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-    try:
-        return conn.execute(sql).fetchall()
-    finally:
-        conn.close()
 
 
 def touch(folder: Path, *names: str) -> None:
@@ -85,9 +80,9 @@ def test_copy_is_checked_self_contained_and_includes_what_is_still_in_the_wal(
     copy = tmp_path / "out" / "copy.db"
     assert result.path == copy and result.size == copy.stat().st_size
     assert result.checkins == 100
-    assert rows(copy, "SELECT COUNT(*) FROM checkins") == [(100,)]
-    assert rows(copy, "PRAGMA integrity_check") == [("ok",)]
-    assert rows(copy, "PRAGMA journal_mode") == [("delete",)]  # one file, no -wal needed
+    assert db_rows(copy, "SELECT COUNT(*) FROM checkins") == [(100,)]
+    assert db_rows(copy, "PRAGMA integrity_check") == [("ok",)]
+    assert db_rows(copy, "PRAGMA journal_mode") == [("delete",)]  # one file, no -wal needed
     assert sorted(p.name for p in copy.parent.iterdir()) == ["copy.db"]  # no temp files
     assert oct(copy.stat().st_mode & 0o777) == "0o600"  # members' data: owner only
 
@@ -103,11 +98,11 @@ def test_refuses_to_overwrite_unless_asked_and_never_writes_over_the_database(
         backup_database(db, dest)
     assert dest.read_bytes() == b"an older backup"
     assert backup_database(db, dest, overwrite=True).checkins == 3
-    assert rows(dest, "SELECT COUNT(*) FROM checkins") == [(3,)]
+    assert db_rows(dest, "SELECT COUNT(*) FROM checkins") == [(3,)]
     for target in (db, Path(f"{db}-wal"), tmp_path / "." / "stride.db"):
         with pytest.raises(BackupError, match="is the database itself"):
             backup_database(db, target, overwrite=True)
-    assert rows(db, "SELECT COUNT(*) FROM checkins") == [(3,)]
+    assert db_rows(db, "SELECT COUNT(*) FROM checkins") == [(3,)]
     with pytest.raises(BackupError, match="is a folder"):
         backup_database(db, tmp_path)
 
@@ -262,7 +257,7 @@ async def test_daily_backups_on_a_fake_clock_keep_the_newest(
     assert len(deleted) == 2
     assert max(fake.sleeps) <= MAX_SLEEP  # the clock is read again at least hourly
     for backup in list_backups(folder):
-        assert rows(backup.path, "PRAGMA integrity_check") == [("ok",)]
+        assert db_rows(backup.path, "PRAGMA integrity_check") == [("ok",)]
 
 
 async def test_schedule_follows_the_backups_on_disk_across_restarts(tmp_path: Path) -> None:
@@ -402,8 +397,8 @@ def test_backup_command(tmp_path: Path) -> None:
     copy = tmp_path / "saved.db"
     assert f"Backup saved: {copy}" in done.stdout
     assert "25 check-ins, integrity check ok" in done.stdout
-    assert rows(copy, "SELECT COUNT(*) FROM checkins") == [(25,)]
-    assert rows(copy, "PRAGMA integrity_check") == [("ok",)]
+    assert db_rows(copy, "SELECT COUNT(*) FROM checkins") == [(25,)]
+    assert db_rows(copy, "PRAGMA integrity_check") == [("ok",)]
 
     again = run_backup(tmp_path, "saved.db")
     assert again.returncode == 1

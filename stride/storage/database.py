@@ -51,7 +51,6 @@ PRAGMAS = (
 # loss or an OS crash. "normal": a crash of the bot (even kill -9) loses nothing either, but a
 # power loss may take back the last commits (never corrupts); a check-in is ~0.35 ms faster.
 SYNC_MODES = ("full", "normal")
-READ_WAIT_MS = 100  # longest an inline read may wait on a lock before going to the thread
 CHECKPOINT_EVERY = 10.0  # seconds between WAL checkpoints, made off the commands' path
 
 
@@ -127,7 +126,7 @@ class Storage:
         for pragma in (f"PRAGMA busy_timeout = {wait}", *self.pragmas):
             await self._conn.execute(pragma)
         self._reader = sqlite3.connect(self.path, isolation_level=None)
-        self._reader.execute(f"PRAGMA busy_timeout = {READ_WAIT_MS}")
+        self._reader.execute("PRAGMA busy_timeout = 0")  # never wait on the event loop
         self._reader.execute("PRAGMA query_only = ON")
         # A commit that happens to trigger SQLite's automatic checkpoint waits for it (10+ ms);
         # checkpoints run from a background task on their own connection instead.
@@ -215,8 +214,7 @@ class Storage:
         return list(await self.conn.execute_fetchall(sql, params))
 
     async def _row(self, sql: str, params: Any = ()) -> sqlite3.Row | None:
-        rows = await self.conn.execute_fetchall(sql, params)
-        return next(iter(rows), None)
+        return next(iter(await self._rows(sql, params)), None)
 
     async def _lookup(self, sql: str, params: Any = ()) -> list[tuple]:
         """A read of a few rows found through an index (never a scan): inline, unless a lock

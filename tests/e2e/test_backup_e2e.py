@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import os
-import sqlite3
 import sys
 import time
 from datetime import UTC, datetime, timedelta
@@ -16,6 +15,7 @@ from typing import Any
 from stride.backups import backup_name, list_backups
 
 from .emulator import DiscordEmulator
+from .guards import db_rows
 from .harness import REPO_ROOT
 from .records import InteractionRecord
 from .stride import BOT, bot_env, eventually, start_stride
@@ -24,12 +24,6 @@ JSON = dict[str, Any]
 CHECKED_IN = "Checked in"
 
 
-def query(db: Path, sql: str) -> list[tuple]:
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-    try:
-        return conn.execute(sql).fetchall()
-    finally:
-        conn.close()
 
 
 def title(rec: InteractionRecord) -> str:
@@ -113,12 +107,12 @@ async def test_backup_during_a_checkin_burst_holds_every_acknowledged_checkin(
     before = acked_between(0.0, began)
     during = acked_between(began, ended)
     assert len(before) >= 30 and during  # the bot kept writing while the backup ran
-    assert query(dest, "PRAGMA integrity_check") == [("ok",)]
-    saved = {u for (u,) in query(dest, "SELECT user_id FROM checkins")}
+    assert db_rows(dest, "PRAGMA integrity_check") == [("ok",)]
+    saved = {u for (u,) in db_rows(dest, "SELECT user_id FROM checkins")}
     missing = sorted(user_id(r) for r in before if user_id(r) not in saved)
     assert missing == []
     # A consistent snapshot: no member's figures without their check-in, or the reverse.
-    assert query(dest, "SELECT COUNT(*) FROM members AS m WHERE m.total != (SELECT COUNT(*) "
+    assert db_rows(dest, "SELECT COUNT(*) FROM members AS m WHERE m.total != (SELECT COUNT(*) "
                  "FROM checkins AS c WHERE c.guild_id = m.guild_id AND c.user_id = m.user_id)"
                  ) == [(0,)]
     assert f"{len(saved)} check-ins, integrity check ok" in out.decode()
@@ -127,7 +121,7 @@ async def test_backup_during_a_checkin_burst_holds_every_acknowledged_checkin(
     assert [title(r) for r in recs if not title(r).startswith(CHECKED_IN)] == []
     assert max(r.response_time or 99 for r in recs) < 3.0
     assert not any(r.rejected for r in recs)
-    stored = {u for (u,) in query(db, "SELECT user_id FROM checkins")}
+    stored = {u for (u,) in db_rows(db, "SELECT user_id FROM checkins")}
     assert {user_id(r) for r in recs} == stored and saved <= stored
     await stride.proc.stop()
     assert "Traceback" not in stride.proc.output()
@@ -163,7 +157,7 @@ async def test_bot_makes_a_backup_shortly_after_start_and_keeps_the_newest(
                      "a new backup saved and the old ones pruned")
     newest = list_backups(folder)[-1].path
     assert newest.name not in old
-    assert query(newest, "PRAGMA integrity_check") == [("ok",)]
+    assert db_rows(newest, "PRAGMA integrity_check") == [("ok",)]
     assert sorted(p.name for p in folder.iterdir()) == sorted(
         [newest.name, old[0], "notes.txt", "stride-before-upgrade.db"])
     await proc.stop()

@@ -14,6 +14,7 @@ from typing import Any
 from stride.storage.database import prepare
 
 from .emulator import DiscordEmulator
+from .guards import db_rows
 from .records import InteractionRecord
 from .stride import BOT, Stride, bot_env, embed_of, eventually, field, start_stride
 
@@ -47,12 +48,6 @@ def seed_reminders(db: Path, guild: JSON, channels: list[JSON], due: list[int],
         conn.close()
 
 
-def query(db: Path, sql: str, params: tuple = ()) -> list[tuple]:
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
 
 
 
@@ -155,7 +150,7 @@ async def test_kill_9_mid_burst_keeps_every_acknowledged_checkin_and_reminder(
     restarted = await start_bot(emu, BOT, bot_env(db))
     started = time.monotonic()
     await eventually(
-        lambda: query(db, "SELECT COUNT(*) FROM reminder_firings WHERE status = 'sent'")[0][0]
+        lambda: db_rows(db, "SELECT COUNT(*) FROM reminder_firings WHERE status = 'sent'")[0][0]
         == len(made), 20, "every firing recorded as sent")
     caught_up = time.monotonic() - started
     # The bot answers again: those acknowledged are already checked in, the rest can.
@@ -163,18 +158,18 @@ async def test_kill_9_mid_burst_keeps_every_acknowledged_checkin_and_reminder(
     assert all(title(r) == "Already checked in today" for r in again)
     await restarted.stop()
 
-    assert query(db, "PRAGMA integrity_check") == [("ok",)]
-    assert query(db, "PRAGMA foreign_key_check") == []
-    stored = {u for (u,) in query(db, "SELECT user_id FROM checkins")}
+    assert db_rows(db, "PRAGMA integrity_check") == [("ok",)]
+    assert db_rows(db, "PRAGMA foreign_key_check") == []
+    stored = {u for (u,) in db_rows(db, "SELECT user_id FROM checkins")}
     lost = [r.id for r in acked if int(r.payload["member"]["user"]["id"]) not in stored]
     assert lost == []
     assert not {int(r.payload["member"]["user"]["id"]) for r in told_to_retry} & stored
     # Each member's running figures agree with the check-in log (nothing half-written).
-    assert query(db, "SELECT COUNT(*) FROM members AS m WHERE m.total != "
+    assert db_rows(db, "SELECT COUNT(*) FROM members AS m WHERE m.total != "
                  "(SELECT COUNT(*) FROM checkins AS c WHERE c.guild_id = m.guild_id "
                  "AND c.user_id = m.user_id)") == [(0,)]
     assert reminder_posts(emu) == expected_nonces(made)  # every reminder exactly once
-    assert query(db, "SELECT status, COUNT(*) FROM reminder_firings GROUP BY status") == [
+    assert db_rows(db, "SELECT status, COUNT(*) FROM reminder_firings GROUP BY status") == [
         ("sent", len(made))]
     resent = len(emu.nonce_hits) - hits_before
     assert resent >= len(cut)  # the sends cut short were resent, and kept once
@@ -228,7 +223,7 @@ async def test_discord_errors_pause_retry_or_log_once_and_other_guilds_go_on(
               "no-send": "Stride lost permission to post in that channel",
               "gone": "the channel no longer exists",
               "dm": "DMs from this server are closed"}
-    await eventually(lambda: len(query(db, "SELECT id FROM reminders WHERE paused IS NOT NULL"))
+    await eventually(lambda: len(db_rows(db, "SELECT id FROM reminders WHERE paused IS NOT NULL"))
                      == len(paused), 10, "failed reminders paused")
     assert (busy.hits, err500.hits, err502.hits) == (1, 1, 1)
     assert len(emu.nonce_hits) == 1  # the 502 whose message was made: resent, kept once
@@ -327,7 +322,7 @@ async def test_gateway_reconnect_invalid_session_and_drop(
     await eventually(lambda: sum(reminder_posts(emu).values()) >= len(made), 10,
                      "every reminder posted")
     await eventually(
-        lambda: query(db, "SELECT COUNT(*) FROM reminder_firings WHERE status = 'sent'")[0][0]
+        lambda: db_rows(db, "SELECT COUNT(*) FROM reminder_firings WHERE status = 'sent'")[0][0]
         == len(made), 5, "every firing recorded")
     await stride.proc.stop()
     assert reminder_posts(emu) == expected_nonces(made)
@@ -395,17 +390,17 @@ async def test_locked_database_waits_then_says_try_again(
     assert read_time is not None and read_time < 1.0  # reading carried on
     ids = tuple(int(m["user"]["id"]) for m in others)
     marks = ",".join("?" * len(ids))
-    assert query(db, f"SELECT COUNT(*) FROM checkins WHERE user_id IN ({marks})", ids) == [(0,)]
-    assert query(db, f"SELECT COUNT(*) FROM members WHERE user_id IN ({marks})", ids) == [(0,)]
+    assert db_rows(db, f"SELECT COUNT(*) FROM checkins WHERE user_id IN ({marks})", ids) == [(0,)]
+    assert db_rows(db, f"SELECT COUNT(*) FROM members WHERE user_id IN ({marks})", ids) == [(0,)]
     again = [await checkin(emu, m) for m in others]
     assert all(title(r).startswith(CHECKED_IN) for r in again)
     await eventually(lambda: sum(reminder_posts(emu).values()) == 1, 3, "the reminder posted")
-    await eventually(lambda: query(db, "SELECT status FROM reminder_firings") == [("sent",)],
+    await eventually(lambda: db_rows(db, "SELECT status FROM reminder_firings") == [("sent",)],
                      3, "the firing recorded")
 
     [(later_id, _)] = later.items()
     firing = "SELECT status FROM reminder_firings WHERE reminder_id = ?"
-    await eventually(lambda: query(db, firing, (later_id,)) == [("claimed",)], 10,
+    await eventually(lambda: db_rows(db, firing, (later_id,)) == [("claimed",)], 10,
                      "the later reminder claimed")
     other = sqlite3.connect(db, isolation_level=None, timeout=0)
     try:
@@ -415,7 +410,7 @@ async def test_locked_database_waits_then_says_try_again(
         other.execute("ROLLBACK")
     finally:
         other.close()
-    await eventually(lambda: query(db, firing, (later_id,)) == [("sent",)], 3,
+    await eventually(lambda: db_rows(db, firing, (later_id,)) == [("sent",)], 3,
                      "the outcome recorded once the lock went")
     await stride.proc.stop()
     assert reminder_posts(emu) == expected_nonces(made | later)
@@ -423,7 +418,7 @@ async def test_locked_database_waits_then_says_try_again(
     assert "Traceback" not in output
     for r in recs:  # each failure logged once, with its context
         assert len(log_lines(output, f"interaction={r.id}")) == 1
-    assert query(db, "PRAGMA integrity_check") == [("ok",)]
+    assert db_rows(db, "PRAGMA integrity_check") == [("ok",)]
     print(f"\nlock held 1 s: answered after {short_wait:.2f} s; held {held:.2f} s: "
           f"'try again' after {max(r.response_time or 0 for r in recs):.2f} s, /streak "
           f"answered in {read_time:.3f} s meanwhile")
