@@ -11,9 +11,10 @@ import time
 from pathlib import Path
 
 from .emulator import DiscordEmulator
+from .guards import db_rows
 from .records import InteractionRecord
-from .stride import BOT, Stride, bot_env, button, embed_of, start_stride
-from .test_faults_e2e import CHECKED_IN, checkin, eventually, query, title
+from .stride import BOT, Stride, bot_env, button, embed_of, eventually, start_stride
+from .test_faults_e2e import CHECKED_IN, checkin, title
 
 STOP_BOUND = 10.0  # bot.STOP_SECONDS
 RESTARTING = "Stride is restarting"
@@ -34,7 +35,7 @@ def user_id(member: dict) -> int:
 
 
 def checkins_of(db: Path, member: dict) -> int:
-    return query(db, "SELECT COUNT(*) FROM checkins WHERE user_id = ?", (user_id(member),))[0][0]
+    return db_rows(db, "SELECT COUNT(*) FROM checkins WHERE user_id = ?", (user_id(member),))[0][0]
 
 
 def assert_refused(rec: InteractionRecord) -> None:
@@ -63,7 +64,7 @@ async def test_an_acknowledged_checkin_survives_sigterm_and_restart(
     assert code == 0, stride.proc.output()
     assert "Stopped in" in stride.proc.output() and "Traceback" not in stride.proc.output()
     assert checkins_of(db, emu.member) == 1
-    assert query(db, "PRAGMA integrity_check") == [("ok",)]
+    assert db_rows(db, "PRAGMA integrity_check") == [("ok",)]
     print(f"\nidle: SIGTERM to exit {took:.2f} s")
 
 
@@ -110,7 +111,7 @@ async def test_interactions_in_flight_finish_and_new_ones_are_asked_to_retry(
     assert "Traceback" not in output
     assert (checkins_of(db, emu.member2), checkins_of(db, carl)) == (1, 0)
     assert checkins_of(db, emu.member) == 1  # the refused Undo did nothing
-    assert query(db, "PRAGMA integrity_check") == [("ok",)]
+    assert db_rows(db, "PRAGMA integrity_check") == [("ok",)]
     print(f"\nin flight: SIGTERM to exit {took:.2f} s (the lock held 1.0 s from SIGTERM)")
 
 
@@ -144,6 +145,6 @@ async def test_stopping_is_bounded_when_a_write_is_stuck(
     assert "cancelled 1 interaction(s) still running" in output
     assert "Traceback" not in output
     assert checkins_of(db, emu.member) == 0
-    assert query(db, "SELECT COUNT(*) FROM members") == [(0,)]
-    assert query(db, "PRAGMA integrity_check") == [("ok",)]
+    assert db_rows(db, "SELECT COUNT(*) FROM members") == [(0,)]
+    assert db_rows(db, "PRAGMA integrity_check") == [("ok",)]
     print(f"\nstuck write: SIGTERM to exit {took:.2f} s")
