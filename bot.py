@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import signal
 import sqlite3
 import sys
@@ -26,6 +27,8 @@ from stride.catalog import Catalog, CatalogError, load_catalog
 from stride.config import ROOT, TOKEN_HELP, ConfigError, Settings
 from stride.habits import Habits
 from stride.inflight import InFlight
+from stride.membership import Membership
+from stride.pacing import Pacer
 from stride.reminders import Reminders
 from stride.storage import SchemaError, Storage
 from ui.errors import Restarting, report_error
@@ -68,13 +71,14 @@ class StrideBot(commands.AutoShardedBot):
     """
 
     def __init__(
-        self, settings: Settings, catalog: Catalog, storage: Storage, *, background: bool = True
+        self, settings: Settings, catalog: Catalog, storage: Storage, *, background: bool = True,
+        members: bool = True,
     ) -> None:
         super().__init__(
             command_prefix=commands.when_mentioned,
             help_command=None,
             tree_cls=StrideTree,
-            intents=minimal_intents(),
+            intents=minimal_intents(members),
             allowed_mentions=discord.AllowedMentions.none(),
             member_cache_flags=discord.MemberCacheFlags.none(),
             chunk_guilds_at_startup=False,
@@ -84,10 +88,13 @@ class StrideBot(commands.AutoShardedBot):
         self.settings = settings
         self.catalog = catalog
         self.storage = storage
+        self.pacer = Pacer(settings.reminder_rate)  # the bot's own requests, below Discord's limits
         self.habits = Habits(storage)
         self.reminders = Reminders(
             storage, catalog, grace=timedelta(minutes=settings.reminder_grace_minutes)
         )
+        # Without the Server Members intent, boards look up the members they show.
+        self.membership = Membership(storage, lookups=not members)
         self.background = background  # False for one-off CLI runs: no reminder scheduler
         self.closing = False
         self.inflight = InFlight()  # interactions being handled, for a graceful stop
@@ -126,8 +133,8 @@ class StrideBot(commands.AutoShardedBot):
         try:
             await asyncio.wait_for(background, max(0.0, deadline - CLOSE_RESERVE - loop.time()))
         except TimeoutError:
-            log.warning("Stopping: reminder sends cut short; they are sent again on the next "
-                        "start (Discord keeps one of each)")
+            log.warning("Stopping: reminder sends cut short; each is looked for in its "
+                        "channel on the next start and sent only if it is not there")
         if self.inflight.refused:
             log.info("Stopping: asked %d interaction(s) that came meanwhile to try again",
                      self.inflight.refused)
@@ -164,15 +171,16 @@ def amortize_bucket_cleanup(http: HTTPClient, every: float = 60.0) -> None:
     http._try_clear_expired_ratelimits = throttled  # type: ignore[method-assign]
 
 
-def minimal_intents() -> discord.Intents:
-    """Only `members`, so someone who leaves drops off the boards (GUILD_MEMBER_REMOVE).
+def minimal_intents(members: bool = True) -> discord.Intents:
+    """Only `members`, so someone who leaves drops off the boards (GUILD_MEMBER_REMOVE); none
+    at all when the portal has it off (boards then look their members up, stride.membership).
 
     Slash commands and buttons arrive whatever the intents, carrying the member, their
     permissions and the options' channels and roles. Without `guilds` Discord sends no
     GUILD_CREATE, so no server, channel or role is cached: memory stays flat however many
     servers Stride is in (a channel picked for a reminder is checked with one REST call)."""
     intents = discord.Intents.none()
-    intents.members = True
+    intents.members = members
     return intents
 
 
@@ -219,22 +227,69 @@ def setup_logging(settings: Settings) -> None:
             "WARNING", "ERROR", "CRITICAL") else logging.INFO)
 
 
-def build_bot(settings: Settings, *, background: bool = True) -> StrideBot:
+def build_bot(settings: Settings, *, background: bool = True, members: bool = True
+              ) -> StrideBot:
     """The bot with its services; raises CatalogError if the exercise file is malformed."""
     catalog = load_catalog(settings.exercises_path)
     storage = Storage(settings.database_path, settings.database_busy_timeout_ms,
                       settings.database_sync)
-    return StrideBot(settings, catalog, storage, background=background)
+    return StrideBot(settings, catalog, storage, background=background, members=members)
+
+
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+NO_MEMBERS_INTENT = (
+    "Discord refused the Server Members intent (it is off for this application), so Stride "
+    "runs without it. Lost: members who leave the server no longer drop off the boards at "
+    "once, only when a board that shows them is next viewed (each board checks the members "
+    "it shows). Everything else works. To switch it on: Developer Portal -> your app -> Bot "
+    "-> Privileged Gateway Intents -> Server Members Intent, then restart Stride."
+)
+
+
+def handle_stop_signals(loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -> None:
+    """The first SIGTERM or Ctrl-C sets `stop` (a clean stop); a second one, of either kind,
+    ends the process at once with 128 + the signal number (143, 130). The second is handled
+    at the signal itself, not on the event loop, so it works even if the loop is busy."""
+    def first() -> None:
+        for signum in STOP_SIGNALS:
+            loop.remove_signal_handler(signum)
+            signal.signal(signum, exit_now)
+        stop.set()
+
+    for signum in STOP_SIGNALS:
+        loop.add_signal_handler(signum, first)
+
+
+def exit_now(signum: int, frame: object) -> None:
+    """Exit without finishing the clean stop. Nothing is lost that was acknowledged: SQLite
+    in WAL mode rolls back an unfinished write on the next open."""
+    code = 128 + signum
+    log.warning("Second %s while stopping: exiting now (exit code %d), without waiting",
+                signal.Signals(signum).name, code)
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+    os._exit(code)
 
 
 async def run_bot(settings: Settings) -> None:
     """Run until Discord closes the connection for good, or SIGTERM / Ctrl-C asks to stop;
-    then stop cleanly: the scheduler stops, sends in flight finish, the database closes."""
+    then stop cleanly: the scheduler stops, sends in flight finish, the database closes.
+    If Discord refuses the Server Members intent, start again without it."""
     stop = asyncio.Event()
+    handle_stop_signals(asyncio.get_running_loop(), stop)
+    try:
+        await run_until_stopped(build_bot(settings), settings, stop)
+    except discord.PrivilegedIntentsRequired:
+        if stop.is_set():
+            return
+        log.warning(NO_MEMBERS_INTENT)
+        await run_until_stopped(build_bot(settings, members=False), settings, stop)
+
+
+async def run_until_stopped(bot: StrideBot, settings: Settings, stop: asyncio.Event) -> None:
+    """Run one bot until `stop` is set (then stop it cleanly) or Discord ends it."""
     loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
-    async with build_bot(settings) as bot:
+    async with bot:
         running = asyncio.create_task(bot.start(settings.token, reconnect=True))
         stopping = asyncio.create_task(stop.wait())
         await asyncio.wait({running, stopping}, return_when=asyncio.FIRST_COMPLETED)
@@ -248,7 +303,7 @@ async def run_bot(settings: Settings) -> None:
                 await asyncio.gather(running, return_exceptions=True)
             log.info("Stopped in %.2f s", loop.time() - asked)
             return
-        await running  # re-raises a failed login
+        await running  # re-raises a failed login, or refused intents
     log.info("Stopped")
 
 

@@ -6,7 +6,8 @@
    discord.py bot's fixed answer is the floor; Stride on 50,000 members / 5,000,000 check-ins.
 2. Memory with `--guilds` servers, and process start to READY (bench.bench_footprint).
 3. Reminder firing (bench.bench_reminders): production pace under Discord's limits, raised
-   pace, and the skew of reminders due alone with the idle CPU.
+   pace, the skew of reminders due alone with the idle CPU, and fair turns across servers
+   (one server's 5,000 DMs beside 50 other servers' club posts, all due at once).
 `--quick` runs small sizes (a smoke test of the benchmarks themselves, not figures to quote).
 Exits 1 if a target is missed.
 """
@@ -87,6 +88,20 @@ def reminder_rows(prod: dict[str, float], raised: dict[str, float], inproc: dict
     ]
 
 
+def fair_rows(fair: dict[str, float], dm: int, clubs: int) -> list[Row]:
+    return [
+        Row(f"fair turns: {clubs} servers' club posts beside one server's {dm:,} DMs",
+            f"last club post {fair['last_club_post_s']:.1f} s after due",
+            f"<= {fair['club_allowed_s']:.0f} s", fair["last_club_post_s"]
+            <= fair["club_allowed_s"]),
+        Row(f"fair turns: that server's {dm:,} DMs",
+            f"last {fair['last_dm_s']:.1f} s after due, {fair['429s']:.0f} x 429",
+            f"<= {fair['dm_allowed_s']:.0f} s, no 429",
+            fair["last_dm_s"] <= fair["dm_allowed_s"] and fair["429s"] == 0
+            and fair["sent"] == dm + clubs),
+    ]
+
+
 def table(rows: list[Row]) -> str:
     width = [max(len(getattr(r, f)) for r in rows) for f in ("what", "result", "target")]
     mark = {True: "yes", False: "NO", None: ""}
@@ -116,9 +131,11 @@ async def main() -> int:
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
     burst, club, dm, alone = 400, 10_000, 50_000, 30
+    fair_dm, fair_clubs = 5000, 50
     if args.quick:
         args.runs, args.guilds, args.starts = 50, 50, 1
         burst, club, dm, alone = 40, 200, 800, 3
+        fair_dm, fair_clubs = 200, 10
     rows: list[Row] = []
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)
@@ -134,6 +151,8 @@ async def main() -> int:
             await bench_reminders.raised_pace(club, dm, tmp_path),
             await bench_reminders.without_network(club, dm, tmp_path),
             await bench_reminders.skew_and_idle(alone, tmp_path), burst, club, dm)
+        rows += fair_rows(await bench_reminders.fair_sends(fair_dm, fair_clubs, tmp_path),
+                          fair_dm, fair_clubs)
     print(f"\nStride benchmarks on {machine()}\n")
     print(table(rows))
     missed = [r.what for r in rows if r.met is False]

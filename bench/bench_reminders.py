@@ -9,6 +9,9 @@
    `--dm` member DM reminders due at once. Target: at least 2,000 sends a second. DM channels
    are remembered from an earlier day, as they are once a member's reminder has fired once.
 3. Skew of reminders due alone (send start minus due time) and the bot's CPU while idle.
+4. Fair turns: one server's `--fair-dm` DM reminders and `--fair-clubs` other servers' club
+   reminders all due at once, at production pace under Discord's limits. Targets: every club
+   post within 15 s of the due time, every DM within fair_dm/40 + 15 s.
 """
 
 from __future__ import annotations
@@ -41,14 +44,16 @@ def world(emu: DiscordEmulator, channels: int) -> list[dict]:
 
 
 def seed(db: Path, emu: DiscordEmulator, channels: list[dict], dm_users: list[dict],
-         due: int) -> None:
-    """Reminders straight into a fresh database, all due at `due`."""
+         due: int, *, dms_first: bool = False) -> None:
+    """Reminders straight into a fresh database, all due at `due` (DM reminders belong to the
+    first server; `dms_first` gives them the lower ids, so they come first in the table)."""
     prepare(db)
     conn = sqlite3.connect(db, isolation_level=None)
     conn.execute("BEGIN")
     rows = [(int(c["guild_id"]), "channel", int(c["id"]), None) for c in channels]
     guild = int(next(iter(emu.world.guilds)))
-    rows += [(guild, "dm", None, int(u["id"])) for u in dm_users]
+    dms = [(guild, "dm", None, int(u["id"])) for u in dm_users]
+    rows = dms + rows if dms_first else rows + dms
     conn.executemany(
         "INSERT INTO reminders (guild_id, kind, channel_id, user_id, at, days, timezone, "
         "routine, next_due, created_by) VALUES (?, ?, ?, ?, '06:30', 127, 'UTC', 'quick', ?, 1)",
@@ -132,6 +137,7 @@ async def without_network(club: int, dm: int, tmp: Path) -> dict[str, float]:
     from bot import build_bot
     from cogs.reminders import DiscordSender
     from stride.config import Settings
+    from stride.pacing import Pacer
 
     emu = DiscordEmulator()  # only to make the ids; not started
     channels = world(emu, club)
@@ -150,7 +156,8 @@ async def without_network(club: int, dm: int, tmp: Path) -> dict[str, float]:
         return {"id": str(sent)}
 
     bot.http.request = instant  # type: ignore[method-assign]
-    sender = DiscordSender(bot, rate=1_000_000)
+    bot.pacer = Pacer(1_000_000)
+    sender = DiscordSender(bot)
     start, cpu = time.perf_counter(), time.process_time()
     await bot.reminders.tick(sender)
     await bot.reminders.drain()
@@ -203,6 +210,39 @@ async def skew_and_idle(count: int, tmp: Path) -> dict[str, float]:
         await emu.stop()
 
 
+async def fair_sends(dm: int, clubs: int, tmp: Path) -> dict[str, float]:
+    """One big server's DM wave and other servers' club posts, all due at once, at the real
+    pace under Discord's limits: how long the club posts and the DMs take to go out."""
+    emu = DiscordEmulator()
+    emu.discord_rate_limits()
+    big = emu.add_guild("Big club", channels=["runs"])
+    users = [emu.add_user(f"runner{i}") for i in range(dm)]
+    small = [emu.add_guild(f"Club {i}", channels=["runs"]) for i in range(clubs)]
+    channels = [next(iter(emu.world.guilds[int(g["id"])].channels.values())) for g in small]
+    assert int(next(iter(emu.world.guilds))) == int(big["id"])
+    await emu.start()
+    try:
+        db = tmp / "fair.db"
+        due = int(time.time()) + 4
+        seed(db, emu, channels, users, due, dms_first=True)
+        proc = await launch_bot(emu, BOT, {"DATABASE_PATH": str(db)}, log_path=tmp / "f.log")
+        try:
+            await wait_for_posts(emu, dm + clubs, dm / 40 + 120)
+        finally:
+            await proc.stop()
+        club_ids = {int(c["id"]) for c in channels}
+        club_times = [r.created_wall - due for r in emu.channel_posts if r.channel_id in club_ids]
+        dm_times = [r.created_wall - due for r in emu.channel_posts
+                    if r.channel_id not in club_ids]
+        order = [r.channel_id in club_ids for r in emu.channel_posts]
+        return {"sent": len(emu.channel_posts), "429s": len(emu.rate_limited),
+                "last_club_post_s": max(club_times), "club_allowed_s": 15.0,
+                "last_dm_s": max(dm_times), "dm_allowed_s": dm / 40 + 15,
+                "club_posts_in_first": max(i for i, club in enumerate(order) if club) + 1}
+    finally:
+        await emu.stop()
+
+
 def show(title: str, figures: dict[str, float]) -> None:
     print(title)
     for key, value in figures.items():
@@ -216,6 +256,8 @@ async def main() -> None:
     parser.add_argument("--club", type=int, default=10_000)
     parser.add_argument("--dm", type=int, default=50_000)
     parser.add_argument("--alone", type=int, default=30)
+    parser.add_argument("--fair-dm", type=int, default=5000)
+    parser.add_argument("--fair-clubs", type=int, default=50)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)
@@ -227,6 +269,9 @@ async def main() -> None:
              await without_network(args.club, args.dm, tmp_path))
         show(f"3. {args.alone} reminders due one a second, then 10 s idle",
              await skew_and_idle(args.alone, tmp_path))
+        show(f"4. fair turns: {args.fair_dm:,} DMs of one server, {args.fair_clubs} other "
+             "servers' club posts, due at once", await fair_sends(args.fair_dm,
+                                                                 args.fair_clubs, tmp_path))
 
 
 if __name__ == "__main__":

@@ -5,21 +5,20 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
-from datetime import datetime
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import discord
-from aiolimiter import AsyncLimiter
 from discord import app_commands
 from discord.ext import commands
 from discord.http import Route, handle_message_parameters
 
 from stride.catalog import Routine
 from stride.errors import UserError
-from stride.reminders import Outcome, Reminders
+from stride.reminders import Outcome, Post, Reminders, from_unix
 from stride.storage.records import Reminder
-from ui.checkin import CheckinButton
+from ui.checkin import CheckinButton, firing_tag
 from ui.choices import routine_autocomplete, zone_choices
 from ui.components import view_of
 from ui.embeds import BRAND, notice_embed, shown
@@ -33,58 +32,50 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-CHANNEL_RATE = (5, 5.0)  # Discord: 5 messages per 5 seconds per channel
+SEND_WAIT = 6.0  # seconds a stop waits for reminder requests already sent
+
 DM_CLOSED = 50007
 LOST_ACCESS = {50001: "Stride can no longer see that channel",
                50013: "Stride lost permission to post in that channel"}
+HISTORY_PAGES = 20  # at most this many pages of 100 messages are read to find one post
 
 
 class DiscordSender:
-    """Posts reminders, paced below Discord's limits so a burst never earns a 429.
+    """Posts reminders through the bot's shared `Pacer` (below Discord's global and
+    per-channel limits, so a burst never earns a 429), and finds them again after a restart."""
 
-    Globally at most `rate` sends a second (a leaky bucket of capacity rate/10 draining at
-    `rate` a second: never more than 1.1 x rate in any second; the default 40 keeps clear of
-    Discord's 50), and per channel at most 5 in any 5 seconds.
-    """
-
-    def __init__(self, bot: StrideBot, rate: float) -> None:
+    def __init__(self, bot: StrideBot) -> None:
         self.bot = bot
-        self.limit = AsyncLimiter(max(1.0, rate / 10), 0.1)
-        self._channels: OrderedDict[int, AsyncLimiter] = OrderedDict()
+        self.pacer = bot.pacer
         self._dm_channels: dict[int, int] = {}
         # Rendered reminder payloads: the same few (routine, role, server) mixes repeat.
         self._payloads: OrderedDict[tuple, dict] = OrderedDict()
 
-    def _channel_limit(self, channel_id: int) -> AsyncLimiter:
-        limiter = self._channels.pop(channel_id, None)
-        if limiter is None:
-            count, seconds = CHANNEL_RATE
-            # capacity 1, one more every 1.25 s: at most 1 + 4 = 5 in any 5 s window
-            limiter = AsyncLimiter(1, seconds / (count - 1))
-        self._channels[channel_id] = limiter
-        while len(self._channels) > 10_000:
-            self._channels.popitem(last=False)
-        return limiter
+    def ready(self, reminder: Reminder) -> bool:
+        if reminder.kind == "dm" or reminder.channel_id is None:
+            return True
+        return self.pacer.channel(reminder.channel_id).has_capacity()
 
     async def dm_channel(self, user_id: int) -> int:
         """The DM channel with a member: opened once, then remembered (also across restarts)."""
         known = self._dm_channels.get(user_id) or await self.bot.storage.dm_channel(user_id)
         if known is None:
-            async with self.limit:
+            async with self.pacer.request:
                 data = await self.bot.http.start_private_message(user_id)
             known = int(data["id"])
             await self.bot.storage.save_dm_channel(user_id, known)
         self._dm_channels[user_id] = known
         return known
 
-    async def post(self, channel_id: int, **kwargs: object
-                   ) -> discord.Message:
+    async def post(self, channel_id: int, **kwargs: object) -> discord.Message:
         channel = self.bot.get_partial_messageable(channel_id)
-        async with self._channel_limit(channel_id), self.limit:
+        async with self.pacer.channel(channel_id), self.pacer.request:
             return await channel.send(**kwargs)  # type: ignore[arg-type]
 
-    def payload(self, reminder: Reminder, routine: Routine | None) -> dict:
-        """The reminder message as Discord's JSON (rendered once per mix, then reused)."""
+    def payload(self, post: Post) -> dict:
+        """The reminder message as Discord's JSON: rendered once per mix, then reused with the
+        firing's tag put into the Done button."""
+        reminder, routine = post.reminder, post.routine
         key = (routine.id if routine else None, reminder.role_id,
                reminder.guild_id if reminder.kind == "dm" else None)
         found = self._payloads.pop(key, None)
@@ -96,21 +87,23 @@ class DiscordSender:
         self._payloads[key] = found
         while len(self._payloads) > 1024:
             self._payloads.popitem(last=False)
-        return found
+        tag = f":@{firing_tag(reminder.id, post.due_at)}"
+        rows = [{**row, "components": [
+            {**c, "custom_id": c["custom_id"] + tag}
+            if str(c.get("custom_id", "")).startswith("stride:checkin") else c
+            for c in row["components"]
+        ]} for row in found.get("components", [])]
+        return {**found, "components": rows}
 
-    async def send(self, reminder: Reminder, due: datetime, routine: Routine | None) -> Outcome:
+    async def send(self, post: Post, attempt: Callable[[], Awaitable[None]]) -> Outcome:
+        reminder = post.reminder
         try:
-            if reminder.kind == "dm":
-                assert reminder.user_id is not None
-                channel_id = await self.dm_channel(reminder.user_id)
-            else:
-                assert reminder.channel_id is not None
-                channel_id = reminder.channel_id
-            # The nonce names the firing: if a restart sends it again, Discord keeps one.
-            body = {**self.payload(reminder, routine),
-                    "nonce": f"r{reminder.id}-{int(due.timestamp())}", "enforce_nonce": True}
+            channel_id = await self._channel_of(reminder)
+            # The nonce names the firing: if it is sent again soon, Discord keeps one.
+            body = {**self.payload(post), "nonce": post.key, "enforce_nonce": True}
             route = Route("POST", "/channels/{channel_id}/messages", channel_id=channel_id)
-            async with self._channel_limit(channel_id), self.limit:
+            async with self.pacer.channel(channel_id), self.pacer.request:
+                await attempt()
                 message = await self.bot.http.request(route, json=body)
         except discord.Forbidden as exc:
             if exc.code == DM_CLOSED:
@@ -125,6 +118,60 @@ class DiscordSender:
         except discord.HTTPException as exc:
             return Outcome("failed", detail=str(exc))
         return Outcome("sent", message_id=int(message["id"]))
+
+    async def _channel_of(self, reminder: Reminder) -> int:
+        if reminder.kind == "dm":
+            assert reminder.user_id is not None
+            return await self.dm_channel(reminder.user_id)
+        assert reminder.channel_id is not None
+        return reminder.channel_id
+
+    async def find(self, post: Post, since: int, until: int) -> Outcome | None:
+        """Read the channel from `since` on for the bot's own message whose Done button names
+        this firing (the bot sees its own messages' components without the message content
+        intent; reading needs Read Message History)."""
+        reminder = post.reminder
+        if reminder.kind == "dm":
+            assert reminder.user_id is not None
+            channel_id = await self.bot.storage.dm_channel(reminder.user_id)
+            if channel_id is None:  # no DM channel was ever opened: nothing was sent
+                return None
+        else:
+            assert reminder.channel_id is not None
+            channel_id = reminder.channel_id
+        tag = f":@{firing_tag(reminder.id, post.due_at)}"
+        me = self.bot.user.id if self.bot.user else self.bot.application_id
+        channel = self.bot.get_partial_messageable(channel_id)
+        after = discord.Object(discord.utils.time_snowflake(from_unix(since)))
+        try:
+            for _ in range(HISTORY_PAGES):
+                async with self.pacer.request:
+                    page = [m async for m in channel.history(limit=100, after=after,
+                                                             oldest_first=True)]
+                for message in page:
+                    if message.created_at > from_unix(until):
+                        return None
+                    if message.author.id == me and _names(message, tag):
+                        return Outcome("sent", message_id=message.id)
+                if len(page) < 100:
+                    return None
+                after = page[-1]
+        except discord.Forbidden as exc:
+            return Outcome("failed", detail=f"Stride can't read that channel's messages "
+                           f"(it needs Read Message History): {exc}")
+        except discord.NotFound as exc:
+            return Outcome("failed", detail=str(exc))
+        except (discord.DiscordServerError, aiohttp.ClientError, TimeoutError) as exc:
+            return Outcome("retry", detail=f"{type(exc).__name__}: {exc}")
+        return Outcome("failed", detail=f"more than {HISTORY_PAGES * 100} messages to read")
+
+
+def _names(message: discord.Message, tag: str) -> bool:
+    """Whether one of the message's buttons carries this firing's tag."""
+    return any(
+        str(getattr(child, "custom_id", "") or "").endswith(tag)
+        for row in message.components for child in getattr(row, "children", [])
+    )
 
 
 class ServerTextChannel(app_commands.Transformer):
@@ -163,7 +210,8 @@ async def channel_for_reminders(
     except discord.Forbidden:
         raise UserError(
             f"I can't see <#{picked.id}>. Let Stride in: in that channel's settings → "
-            "Permissions, give Stride **View Channel**, **Send Messages** and **Embed Links**, "
+            "Permissions, give Stride **View Channel**, **Send Messages**, **Embed Links** and "
+            "**Read Message History**, "
             "then add the reminder again."
         ) from None
     except discord.NotFound:
@@ -201,7 +249,7 @@ class ReminderCog(commands.Cog, name="Reminders"):
 
     def __init__(self, bot: StrideBot) -> None:
         self.bot = bot
-        self.sender = DiscordSender(bot, bot.settings.reminder_rate)
+        self.sender = DiscordSender(bot)
         self.task: asyncio.Task[None] | None = None
 
     @property
@@ -216,13 +264,14 @@ class ReminderCog(commands.Cog, name="Reminders"):
         await self.stop_background()
 
     async def stop_background(self) -> None:
-        """Stop the scheduler: nothing new fires; sends already started finish and are
-        recorded (the bot's stop bounds the wait; a send cut short is resent after a restart,
-        with the same nonce)."""
+        """Stop the scheduler: nothing new fires; requests already sent are waited for (at
+        most SEND_WAIT seconds) and every finished send is recorded; a send cut short is
+        looked for in its channel after the next start, and sent only if it is not there."""
         if self.task is not None:
             task, self.task = self.task, None
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
+            await self.reminders.stop(SEND_WAIT)
 
     async def _run(self) -> None:
         while True:
@@ -325,7 +374,8 @@ class ReminderCog(commands.Cog, name="Reminders"):
         found = await self.reminders.get(interaction.guild_id, id)
         await interaction.response.defer(ephemeral=True, thinking=True)
         routine = self.reminders.routine_for(found, found.fired)
-        outcome = await self.sender.send(found, discord.utils.utcnow(), routine)
+        post = Post(found, int(discord.utils.utcnow().timestamp()), routine)
+        outcome = await self.sender.send(post, _no_record)
         if outcome.status == "sent":
             text = f"Posted reminder #{id} in <#{found.channel_id}>."
         else:
@@ -384,6 +434,10 @@ class ReminderCog(commands.Cog, name="Reminders"):
             text = f"At {schedule_text(found)}: {next_text(found)}."
         embed = discord.Embed(title="Your reminder", description=text, colour=BRAND)
         await interaction.response.send_message(embed=embed, ephemeral=True)
+
+
+async def _no_record() -> None:
+    """A preview is not a scheduled firing: there is no attempt to record."""
 
 
 async def setup(bot: StrideBot) -> None:

@@ -17,11 +17,11 @@ from ui.checkin import CheckinButton, UndoCheckin, do_checkin
 from ui.choices import routine_choices, zone_choices
 from ui.components import PersistentButton, pager_look, view_of
 from ui.embeds import shown
+from ui.members import GuildMembers
 from ui.streak_embeds import board_embed, streak_embed, undo_embed
 
 if TYPE_CHECKING:
     from bot import StrideBot
-    from stride.habits import Habits
 
 BOARD_CHOICES = [
     app_commands.Choice(name="Current streak", value="streak"),
@@ -35,8 +35,8 @@ PERIOD_CHOICES = [
 ]
 
 
-def _habits(interaction: discord.Interaction) -> Habits:
-    return interaction.client.habits  # type: ignore[attr-defined]
+def _bot(interaction: discord.Interaction) -> StrideBot:
+    return interaction.client  # type: ignore[return-value]
 
 
 class BoardPageButton(
@@ -67,9 +67,14 @@ class BoardPageButton(
 async def board_screen(
     interaction: discord.Interaction, board: str, period: str, page: int
 ) -> tuple[discord.Embed, discord.ui.View]:
-    assert interaction.guild_id is not None
-    found = await _habits(interaction).board(
-        interaction.guild_id, interaction.user.id, board, period, page
+    guild_id, caller = interaction.guild_id, interaction.user.id
+    assert guild_id is not None
+    bot = _bot(interaction)
+    # Without the Server Members intent the page's members are looked up before it is shown.
+    directory = GuildMembers(interaction.guild, bot.pacer) if interaction.guild else None
+    found = await bot.membership.board(
+        lambda: bot.habits.board(guild_id, caller, board, period, page),
+        guild_id, caller, directory,
     )
     # Servers are not cached (no `guilds` intent): the name is there only if Discord sent it.
     guild_name = getattr(interaction.guild, "name", None)
@@ -196,6 +201,8 @@ class Streaks(commands.Cog):
     async def on_raw_member_remove(self, payload: discord.RawMemberRemoveEvent) -> None:
         await self.bot.storage.set_present(payload.guild_id, payload.user.id, False)
 
+    async def cog_unload(self) -> None:
+        await self.bot.membership.close()  # member look-ups still running
 
 
 async def setup(bot: StrideBot) -> None:

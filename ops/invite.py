@@ -22,6 +22,9 @@ NEEDED: tuple[tuple[str, str, str], ...] = (
     ("send_messages", "Send Messages", "post club reminders in that channel"),
     ("embed_links", "Embed Links",
      "a reminder is an embed, which Discord drops from a bot's post without this"),
+    ("read_message_history", "Read Message History",
+     "after a restart, look for a reminder the bot may already have posted, so that it "
+     "is never posted twice"),
 )
 """(flag, name in Discord, why): the only messages Stride posts itself are club reminders.
 Answers to commands and buttons (the streak picture and the data export included) are

@@ -4,10 +4,15 @@ Discord-free: the scheduler hands due reminders to a `Sender` (the Discord side)
 time from an injected `Clock`, so tests drive it without waiting.
 
 Exactly once: a firing is recorded in the database (keyed by reminder and due time) in the
-same transaction that moves the reminder to its next due time, before anything is sent. A
-firing whose send was cut short by a restart is sent again with the same nonce, which
-Discord uses to drop a duplicate. A reminder that fell due while the bot was down is sent
-late within the grace window and skipped after it.
+same transaction that moves the reminder to its next due time, before anything is sent, and
+marked as attempted, durably, just before its request leaves. After a restart, a firing never
+attempted is simply sent; one whose outcome is unknown (the process stopped while Discord was
+answering) is first looked for in its channel, whatever the downtime, and sent only when it is
+not there, with the same nonce (Discord drops a repeat within a few minutes). A reminder that
+fell due while the bot was down is sent late within the grace window and skipped after it.
+
+Fair: due firings wait in turns by server (club posts before DMs within a server), so one
+server's wave of DMs does not hold up other servers' posts.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import asyncio
 import contextlib
 import logging
 import sqlite3
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time, timedelta
 from typing import Protocol
@@ -23,6 +29,7 @@ from zoneinfo import ZoneInfo
 
 from .catalog import Catalog, Routine
 from .errors import UserError
+from .fairness import FairQueue
 from .schedule import days_to_mask, mask_to_days, next_fire, parse_days, parse_time
 from .storage import Storage
 from .storage.database import is_busy
@@ -34,7 +41,12 @@ log = logging.getLogger(__name__)
 GRACE = timedelta(minutes=30)
 RETRY_AFTER = timedelta(minutes=1)
 CLAIM_BATCH = 500
+WORKERS = 64  # sends in flight at once: well above rate x Discord's answer time
+CHANNEL_POLL = 0.1  # seconds between looks while queued posts wait for their channel
 FLUSH_EVERY = 0.2  # seconds between writing finished firings
+LOOK_BEFORE = 60  # seconds before an attempt that a post of it is looked for (clock skew)
+LOOK_AFTER = 300  # ... and after the last retry could have been made
+NONCE_TRUST = 120  # seconds after an attempt that Discord surely still remembers its nonce
 BUSY_RETRY = 1.0  # seconds before looking again when another process had the database locked
 MAX_CHANNEL_REMINDERS = 25  # per server: fits one /reminder list
 
@@ -49,9 +61,35 @@ class Outcome:
     detail: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Post:
+    """One firing to post: the reminder, when it was due, and the routine it carries."""
+
+    reminder: Reminder
+    due_at: int  # unix time
+    routine: Routine | None
+
+    @property
+    def key(self) -> str:
+        """Names the firing: sent as the message nonce, and kept in the post (the Done button's
+        custom_id) so that the post can be found again after a restart."""
+        return f"r{self.reminder.id}-{self.due_at}"
+
+
 class Sender(Protocol):
-    async def send(self, reminder: Reminder, due: datetime, routine: Routine | None) -> Outcome:
-        """Post the reminder; never raises for Discord errors (they become an Outcome)."""
+    def ready(self, reminder: Reminder) -> bool:
+        """Whether a post could go out now without waiting for its channel's limit."""
+        ...
+
+    async def send(self, post: Post, attempt: Callable[[], Awaitable[None]]) -> Outcome:
+        """Post it (paced), awaiting `attempt()` just before the request leaves (it records
+        the attempt, and may raise: then nothing is sent). Discord errors become an Outcome."""
+        ...
+
+    async def find(self, post: Post, since: int, until: int) -> Outcome | None:
+        """Look for the bot's post of this firing made between `since` and `until` (unix
+        times): 'sent' with its message id, or None when it is not there; 'retry' when
+        Discord cannot be asked now, 'failed' when it cannot be looked for at all."""
         ...
 
 
@@ -92,16 +130,27 @@ class Reminders:
 
     def __init__(
         self, storage: Storage, catalog: Catalog, clock: Clock | None = None,
-        *, grace: timedelta = GRACE, concurrency: int = 1000,
+        *, grace: timedelta = GRACE, workers: int = WORKERS,
     ) -> None:
         self.storage = storage
         self.catalog = catalog
         self.clock = clock or SystemClock()
         self.grace = grace
         self._wakeup = asyncio.Event()
-        self._limit = concurrency
         self._finished: list[tuple[int, int, str, int | None, str | None]] = []
-        self._deliveries: set[asyncio.Task[None]] = set()
+        # Sending: claims wait in fair turns; a fixed number of workers deliver them.
+        self._queue: FairQueue[Claim] = FairQueue()
+        self._more = asyncio.Event()  # new work was queued (or the stop began)
+        self._settled = asyncio.Event()  # nothing queued, nothing being delivered
+        self._worker_count = workers
+        self._workers: set[asyncio.Task[None]] = set()
+        self._in_request: set[asyncio.Task[None]] = set()  # workers whose request has left
+        self._busy = 0
+        self._stopping = False
+        self._flusher: asyncio.Task[None] | None = None
+        self._marks: list[tuple[tuple[int, int], asyncio.Future[None]]] = []
+        self._marker: asyncio.Task[None] | None = None
+        self._recovered = False
 
     # --- setting up -----------------------------------------------------------------------
 
@@ -222,28 +271,24 @@ class Reminders:
         self._wakeup.set()
 
     async def run(self, sender: Sender) -> None:
-        """Fire reminders as they fall due, forever. Sleeps until the next due time."""
+        """Fire reminders as they fall due, until `stop`. Sleeps until the next due time."""
         await self.recover(sender)
-        flusher = asyncio.create_task(self._flush_loop(), name="stride-reminder-flush")
-        try:
-            while True:
-                self._wakeup.clear()
-                try:
-                    delay = await self.tick(sender)
-                except sqlite3.OperationalError as exc:
-                    if not is_busy(exc):
-                        raise
-                    # Nothing was claimed by the refused write: the same reminders are due.
-                    log.warning("Reminders: the database is locked (%s); trying again in %g s",
-                                exc, BUSY_RETRY)
-                    delay = BUSY_RETRY
-                await self.clock.wait(self._wakeup, delay)
-        finally:
-            flusher.cancel()
-            await self.drain()
+        while True:
+            self._wakeup.clear()
+            try:
+                delay = await self.tick(sender)
+            except sqlite3.OperationalError as exc:
+                if not is_busy(exc):
+                    raise
+                # Nothing was claimed by the refused write: the same reminders are due.
+                log.warning("Reminders: the database is locked (%s); trying again in %g s",
+                            exc, BUSY_RETRY)
+                delay = BUSY_RETRY
+            await self.clock.wait(self._wakeup, delay)
 
     async def tick(self, sender: Sender) -> float | None:
-        """Claim and start sending everything due now; seconds until the next due time."""
+        """Claim everything due now and queue it for sending; seconds until the next due time."""
+        self._start_workers(sender)
         while True:
             now = self.clock.now()
             due = await self.storage.due_reminders(unix(now), CLAIM_BATCH)
@@ -261,8 +306,7 @@ class Reminders:
             await self.storage.claim_firings(claims, moves)
             for claim in claims:
                 if claim.status == "claimed":
-                    await self._room()
-                    self._start(sender, claim)
+                    self._queue_claim(claim)
                 else:
                     log.warning("Reminder %s skipped: due %s, over the grace window",
                                 claim.reminder.id, from_unix(claim.due_at).isoformat())
@@ -272,40 +316,81 @@ class Reminders:
         return max(0.0, following - self.clock.now().timestamp())
 
     async def recover(self, sender: Sender) -> None:
-        """Finish firings that a stopped process had claimed but not finished."""
+        """Take over firings that a stopped process had claimed but not finished: those never
+        attempted are sent; those that may have been posted are looked for first."""
+        self._start_workers(sender)
+        if self._recovered:  # the scheduler restarted in this process: they are queued already
+            return
+        self._recovered = True
         now = self.clock.now()
         for claim in await self.storage.open_firings():
             if now - from_unix(claim.due_at) <= self.grace:
-                log.info("Reminder %s: resending the firing due %s after a restart",
-                         claim.reminder.id, from_unix(claim.due_at).isoformat())
-                self._start(sender, claim)
+                log.info("Reminder %s: %s the firing due %s after a restart", claim.reminder.id,
+                         "checking, then sending," if claim.attempted_at else "sending",
+                         from_unix(claim.due_at).isoformat())
+                self._queue_claim(claim)
             else:
                 self._finished.append(
                     (claim.reminder.id, claim.due_at, "failed", None, "stopped before sending")
                 )
         await self.flush()
 
-    async def _room(self) -> None:
-        """Wait while `concurrency` sends are in flight (so a huge burst stays small in memory)."""
-        while len(self._deliveries) >= self._limit:
-            await asyncio.wait(self._deliveries, return_when=asyncio.FIRST_COMPLETED)
+    # --- sending: fair turns across servers, a fixed number of workers ------------------------
 
-    def _start(self, sender: Sender, claim: Claim) -> None:
-        task = asyncio.create_task(self._deliver(sender, claim))
-        self._deliveries.add(task)
-        task.add_done_callback(self._deliveries.discard)
+    def _queue_claim(self, claim: Claim) -> None:
+        reminder = claim.reminder
+        self._queue.put(claim, reminder.guild_id, 0 if reminder.kind == "channel" else 1)
+        self._settled.clear()
+        self._more.set()
+
+    def _start_workers(self, sender: Sender) -> None:
+        if self._stopping or self._workers:
+            return
+        self._flusher = asyncio.create_task(self._flush_loop(), name="stride-reminder-flush")
+        for n in range(self._worker_count):
+            task = asyncio.create_task(self._work(sender), name=f"stride-reminder-send-{n}")
+            self._workers.add(task)
+
+    async def _work(self, sender: Sender) -> None:
+        """One worker: take the next claim whose turn it is, deliver it, repeat."""
+        while not self._stopping:
+            claim = self._queue.take(lambda c: sender.ready(c.reminder))
+            if claim is None:
+                if not self._queue and not self._busy:
+                    self._settled.set()
+                self._more.clear()
+                # Woken by new work; while work waits on a busy channel, look again soon.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._more.wait(),
+                                           CHANNEL_POLL if self._queue else None)
+                continue
+            self._busy += 1
+            try:
+                await self._deliver(sender, claim)
+            except Exception as exc:  # never lose a worker; the firing is recorded as failed
+                log.exception("Reminder %s: sending failed", claim.reminder.id)
+                self._finished.append((claim.reminder.id, claim.due_at, "failed", None,
+                                       f"{type(exc).__name__}: {exc}"[:200]))
+            finally:
+                self._busy -= 1
+                self._in_request.discard(asyncio.current_task())  # type: ignore[arg-type]
+        self._more.set()  # let the others see the stop too
 
     async def _deliver(self, sender: Sender, claim: Claim) -> None:
         reminder, due = claim.reminder, from_unix(claim.due_at)
-        routine = self.routine_for(reminder, reminder.fired)
-        while True:
-            outcome = await sender.send(reminder, due, routine)
-            if outcome.status != "retry":
-                break
-            if self.clock.now() + RETRY_AFTER - due > self.grace:
-                outcome = replace(outcome, status="failed")
-                break
-            await self.clock.wait(asyncio.Event(), RETRY_AFTER.total_seconds())
+        post = Post(reminder, claim.due_at, self.routine_for(reminder, reminder.fired))
+        outcome = await self._look(sender, post, claim.attempted_at) if claim.attempted_at \
+            else None
+        while outcome is None or outcome.status == "retry":
+            if outcome is not None:
+                if self.clock.now() + RETRY_AFTER - due > self.grace:
+                    outcome = replace(outcome, status="failed")
+                    break
+                await self.clock.wait(asyncio.Event(), RETRY_AFTER.total_seconds())
+            try:
+                outcome = await sender.send(post, lambda: self._attempt(claim))
+            except sqlite3.Error as exc:  # the attempt could not be recorded: nothing was sent
+                outcome = Outcome("retry", detail=f"database: {exc}")
         if outcome.pause is not None:
             log.warning("Reminder %s paused: %s", reminder.id, outcome.pause)
             try:
@@ -319,10 +404,63 @@ class Reminders:
             (reminder.id, claim.due_at, outcome.status, outcome.message_id, outcome.detail)
         )
 
+    async def _look(self, sender: Sender, post: Post, attempted_at: int) -> Outcome | None:
+        """Whether an earlier attempt got the post out: its Outcome if so, None if not (send
+        it). Discord is asked again later while it cannot answer; where the post cannot be
+        looked for, the nonce alone decides, as long as Discord still remembers it."""
+        due = from_unix(post.due_at)
+        while True:
+            found = await sender.find(
+                post, attempted_at - LOOK_BEFORE, attempted_at + int(self.grace.total_seconds())
+                + LOOK_AFTER,
+            )
+            if found is None:
+                log.info("Reminder %s due %s: not posted before the restart; sending it",
+                         post.reminder.id, due.isoformat())
+                return None
+            if found.status == "sent":
+                log.info("Reminder %s due %s: already posted before the restart",
+                         post.reminder.id, due.isoformat())
+                return found
+            if found.status == "failed":
+                if unix(self.clock.now()) - attempted_at <= NONCE_TRUST:
+                    return None  # Discord keeps one post per nonce for a few minutes
+                return replace(found, detail=f"not sent again, could not check: {found.detail}")
+            if self.clock.now() + RETRY_AFTER - due > self.grace:
+                return replace(found, status="failed")
+            await self.clock.wait(asyncio.Event(), RETRY_AFTER.total_seconds())
+
+    async def _attempt(self, claim: Claim) -> None:
+        """Record that this firing's request is about to leave, durably, before it leaves.
+        Marks from all workers are written together (one commit for many)."""
+        loop = asyncio.get_running_loop()
+        marked: asyncio.Future[None] = loop.create_future()
+        self._marks.append(((claim.reminder.id, claim.due_at), marked))
+        if self._marker is None or self._marker.done():
+            self._marker = asyncio.create_task(self._write_marks())
+        await marked
+        self._in_request.add(asyncio.current_task())  # type: ignore[arg-type]
+
+    async def _write_marks(self) -> None:
+        while self._marks:
+            batch, self._marks = self._marks, []
+            try:
+                await self.storage.mark_attempted([key for key, _ in batch],
+                                                  unix(self.clock.now()))
+            except sqlite3.Error as exc:
+                for _, marked in batch:
+                    if not marked.done():
+                        marked.set_exception(exc)
+                        marked.exception()  # retrieved here: its sender may have stopped
+                continue
+            for _, marked in batch:
+                if not marked.done():
+                    marked.set_result(None)
+
     async def flush(self) -> None:
         """Write how finished firings went (batched: one transaction for many). If the write
         fails (the database locked by another process), they are kept for the next flush: a
-        firing left 'claimed' would be sent again after a restart."""
+        firing left 'claimed' would be looked for and maybe sent again after a restart."""
         if self._finished:
             done, self._finished = self._finished, []
             try:
@@ -338,7 +476,37 @@ class Reminders:
             await self.flush()
 
     async def drain(self) -> None:
-        """Let sends in flight finish, then record them."""
-        if self._deliveries:
-            await asyncio.gather(*self._deliveries, return_exceptions=True)
+        """Wait until everything queued has been delivered, then record it (tests, benchmarks)."""
+        if self._workers and (self._queue or self._busy):
+            self._settled.clear()
+            await self._settled.wait()
+        await self.flush()
+
+    async def stop(self, timeout: float) -> None:
+        """Stop sending within `timeout` seconds: nothing new is handed out; a post waiting for
+        its turn is let go (still claimed, never attempted: sent after the next start); a post
+        whose request has left is waited for; whatever outlasts `timeout` is cancelled (its
+        outcome unknown: looked for after the next start). Then every finished send is
+        recorded before this returns, so a clean stop never leaves a sent post unrecorded."""
+        self._stopping = True
+        self._more.set()
+        try:
+            waiting = self._workers - self._in_request
+            for task in waiting:
+                task.cancel()
+            if self._in_request:
+                await asyncio.wait(set(self._in_request), timeout=timeout)
+            for task in self._workers:
+                task.cancel()
+            await asyncio.gather(*self._workers, return_exceptions=True)
+            self._workers.clear()
+            if self._flusher is not None:
+                self._flusher.cancel()
+        finally:
+            # Shielded: even if the caller gives up now, the record is still written.
+            await asyncio.shield(self._final_flush())
+
+    async def _final_flush(self) -> None:
+        if self._marker is not None:
+            await asyncio.gather(self._marker, return_exceptions=True)
         await self.flush()

@@ -33,18 +33,20 @@ def run_invite(*args: str, token: str = "") -> subprocess.CompletedProcess[str]:
 
 
 def test_the_permissions_are_exactly_what_stride_needs() -> None:
-    assert PERMISSIONS.value == 19456  # View Channels 1024 + Send Messages 2048 + Embed Links
-    needed = discord.Permissions(view_channel=True, send_messages=True, embed_links=True)
+    # View Channels 1024 + Send Messages 2048 + Embed Links 16384 + Read Message History 65536
+    assert PERMISSIONS.value == 84992
+    needed = discord.Permissions(view_channel=True, send_messages=True, embed_links=True,
+                                 read_message_history=True)
     assert needed == PERMISSIONS
-    assert len([flag for flag, on in PERMISSIONS if on]) == len(NEEDED) == 3
+    assert len([flag for flag, on in PERMISSIONS if on]) == len(NEEDED) == 4
     not_needed = discord.Permissions(attach_files=True, mention_everyone=True,
-                                     read_message_history=True, send_messages_in_threads=True)
+                                     send_messages_in_threads=True, manage_messages=True)
     assert not PERMISSIONS & not_needed
 
 
 def test_the_url() -> None:
     assert invite_url(123) == ("https://discord.com/oauth2/authorize?client_id=123"
-                               "&scope=bot+applications.commands&permissions=19456")
+                               "&scope=bot+applications.commands&permissions=84992")
 
 
 @pytest.mark.parametrize("app_id", [1, 80351110224678912, 123456789012345678,
@@ -76,10 +78,10 @@ def test_invite_with_app_id_needs_no_token() -> None:
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert ("https://discord.com/oauth2/authorize?client_id=123&scope=bot+applications.commands"
-            "&permissions=19456") in lines
+            "&permissions=84992") in lines
     for _, name, _ in NEEDED:
         assert any(line.strip().startswith(name) for line in lines), name
-    assert "integer 19456" in result.stdout
+    assert "integer 84992" in result.stdout
 
 
 def test_invite_reads_the_application_from_the_token() -> None:

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from stride.catalog import Catalog, Routine
+from stride.catalog import Catalog
 from stride.errors import UserError
-from stride.reminders import Outcome, Reminders, from_unix
+from stride.reminders import Outcome, Post, Reminders, from_unix
 from stride.storage import Storage
-from stride.storage.records import Reminder
+from stride.storage.records import Claim, Reminder
 
 G, CHANNEL, ADMIN = 1000, 2000, 3000
 
@@ -28,13 +29,32 @@ class FakeClock:
 
 
 class RecordingSender:
+    """Records what it sends; `posted` plays the channel an earlier process may have posted in."""
+
     def __init__(self) -> None:
         self.sent: list[tuple[int, datetime, str | None]] = []
         self.outcomes: list[Outcome] = []
+        self.posted: set[str] = set()  # firing keys "in the channel"
+        self.found: list[Outcome | None] = []  # answers to find(), before looking at `posted`
+        self.looked: list[tuple[str, int, int]] = []
 
-    async def send(self, reminder: Reminder, due: datetime, routine: Routine | None) -> Outcome:
-        self.sent.append((reminder.id, due, routine.id if routine else None))
-        return self.outcomes.pop(0) if self.outcomes else Outcome("sent", message_id=1)
+    def ready(self, reminder: Reminder) -> bool:
+        return True
+
+    async def send(self, post: Post, attempt: Callable[[], Awaitable[None]]) -> Outcome:
+        await attempt()
+        self.sent.append((post.reminder.id, from_unix(post.due_at),
+                          post.routine.id if post.routine else None))
+        outcome = self.outcomes.pop(0) if self.outcomes else Outcome("sent", message_id=1)
+        if outcome.status == "sent":
+            self.posted.add(post.key)
+        return outcome
+
+    async def find(self, post: Post, since: int, until: int) -> Outcome | None:
+        self.looked.append((post.key, since, until))
+        if self.found:
+            return self.found.pop(0)
+        return Outcome("sent", message_id=7) if post.key in self.posted else None
 
 
 @pytest.fixture
@@ -125,27 +145,139 @@ async def test_restart_neither_repeats_nor_loses(
     assert await storage.firing_count("sent") == 1
 
 
-async def test_a_firing_cut_short_is_resent_with_the_same_key(
-    reminders: Reminders, storage: Storage, catalog: Catalog, clock: FakeClock
-) -> None:
-    """The process died after recording the firing and before (or while) sending it."""
-    sender = RecordingSender()
+class Hangs(RecordingSender):
+    """Records the attempt, maybe gets the post out, and never hears back (the process dies)."""
+
+    def __init__(self, *, posts: bool) -> None:
+        super().__init__()
+        self.posts = posts
+        self.attempted = asyncio.Event()
+
+    async def send(self, post: Post, attempt: Callable[[], Awaitable[None]]) -> Outcome:
+        await attempt()
+        if self.posts:
+            self.posted.add(post.key)
+        self.attempted.set()
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
+
+
+async def cut_short(reminders: Reminders, clock: FakeClock, *, posts: bool) -> Hangs:
     r = await reminders.add_club(G, CHANNEL, "07:00", None, "UTC", None, None, ADMIN)
-    due = from_unix(r.next_due)
-    clock.current = due + timedelta(seconds=5)
+    clock.current = from_unix(r.next_due) + timedelta(seconds=5)
+    hangs = Hangs(posts=posts)
+    await reminders.tick(hangs)
+    await hangs.attempted.wait()
+    await reminders.stop(0)  # gives up on the request in flight: its outcome is unknown
+    return hangs
 
-    class Dies(RecordingSender):
-        async def send(self, *args: object) -> Outcome:
-            raise asyncio.CancelledError  # killed mid-send
 
-    await reminders.tick(Dies())
-    await asyncio.gather(*reminders._deliveries, return_exceptions=True)
-    assert await storage.firing_count("claimed") == 1
+@pytest.mark.parametrize("posted", [True, False])
+async def test_an_unknown_outcome_is_looked_for_before_sending_again(
+    reminders: Reminders, storage: Storage, catalog: Catalog, clock: FakeClock, posted: bool
+) -> None:
+    """The request left, then the process stopped: after any downtime within the grace
+    window, the post is looked for and sent again only if it is not there."""
+    hangs = await cut_short(reminders, clock, posts=posted)
+    [open_] = await storage.open_firings()
+    assert open_.attempted_at == int(clock.now().timestamp())
+    clock.current += timedelta(minutes=10)  # longer than Discord remembers a nonce
+    sender = RecordingSender()
+    sender.posted = hangs.posted  # the same channel
     restarted = Reminders(storage, catalog, clock)
     await restarted.recover(sender)
     await restarted.drain()
-    assert [d for _, d, _ in sender.sent] == [due]
+    [(key, since, until)] = sender.looked
+    assert key == f"r{open_.reminder.id}-{open_.due_at}"
+    assert since <= open_.attempted_at <= until
+    assert len(sender.sent) == (0 if posted else 1)
     assert await storage.firing_count("sent") == 1
+    assert await storage.firing_count("claimed") == 0
+
+
+async def test_a_firing_never_attempted_is_sent_without_looking(
+    reminders: Reminders, storage: Storage, catalog: Catalog, clock: FakeClock
+) -> None:
+    """Stopped while the post waited for its turn: nothing left, so nothing to look for."""
+    r = await reminders.add_club(G, CHANNEL, "07:00", None, "UTC", None, None, ADMIN)
+    clock.current = from_unix(r.next_due) + timedelta(seconds=5)
+    # Claimed, then the process stopped before any worker took it.
+    await reminders.storage.claim_firings(
+        [Claim(r, r.next_due, "claimed")], {r.id: r.next_due + 86400})
+    sender = RecordingSender()
+    restarted = Reminders(storage, catalog, clock)
+    await restarted.recover(sender)
+    await restarted.drain()
+    assert sender.looked == [] and len(sender.sent) == 1
+    assert await storage.firing_count("sent") == 1
+
+
+async def test_when_the_channel_cannot_be_read_the_nonce_decides(
+    reminders: Reminders, storage: Storage, catalog: Catalog, clock: FakeClock
+) -> None:
+    """Without Read Message History: sent again while Discord surely remembers the nonce,
+    recorded as not sent (and why) after that; Discord being down is asked again later."""
+    await cut_short(reminders, clock, posts=True)
+    clock.current += timedelta(minutes=10)
+    sender = RecordingSender()
+    sender.found = [Outcome("retry", detail="503"), Outcome("failed", detail="50001")]
+    restarted = Reminders(storage, catalog, clock)
+    await restarted.recover(sender)
+    await restarted.drain()
+    assert len(sender.looked) == 2 and sender.sent == []  # 10 minutes on: not sent blindly
+    assert await storage.firing_count("failed") == 1
+
+    again = Reminders(storage, catalog, clock)
+    r = await again.add_club(G, CHANNEL + 1, "07:30", None, "UTC", None, None, ADMIN)
+    clock.current = from_unix(r.next_due) + timedelta(seconds=1)
+    hangs = Hangs(posts=True)
+    await again.tick(hangs)
+    await hangs.attempted.wait()
+    await again.stop(0)
+    sender = RecordingSender()
+    sender.found = [Outcome("failed", detail="50001")]
+    third = Reminders(storage, catalog, clock)
+    await third.recover(sender)
+    await third.drain()
+    assert len(sender.sent) == 1  # within the nonce window: Discord keeps one
+
+
+async def test_a_clean_stop_records_every_finished_send(
+    reminders: Reminders, storage: Storage, catalog: Catalog, clock: FakeClock
+) -> None:
+    """Posts finished before the stop are recorded by the stop itself, not by a later flush."""
+    for minute in range(3):
+        await reminders.add_club(G, CHANNEL + minute, f"07:0{minute}", None, "UTC", None,
+                                 None, ADMIN)
+    clock.current = datetime(2026, 3, 28, 7, 5, tzinfo=UTC)
+    sender = RecordingSender()
+    await reminders.tick(sender)
+    while len(sender.sent) < 3:
+        await asyncio.sleep(0)
+    await reminders.stop(5)
+    assert await storage.firing_count("sent") == 3
+
+
+async def test_turns_are_fair_across_servers(
+    storage: Storage, catalog: Catalog, clock: FakeClock
+) -> None:
+    """One server's 200 DMs and three other servers' club posts due at once: the club posts
+    go first, each in its turn, before the wave of DMs is through."""
+    reminders = Reminders(storage, catalog, clock, workers=1)
+    for user in range(200):
+        saved = await reminders.save(await reminders.draft_personal(G, 10_000 + user, "07:00",
+                                                                    None))
+        assert saved.kind == "dm"
+    for other in range(1, 4):
+        await reminders.add_club(G + other, CHANNEL + other, "07:00", None, "UTC", None, None,
+                                 ADMIN)
+    clock.current = datetime(2026, 3, 28, 7, 0, 1, tzinfo=UTC)
+    sender = RecordingSender()
+    await reminders.tick(sender)
+    await reminders.drain()
+    kinds = [(await storage.reminder(rid)).kind for rid, _, _ in sender.sent]  # type: ignore[union-attr]
+    assert len(kinds) == 203
+    assert kinds.index("channel") < 2 and kinds[:6].count("channel") == 3
 
 
 async def test_downtime_within_grace_posts_late_and_after_it_skips(
@@ -213,3 +345,18 @@ async def test_reminder_ids_are_per_server(reminders: Reminders) -> None:
     r = await reminders.add_club(G, CHANNEL, "07:00", None, None, None, None, ADMIN)
     with pytest.raises(UserError, match="no reminder"):
         await reminders.get(G + 1, r.id)
+
+
+def test_the_firing_tag_fits_any_custom_id() -> None:
+    """The Done button names its firing; with the longest routine id and server id Stride
+    allows, the custom_id stays within Discord's 100 characters and parses back."""
+    from ui.checkin import CheckinButton, firing_tag
+
+    button = CheckinButton("r" * 40, label="Done", guild_id=2**64 - 1,
+                           firing=firing_tag(2**63 - 1, 2**40))
+    custom_id = button.item.custom_id
+    assert custom_id is not None and len(custom_id) <= 100
+    match = CheckinButton.__discord_ui_compiled_template__.fullmatch(custom_id)
+    assert match is not None and match["what"] == "r" * 40
+    assert match["firing"] == firing_tag(2**63 - 1, 2**40)
+    assert firing_tag(0, 61) == "0.z" and firing_tag(62, 1) == "10.1"

@@ -103,26 +103,49 @@ class UndoCheckin(PersistentButton, template=r"stride:undo:(?P<user_id>\d{1,20})
         await interaction.response.send_message(embed=undo_embed(figures), ephemeral=True)
 
 
+FIRING_TAG = r"@(?P<firing>[0-9A-Za-z]{1,11}\.[0-9A-Za-z]{1,11})"
+DIGITS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+
+def firing_tag(reminder_id: int, due_at: int) -> str:
+    """A reminder firing, compact enough for any custom_id (base 62: within Discord's 100
+    characters with a 40-character routine id and a 20-digit server id)."""
+    return f"{_base62(reminder_id)}.{_base62(due_at)}"
+
+
+def _base62(number: int) -> str:
+    text = ""
+    while True:
+        number, rest = divmod(number, len(DIGITS))
+        text = DIGITS[rest] + text
+        if number == 0:
+            return text
+
+
 class CheckinButton(
     PersistentButton,
-    template=r"stride:checkin(?::(?P<what>[a-z0-9-]{1,40}))?(?::g(?P<guild_id>\d{1,20}))?",
+    template=r"stride:checkin(?::(?P<what>[a-z0-9-]{1,40}))?(?::g(?P<guild_id>\d{1,20}))?"
+    rf"(?::{FIRING_TAG})?",
 ):
     """'Check in' on the walk-through's Done screen and on reminders. In a DM the server to
-    check in to travels in the custom_id."""
+    check in to travels in the custom_id. On a reminder it also names the firing, so the
+    bot can find its own post again after a restart (it sees its messages' components)."""
 
     def __init__(
-        self, what: str | None = None, label: str = "Check in", guild_id: int | None = None
+        self, what: str | None = None, label: str = "Check in", guild_id: int | None = None,
+        firing: str | None = None,
     ) -> None:
         custom_id = "stride:checkin" + (f":{what}" if what else "")
         custom_id += f":g{guild_id}" if guild_id else ""
+        custom_id += f":@{firing}" if firing else ""
         super().__init__(custom_id, label=label, emoji="✅", style=discord.ButtonStyle.success)
         self.what, self.guild_id = what, guild_id
 
     @classmethod
     def from_state(  # type: ignore[override]
-        cls, what: str | None = None, guild_id: str | None = None
+        cls, what: str | None = None, guild_id: str | None = None, firing: str | None = None
     ) -> CheckinButton:
-        return cls(what, guild_id=int(guild_id) if guild_id else None)
+        return cls(what, guild_id=int(guild_id) if guild_id else None, firing=firing)
 
     async def run(self, interaction: discord.Interaction) -> None:
         guild_id = interaction.guild_id or self.guild_id
@@ -132,5 +155,3 @@ class CheckinButton(
             )
             return
         await do_checkin(interaction, self.what, guild_id)
-
-

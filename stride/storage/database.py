@@ -532,12 +532,26 @@ class Storage:
                 [(status, mid, detail, rid, due) for rid, due, status, mid, detail in results],
             )
 
+    async def mark_attempted(self, firings: list[tuple[int, int]], at: int) -> None:
+        """Record, durably and before the requests leave, that these firings (reminder id,
+        due at) are being sent: if the process dies now, their outcome is unknown."""
+        async with self.transaction() as conn:
+            await conn.executemany(
+                "UPDATE reminder_firings SET attempted_at = COALESCE(attempted_at, ?) "
+                "WHERE reminder_id = ? AND due_at = ? AND status = 'claimed'",
+                [(at, rid, due) for rid, due in firings],
+            )
+
     async def open_firings(self) -> list[Claim]:
         """Firings claimed but not known to have finished (the process stopped meanwhile)."""
-        return [Claim(Reminder(*row[:-1]), row[-1], "claimed") for row in await self._rows(
-            f"SELECT {_REMINDER_COLUMNS_R}, f.due_at FROM reminder_firings AS f "
-            "JOIN reminders AS r ON r.id = f.reminder_id WHERE f.status = 'claimed'"
-        )]
+        return [
+            Claim(Reminder(*row[:-2]), row[-2], "claimed", attempted_at=row[-1])
+            for row in await self._rows(
+                f"SELECT {_REMINDER_COLUMNS_R}, f.due_at, f.attempted_at "
+                "FROM reminder_firings AS f JOIN reminders AS r ON r.id = f.reminder_id "
+                "WHERE f.status = 'claimed' ORDER BY f.due_at, f.reminder_id"
+            )
+        ]
 
     async def firing_count(self, status: str | None = None) -> int:
         row = await self._row(

@@ -81,8 +81,10 @@ class Reminder:
 
 @dataclass(frozen=True, slots=True)
 class Claim:
-    """A firing recorded as due: send it (status 'claimed') or it was skipped."""
+    """A firing recorded as due: send it (status 'claimed') or it was skipped. `attempted_at`
+    is set when an earlier process may already have posted it (look before sending)."""
 
     reminder: Reminder
     due_at: int
     status: str
+    attempted_at: int | None = None

@@ -68,7 +68,12 @@ class UserActions:
             message_id, channel_id, {"content": content}, author=user
         )
         record = MessageRecord(
-            message, channel_id, guild_id, "user", payloads=[{"content": content}]
+            message,
+            channel_id,
+            guild_id,
+            "user",
+            payloads=[{"content": content}],
+            created_wall=self.world.clock.time(),
         )
         self.world.store_message(record)
         await self.dispatch_message_create(record)

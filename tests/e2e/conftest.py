@@ -69,10 +69,14 @@ def _starter(log_dir: Path, procs: list[BotProcess]) -> StartBot:
         script: str | os.PathLike[str],
         env: dict[str, str] | None = None,
         args: Sequence[str] = (),
+        *,
+        clock_offset: float = 0.0,
         **kwargs: Any,
     ) -> BotProcess:
         log_path = log_dir / f"bot-{len(procs)}-{Path(script).stem}.log"
-        proc = await launch_bot(emu, script, env, args, log_path=log_path, **kwargs)
+        proc = await launch_bot(
+            emu, script, env, args, log_path=log_path, clock_offset=clock_offset, **kwargs
+        )
         procs.append(proc)
         return proc
 
@@ -81,7 +85,8 @@ def _starter(log_dir: Path, procs: list[BotProcess]) -> StartBot:
 
 @pytest.fixture
 def start_bot(tmp_path: Path) -> Iterator[StartBot]:
-    """``await start_bot(emu, script, env=None, args=()) -> BotProcess``; killed at teardown."""
+    """``await start_bot(emu, script, env=None, args=(), *, clock_offset=0.0, wait=True)
+    -> BotProcess``; killed at teardown."""
     procs: list[BotProcess] = []
     yield _starter(tmp_path, procs)
     for proc in procs:

@@ -12,17 +12,19 @@ It serves Discord's REST API under ``/api/v10`` and the gateway under
     assert (await rec.wait_response())["data"]["content"] == "pong"
     await emu.stop()
 
-Module map: ``payloads`` (object builders, constants), ``world`` (state and
-permission/mention rules), ``limits`` (Discord's size limits), ``gateway``
-(websocket protocol), ``rest`` (HTTP routes), ``ratelimits`` (global limit and
-per-route buckets), ``faults`` (error answers for the send fault switches),
-``actions`` (what users do: slash/autocomplete/click/select/modal), ``records``
-(what tests inspect), ``harness`` (bot subprocesses).  See README.md next to this file.
+Module map: ``payloads`` (object builders, constants), ``clock`` (Discord's
+advanceable clock), ``world`` (state and permission/mention/content rules),
+``limits`` (Discord's size limits), ``gateway`` (websocket protocol), ``rest`` (HTTP
+routes), ``ratelimits`` (global limit and per-route buckets), ``faults`` (error
+answers for the send fault switches), ``actions`` (what users do:
+slash/autocomplete/click/select/modal), ``records`` (what tests inspect), ``harness``
+(bot subprocesses).  See README.md next to this file.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import secrets
 import time
@@ -34,7 +36,8 @@ from aiohttp import web
 
 from . import payloads as P
 from .actions import Option, UserActions
-from .faults import ChannelFault, InteractionFault, error_for
+from .clock import EmulatorClock
+from .faults import ChannelFault, HangFault, InteractionFault, error_for
 from .gateway import TRACE, Gateway, Session
 from .ratelimits import RateLimiter
 from .records import InteractionRecord, LimitViolation, MessageRecord, RequestRecord, UploadedFile
@@ -76,10 +79,12 @@ class DiscordEmulator(UserActions):
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
-        self.ids = P.SnowflakeFactory()
+        #: Discord's clock (``advance`` moves it; see clock.py).
+        self.clock = EmulatorClock()
+        self.ids = P.SnowflakeFactory(clock=self.clock.time)
         self.host = host
         self.port = port
-        self.application_id = self.ids.next(time.time() - 400 * 86400)
+        self.application_id = self.ids.next(self.clock.time() - 400 * 86400)
         self.bot_user = P.user_payload(
             self.application_id,
             bot_name,
@@ -87,7 +92,7 @@ class DiscordEmulator(UserActions):
             discriminator=f"{secrets.randbelow(9000) + 1000}",
         )
         self.token = P.make_bot_token(self.application_id)
-        self.world = World(self.ids, self.bot_user)
+        self.world = World(self.ids, self.bot_user, self.clock)
         self.app_owner = self.world.add_user(f"{bot_name.lower()}-dev")
         #: Privileged intents enabled in the (emulated) developer portal.
         self.privileged_intents = privileged_intents
@@ -111,12 +116,12 @@ class DiscordEmulator(UserActions):
         #: Per-route buckets: ``{"POST /channels/{channel_id}/messages": (5, 5.0)}``.
         self.route_limits: dict[str, tuple[int, float]] = {}
         self.channel_message_limit = channel_message_limit
-        self.rate_limiter = RateLimiter()
+        self.rate_limiter = RateLimiter(self.clock)
         #: Seconds a message nonce stays unique for ``enforce_nonce`` (Discord: minutes).
         self.nonce_ttl = 300.0
         #: Seconds every REST answer is held back (``slow_responses``).
         self.response_delay = 0.0
-        self.faults: list[ChannelFault] = []
+        self.faults: list[ChannelFault | HangFault] = []
         self.interaction_faults: list[InteractionFault] = []
 
         # recordings
@@ -139,10 +144,12 @@ class DiscordEmulator(UserActions):
         self._tasks: set[asyncio.Task[Any]] = set()
 
         self._runner: web.AppRunner | None = None
+        self._stopping = asyncio.Event()  # releases answers held by hang_after_create
 
     # ------------------------------------------------------------------ lifecycle
     async def start(self) -> None:
         """Start listening (port 0 picks a free port)."""
+        self._stopping.clear()
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_get("/gateway", self.gateway.handle)
         app.router.add_get("/gateway/", self.gateway.handle)
@@ -157,6 +164,7 @@ class DiscordEmulator(UserActions):
 
     async def stop(self) -> None:
         """Close every gateway connection and the HTTP server."""
+        self._stopping.set()
         for conn in self.gateway.active_connections:
             await conn.close(1001, "Going away.")
         if self._runner is not None:
@@ -238,12 +246,23 @@ class DiscordEmulator(UserActions):
 
     def invalid_requests_within(self, seconds: float = 600.0) -> int:
         """Invalid requests that arrived in the last ``seconds``."""
-        since = time.perf_counter() - seconds
-        return sum(1 for r in self.invalid_request_records if r.time >= since)
+        return sum(1 for r in self.invalid_request_records if self.clock.elapsed(r.time) <= seconds)
 
     def record_violations(self, method: str, path: str, errors: Any, prefix: tuple = ()) -> None:
         for fld, code, message in errors.flat(prefix):
             self.limit_violations.append(LimitViolation(method, path, fld, code, message))
+
+    # ------------------------------------------------------------------ time
+    def advance(self, seconds: float) -> None:
+        """Let ``seconds`` pass on Discord's side at once (e.g. while a bot is down).
+
+        Everything decided by elapsed time sees them (``nonce_ttl``, interaction deadline
+        and token lifetime, rate-limit windows, ``invalid_requests_within``); new
+        snowflakes and timestamps come from the advanced clock, so a bot launched with
+        ``clock_offset=emu.clock.offset`` agrees with them.  ``perf_counter()`` fields
+        of the records stay real (latency).
+        """
+        self.clock.advance(seconds)
 
     # ------------------------------------------------------------------ rate limits
     @property
@@ -294,6 +313,17 @@ class DiscordEmulator(UserActions):
         self.faults.append(fault)
         return fault
 
+    def hang_after_create(self, channel: Any, times: int | None = 1) -> HangFault:
+        """``POST /channels/{id}/messages`` to ``channel`` creates the message as usual
+        (stored, nonce remembered, MESSAGE_CREATE sent) but never answers: the request
+        waits until the client gives up and disconnects (or the emulator stops).  A
+        client's timeout then leaves it unsure whether the send happened.  ``times``:
+        that many requests (None: until ``clear_faults``).  Returns the switch (``.hits``).
+        """
+        fault = HangFault(P.snowflake_of(channel), times)
+        self.faults.append(fault)
+        return fault
+
     def fail_interactions(
         self,
         status: int,
@@ -326,7 +356,7 @@ class DiscordEmulator(UserActions):
 
     def _fault_for(
         self, route: str, params: dict[str, str]
-    ) -> ChannelFault | InteractionFault | None:
+    ) -> ChannelFault | HangFault | InteractionFault | None:
         if route == INTERACTION_CALLBACK:
             rec = self.interactions.get(int(params.get("interaction_id", "0") or 0))
             guild_id = rec.payload.get("guild_id") if rec is not None else None
@@ -583,7 +613,7 @@ class DiscordEmulator(UserActions):
         ]
         data = P.guild_payload(guild.core, list(guild.roles.values()))
         data.update(
-            joined_at=bot_member["joined_at"] if bot_member else P.iso(),
+            joined_at=bot_member["joined_at"] if bot_member else P.iso(self.clock.time()),
             large=large,
             unavailable=False,
             member_count=len(guild.members),
@@ -601,7 +631,7 @@ class DiscordEmulator(UserActions):
             lazy=True,
             hub_type=None,
             latest_onboarding_question_id=None,
-            version=int(time.time() * 1000),
+            version=int(self.clock.time() * 1000),
         )
         return data
 
@@ -623,15 +653,8 @@ class DiscordEmulator(UserActions):
                 data["member"] = {k: v for k, v in member.items() if k != "user"}
 
         def for_session(session: Session) -> JSON:
-            privileged_view = (
-                session.intents & P.INTENT_MESSAGE_CONTENT
-                or author_id == self.world.bot_id
-                or guild_id is None
-                or any(int(u["id"]) == self.world.bot_id for u in data["mentions"])
-            )
-            if privileged_view:
-                return data
-            return {**data, "content": "", "embeds": [], "attachments": [], "components": []}
+            content_intent = bool(session.intents & P.INTENT_MESSAGE_CONTENT)
+            return self.world.content_view(data, guild_id, content_intent=content_intent)
 
         await self.gateway.dispatch(event, for_session, guild_id=guild_id, intent=intent)
 
@@ -660,6 +683,7 @@ class DiscordEmulator(UserActions):
             json=None,
             time=arrived,
             headers={k: v for k, v in request.headers.items() if k.lower() != "host"},
+            wall_time=self.clock.time(),
         )
         self.requests.append(record)
         # Discord's answers come through Google's front end; discord.py treats a 429
@@ -682,10 +706,16 @@ class DiscordEmulator(UserActions):
                 self.rate_limiter.check_route(route, params, self.route_limits.get(route))
             )
             fault = self._fault_for(route, params)
-            if fault is not None and not getattr(fault, "after_create", False):
+            if isinstance(fault, InteractionFault) or (
+                isinstance(fault, ChannelFault) and not fault.after_create
+            ):
                 raise fault.fire()
             status, body = await handler(record, params)
-            if fault is not None and status < 300:
+            if isinstance(fault, HangFault) and status < 300:
+                fault.hits += 1
+                await self._hold_until_disconnect(request)
+                return web.Response(status=status, headers=headers)  # nobody reads it
+            if isinstance(fault, ChannelFault) and status < 300:
                 raise fault.fire()
         except ApiError as exc:
             status, body = exc.status, exc.body()
@@ -713,6 +743,17 @@ class DiscordEmulator(UserActions):
         # Exactly "application/json": discord.py compares the header verbatim.
         headers["Content-Type"] = "application/json"
         return web.Response(status=status, body=json.dumps(body).encode(), headers=headers)
+
+    async def _hold_until_disconnect(self, request: web.Request) -> None:
+        """Never answer: wait for the client to hang up, or close the socket on stop."""
+        while not self._stopping.is_set():
+            transport = request.transport
+            if transport is None or transport.is_closing():
+                return
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), 0.05)
+        if request.transport is not None:
+            request.transport.close()
 
 
 def _int_or_none(value: Any) -> int | None:

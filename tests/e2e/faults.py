@@ -18,6 +18,9 @@ Passing ``code`` or ``message`` always gives a JSON body.
 ``emu.fail_interactions(status, code=None, message=None, times=None, guild=None)`` does
 the same for the bot's answers to interactions (``POST /interactions/{id}/{token}/callback``),
 optionally only for interactions from one guild; the interaction stays unanswered.
+
+``emu.hang_after_create(channel, times=1)`` creates the message but never answers (a
+:class:`HangFault`): the client times out not knowing whether its send happened.
 """
 
 from __future__ import annotations
@@ -115,6 +118,19 @@ class ChannelFault:
     def fire(self) -> ApiError:
         self.hits += 1
         return error_for(self.status, self.code, self.message)
+
+
+@dataclass
+class HangFault:
+    """An active ``hang_after_create`` switch; ``hits`` counts the answers it withheld."""
+
+    channel_id: int
+    times: int | None = 1  # None: until cleared
+    hits: int = 0
+
+    @property
+    def exhausted(self) -> bool:
+        return self.times is not None and self.hits >= self.times
 
 
 @dataclass

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
-import time
 import zlib
 from collections import deque
 from collections.abc import Callable
@@ -125,7 +124,9 @@ class Session:
 class Connection:
     """One websocket; serialises, compresses and sends frames in order."""
 
-    def __init__(self, ws: web.WebSocketResponse, path: str, query: dict[str, str]) -> None:
+    def __init__(
+        self, ws: web.WebSocketResponse, path: str, query: dict[str, str], opened_at: float
+    ) -> None:
         self.ws = ws
         self.path = path
         self.query = query
@@ -133,7 +134,7 @@ class Connection:
         self.compressor = Compressor(self.compress)
         self.lock = asyncio.Lock()
         self.session: Session | None = None
-        self.opened_at = time.time()
+        self.opened_at = opened_at  # unix time on the emulator's clock
         self.closed_at: float | None = None
         self.close_code: int | None = None
         self.frames_sent = 0
@@ -281,7 +282,7 @@ class Gateway:
         ws = web.WebSocketResponse(max_msg_size=4 * 1024 * 1024)
         await ws.prepare(request)
         try:
-            conn = Connection(ws, request.path, dict(request.query))
+            conn = Connection(ws, request.path, dict(request.query), self.emu.clock.time())
         except GatewayClose as exc:
             await ws.close(code=exc.code, message=exc.reason.encode())
             return ws
@@ -291,7 +292,7 @@ class Gateway:
         except GatewayClose as exc:
             await conn.close(exc.code, exc.reason)
         finally:
-            conn.closed_at = time.time()
+            conn.closed_at = self.emu.clock.time()
             if conn.close_code is None:
                 conn.close_code = ws.close_code
             session = conn.session
@@ -346,7 +347,7 @@ class Gateway:
             raise GatewayClose(4001, "Unknown opcode.")
 
     async def _identify(self, conn: Connection, data: JSON) -> None:
-        record = IdentifyRecord(dict(data), conn.path, conn.compress, time.time())
+        record = IdentifyRecord(dict(data), conn.path, conn.compress, self.emu.clock.time())
         self.identifies.append(record)
         if conn.session is not None:
             raise GatewayClose(4005, "Already authenticated.")

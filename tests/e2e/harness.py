@@ -102,6 +102,7 @@ async def launch_bot(
     log_path: Path,
     wait: bool = True,
     timeout: float = 20.0,
+    clock_offset: float = 0.0,
 ) -> BotProcess:
     """Spawn ``python -m tests.e2e.launch ... -- script args`` from the repo root.
 
@@ -110,6 +111,8 @@ async def launch_bot(
     With ``wait`` this returns once the emulator has sent READY and GUILD_CREATE for
     every guild to the new connection(s) (all shards for sharded bots) and before any
     interaction was dispatched; it raises if the process exits first.
+    ``clock_offset``: the bot's wall clock runs that many seconds ahead (``--clock-offset``;
+    pass ``emu.clock.offset`` for a bot that starts after ``emu.advance``).
     """
     first_session = len(emu.gateway.session_list)
     full_env = {**os.environ, "DISCORD_TOKEN": emu.token, "PYTHONUNBUFFERED": "1", **(env or {})}
@@ -121,6 +124,7 @@ async def launch_bot(
         emu.api_base,
         "--gateway",
         emu.gateway_url,
+        *(["--clock-offset", repr(float(clock_offset))] if clock_offset else []),
         "--",
         os.fspath(script),
         *args,

@@ -11,6 +11,11 @@ Only two class attributes of discord.py are redirected before the script runs:
   never asks ``GET /gateway``, it connects to this URL directly.
   (``AutoShardedClient`` asks ``GET /gateway/bot``, which the emulator answers.)
 
+``--clock-offset SECONDS`` shifts the process's wall clock (``time.time``,
+``datetime.now`` / ``utcnow``, ``date.today``) with ``time-machine`` so the bot lives
+as far ahead as an ``advance``d emulator; monotonic clocks (asyncio's loop, so sleeps
+and timeouts) stay real.
+
 The script then runs through ``runpy.run_path(..., run_name="__main__")`` with
 ``sys.argv == [script, *args]`` and ``sys.path[0]`` set to the script's directory,
 as ``python script.py`` would do.  The bot's code needs no test hooks.
@@ -22,6 +27,7 @@ import argparse
 import os
 import runpy
 import sys
+import time
 
 import yarl
 
@@ -35,6 +41,14 @@ def redirect(api: str, gateway: str) -> None:
     discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway)
 
 
+def shift_clock(seconds: float) -> None:
+    """Run the wall clock ``seconds`` ahead from now on, ticking in real time."""
+    import time_machine
+
+    time_machine.travel(time.time() + seconds, tick=True).start()
+    time.time()  # time-machine starts ticking at the first reading: take it right away
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         prog="python -m tests.e2e.launch", description=__doc__.split("\n")[0]
@@ -44,6 +58,13 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument(
         "--gateway", required=True, help="emulator gateway, e.g. ws://127.0.0.1:PORT/gateway"
+    )
+    parser.add_argument(
+        "--clock-offset",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="shift the wall clock (not monotonic time) by SECONDS",
     )
     parser.add_argument("script", help="bot script to run")
     parser.add_argument("args", nargs=argparse.REMAINDER, help="arguments for the script")
@@ -56,6 +77,8 @@ def main(argv: list[str] | None = None) -> None:
         opts = parser.parse_args(raw)
 
     redirect(opts.api, opts.gateway)
+    if opts.clock_offset:
+        shift_clock(opts.clock_offset)
     script = os.path.abspath(opts.script)
     sys.argv = [opts.script, *opts.args]
     sys.path[0] = os.path.dirname(script)

@@ -73,6 +73,21 @@ class FormErrors:
         if value is None or not low <= len(value) <= high:
             self.add(path, "BASE_TYPE_BAD_LENGTH", f"Must be between {low} and {high} in length.")
 
+    def query_int(self, path: Path, raw: str, low: int, high: int) -> int:
+        """A query-string integer checked like Discord: a non-number or a value outside
+        ``low..high`` is an error (the value returned then does not matter)."""
+        if not re.fullmatch(r"-?[0-9]+", raw):
+            self.add(path, "NUMBER_TYPE_COERCE", f'Value "{raw}" is not int.')
+            return low
+        value = int(raw)
+        if value < low:
+            message = f"int value should be greater than or equal to {low}."
+            self.add(path, "NUMBER_TYPE_MIN", message)
+        elif value > high:
+            message = f"int value should be less than or equal to {high}."
+            self.add(path, "NUMBER_TYPE_MAX", message)
+        return value
+
     def required(self, path: Path) -> None:
         self.add(path, "BASE_TYPE_REQUIRED", "This field is required")
 

@@ -12,6 +12,7 @@ import base64
 import datetime as dt
 import secrets
 import time
+from collections.abc import Callable
 from typing import Any
 
 JSON = dict[str, Any]
@@ -131,7 +132,10 @@ class SnowflakeFactory:
     ``(ms since 2015-01-01) << 22 | worker << 17 | process << 12 | increment``.
     """
 
-    def __init__(self, worker: int = 1, process: int = 0) -> None:
+    def __init__(
+        self, worker: int = 1, process: int = 0, clock: Callable[[], float] = time.time
+    ) -> None:
+        self._clock = clock  # the emulator's (advanceable) wall clock
         self._worker = worker & 0x1F
         self._process = process & 0x1F
         self._last_ms = 0
@@ -139,7 +143,7 @@ class SnowflakeFactory:
 
     def next(self, at: float | None = None) -> int:
         """Return a new unique snowflake for unix time ``at`` (default: now)."""
-        ms = int((time.time() if at is None else at) * 1000) - DISCORD_EPOCH_MS
+        ms = int((self._clock() if at is None else at) * 1000) - DISCORD_EPOCH_MS
         self._increment = (self._increment + 1) & 0xFFF
         if at is None:
             # stay monotonic; after 4096 ids in one millisecond borrow the next one

@@ -30,10 +30,10 @@ from __future__ import annotations
 
 import hashlib
 import math
-import time
 from collections import deque
 from dataclasses import dataclass
 
+from .clock import EmulatorClock
 from .rest import ApiError
 
 RATE_LIMITED = "You are being rate limited."
@@ -86,9 +86,11 @@ class FixedWindow:
 
 
 class RateLimiter:
-    """State of the global window and of every route bucket."""
+    """State of the global window and of every route bucket (timed by the emulator's
+    clock, so ``emu.advance`` empties windows as real waiting would)."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: EmulatorClock) -> None:
+        self.clock = clock
         self.global_window = SlidingWindow()
         self.buckets: dict[tuple[str, tuple[str, ...]], FixedWindow] = {}
 
@@ -100,7 +102,7 @@ class RateLimiter:
         """Raise the global 429 if ``limit`` requests were accepted in the last window."""
         if limit is None:
             return
-        retry_after = self.global_window.hit(limit, window, time.monotonic())
+        retry_after = self.global_window.hit(limit, window, self.clock.monotonic())
         if retry_after is None:
             return
         retry_after = ceil_ms(retry_after)
@@ -128,13 +130,14 @@ class RateLimiter:
         count, period = limit
         major = tuple(params[k] for k in MAJOR_PARAMETERS if k in params)
         bucket = self.buckets.setdefault((route_key, major), FixedWindow())
-        allowed, remaining, reset_after = bucket.hit(int(count), float(period), time.monotonic())
+        now = self.clock.monotonic()
+        allowed, remaining, reset_after = bucket.hit(int(count), float(period), now)
         reset_after = ceil_ms(reset_after)
         headers = {
             "X-RateLimit-Bucket": bucket_hash(route_key),
             "X-RateLimit-Limit": str(int(count)),
             "X-RateLimit-Remaining": str(remaining),
-            "X-RateLimit-Reset": f"{ceil_ms(time.time() + reset_after):.3f}",
+            "X-RateLimit-Reset": f"{ceil_ms(self.clock.time() + reset_after):.3f}",
             "X-RateLimit-Reset-After": f"{reset_after:.3f}",
         }
         if allowed:

@@ -24,7 +24,8 @@ class UploadedFile:
 class RequestRecord:
     """One REST request the bot made.
 
-    ``time`` is ``time.perf_counter()`` and ``wall_time`` ``time.time()`` at arrival;
+    ``time`` is ``time.perf_counter()`` and ``wall_time`` the emulator's unix time
+    (``emu.clock.time()``, which ``emu.advance`` moves) at arrival;
     ``answered_at`` is ``perf_counter()`` when the answer left (after any
     ``slow_responses`` delay).  ``route`` is the matched template, e.g.
     ``"POST /channels/{channel_id}/messages"`` (None for unknown routes).
@@ -74,7 +75,8 @@ class MessageRecord:
     interaction_id: int | None = None
     payloads: list[JSON] = field(default_factory=list)
     files: list[UploadedFile] = field(default_factory=list)
-    #: ``time.perf_counter()`` / ``time.time()`` when the emulator created the message.
+    #: ``time.perf_counter()`` / the emulator's unix time (``emu.clock.time()``) when the
+    #: emulator created the message.
     created_at: float = field(default_factory=_time.perf_counter)
     created_wall: float = field(default_factory=_time.time)
 

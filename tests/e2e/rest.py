@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import bisect
 import json
 import re
-import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -82,6 +82,10 @@ ALREADY_ACKNOWLEDGED = (400, 40060, "Interaction has already been acknowledged."
 EMPTY_MESSAGE = (400, 50006, "Cannot send an empty message")
 CANNOT_DM = (403, 50007, "Cannot send messages to this user")
 NONCE_MAX = 25
+HISTORY_LIMIT_DEFAULT = 50
+HISTORY_LIMIT_MAX = 100
+#: Discord's SnowflakeType pattern.
+SNOWFLAKE_RE = re.compile(r"0|[1-9][0-9]*")
 
 # which callback types each interaction type accepts
 CALLBACKS_ALLOWED = {
@@ -476,6 +480,7 @@ class RestApi:
             interaction_id=rec.id,
             payloads=[payload],
             files=list(files),
+            created_wall=self.emu.clock.time(),
         )
         self.world.store_message(msg)
         return msg
@@ -492,7 +497,7 @@ class RestApi:
 
     async def _interaction_callback(self, record: RequestRecord, rec: InteractionRecord) -> Reply:
         assert rec.sent_at is not None
-        elapsed = record.time - rec.sent_at
+        elapsed = self.emu.clock.elapsed(rec.sent_at, record.time)
         if elapsed > self.emu.interaction_deadline:
             if rec.response is None and rec.late_by is None:
                 rec.late_by = elapsed
@@ -579,7 +584,7 @@ class RestApi:
         if rec is None:
             raise unknown("Webhook")
         assert rec.sent_at is not None
-        if time.perf_counter() - rec.sent_at > self.emu.interaction_token_ttl:
+        if self.emu.clock.elapsed(rec.sent_at) > self.emu.interaction_token_ttl:
             raise ApiError(401, 50027, "Invalid Webhook Token")
         return rec
 
@@ -704,17 +709,65 @@ class RestApi:
         self._require(channel, 0)
         return 200, channel
 
-    async def list_messages(self, record: RequestRecord, p: dict[str, str]) -> Reply:
-        channel = self._channel(p["channel_id"])
-        self._require(channel, P.READ_MESSAGE_HISTORY)
-        messages = list(reversed(self.world.channel_messages(int(channel["id"]))))  # newest first
+    def _history_query(self, record: RequestRecord) -> tuple[int, str | None, int]:
+        """``(limit, "before" | "after" | "around" | None, anchor id)`` or 400 50035."""
         q = record.query
-        if "before" in q:
-            messages = [m for m in messages if int(m["id"]) < _int(q["before"])]
-        if "after" in q:
-            messages = [m for m in messages if int(m["id"]) > _int(q["after"])]
-        limit = max(1, min(100, int(q.get("limit", 50))))
-        return 200, messages[:limit]
+        errors = limits.FormErrors()
+        limit = HISTORY_LIMIT_DEFAULT
+        if "limit" in q:
+            limit = errors.query_int(("limit",), q["limit"], 1, HISTORY_LIMIT_MAX)
+        anchors = [k for k in ("around", "before", "after") if k in q]
+        for key in anchors:
+            if not SNOWFLAKE_RE.fullmatch(q[key]):
+                errors.add((key,), "NUMBER_TYPE_COERCE", f'Value "{q[key]}" is not snowflake.')
+        if len(anchors) > 1:
+            # Discord documents them as mutually exclusive but not its answer; refusing
+            # makes a bot that relies on one of them winning fail loudly.
+            for key in anchors:
+                errors.add(
+                    (key,),
+                    "QUERY_PARAMS_MUTUALLY_EXCLUSIVE",
+                    "Only one of around, before and after may be passed.",
+                )
+        if errors:
+            raise self._form_error(record, errors)
+        if not anchors:
+            return limit, None, 0
+        return limit, anchors[0], int(q[anchors[0]])
+
+    async def list_messages(self, record: RequestRecord, p: dict[str, str]) -> Reply:
+        """Discord's Get Channel Messages: newest first; ``after`` gives the ``limit``
+        messages right after the anchor (what ``history(after=...)`` pages with)."""
+        limit, anchor, at = self._history_query(record)
+        channel = self._channel(p["channel_id"])
+        self._require(channel, 0)  # VIEW_CHANNEL, else 403 50001
+        cid = int(channel["id"])
+        guild_id = self.world.channel_guild.get(cid)
+        if guild_id is not None and not (
+            self.world.channel_permissions(cid, self.world.bot_id) & P.READ_MESSAGE_HISTORY
+        ):
+            return 200, []  # documented: "no messages will be returned"
+        messages = self.world.channel_messages(cid)  # oldest first, ids ascending
+        ids = [int(m["id"]) for m in messages]
+        if anchor == "before":
+            end = bisect.bisect_left(ids, at)
+            page = messages[max(0, end - limit) : end]
+        elif anchor == "after":
+            start = bisect.bisect_right(ids, at)
+            page = messages[start : start + limit]
+        elif anchor == "around":
+            # the anchor and older ones fill what the limit // 2 newer ones leave
+            split = bisect.bisect_right(ids, at)
+            newer = limit // 2
+            page = messages[max(0, split - (limit - newer)) : split + newer]
+        else:
+            page = messages[-limit:]
+        return 200, [self._visible(m, guild_id) for m in reversed(page)]
+
+    def _visible(self, message: JSON, guild_id: int | None) -> JSON:
+        """A message as REST shows it (Message Content intent: the portal setting)."""
+        content_intent = bool(self.emu.privileged_intents & P.INTENT_MESSAGE_CONTENT)
+        return self.world.content_view(message, guild_id, content_intent=content_intent)
 
     async def create_message(self, record: RequestRecord, p: dict[str, str]) -> Reply:
         channel = self._channel(p["channel_id"])
@@ -745,7 +798,13 @@ class RestApi:
             self.world.next_message_id(), cid, payload, author=self.emu.bot_user, files=record.files
         )
         msg = MessageRecord(
-            message, cid, guild_id, "channel", payloads=[payload], files=list(record.files)
+            message,
+            cid,
+            guild_id,
+            "channel",
+            payloads=[payload],
+            files=list(record.files),
+            created_wall=self.emu.clock.time(),
         )
         self.world.store_message(msg)
         if nonce is not None:
@@ -759,7 +818,7 @@ class RestApi:
         earlier = self.emu.nonces.get((channel_id, str(nonce)))
         if earlier is None:
             return None
-        if time.perf_counter() - earlier.created_at > self.emu.nonce_ttl:
+        if self.emu.clock.elapsed(earlier.created_at) > self.emu.nonce_ttl:
             del self.emu.nonces[(channel_id, str(nonce))]
             return None
         return earlier
@@ -767,7 +826,8 @@ class RestApi:
     async def get_message(self, record: RequestRecord, p: dict[str, str]) -> Reply:
         channel = self._channel(p["channel_id"])
         self._require(channel, P.READ_MESSAGE_HISTORY)
-        return 200, self._message(channel, p["message_id"]).message
+        msg = self._message(channel, p["message_id"])
+        return 200, self._visible(msg.message, msg.guild_id)
 
     async def edit_message(self, record: RequestRecord, p: dict[str, str]) -> Reply:
         channel = self._channel(p["channel_id"])

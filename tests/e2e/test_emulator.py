@@ -9,6 +9,7 @@ raw gateway connections, or discord.py's own ``DiscordWebSocket`` in-process.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import math
 import re
@@ -943,3 +944,246 @@ async def test_discord_py_sees_send_faults_and_channel_delete(
         await general.send("into the void")
     assert not_found.value.code == 10003
     assert emu.unhandled == []
+
+
+# --------------------------------------------------------------------------- time on Discord's side
+async def test_advance_is_time_that_passed_at_discord(emulator: DiscordEmulator, raw_bot: Any):
+    gw, http = raw_bot
+    general, runs = emulator.channel, emulator.runs_channel
+
+    async def post(channel: Any, body: JSON) -> tuple[int, dict[str, str], Any]:
+        return await _request(http, emulator, "POST", _messages_path(channel), json=body)
+
+    body = {"content": "long run sunday", "nonce": "sun-7", "enforce_nonce": True}
+    status, _, first = await post(general, body)
+    assert status == 200
+    emulator.advance(120)
+    status, _, again = await post(general, body)
+    assert (status, again) == (200, first)  # 120 s: the nonce is still remembered
+    emulator.advance(600)
+    status, _, later = await post(general, body)
+    assert status == 200 and later["id"] != first["id"]  # 720 s: forgotten, a new message
+    assert [m["id"] for m in emulator.channel_messages(general)] == [first["id"], later["id"]]
+    assert len(emulator.nonce_hits) == 1 and emulator.clock.offset == 720
+
+    # what the emulator stamps follows its clock; perf_counter() latency fields stay real
+    now = time.time()
+    assert -5 < P.snowflake_time(first["id"]) - now <= 0
+    assert 719 < P.snowflake_time(later["id"]) - now <= 720.01
+    assert 719 < dt.datetime.fromisoformat(later["timestamp"]).timestamp() - now <= 720.01
+    assert 719 < emulator.channel_posts[-1].created_wall - now <= 720.01
+    request = emulator.requests[-1]
+    assert 719 < request.wall_time - now <= 720.01
+    assert request.answered_at is not None and 0 <= request.answered_at - request.time < 1.0
+
+    # interactions: past the 3 s deadline, and past the token's 15 minutes
+    await emulator.slash("log", {"note": "late"})
+    inter = (await gw.until("INTERACTION_CREATE"))["d"]
+    emulator.advance(5)
+    status, error = await callback(http, emulator, inter, {"type": 5})
+    assert (status, error["code"]) == (404, 10062)
+    await emulator.slash("log", {"note": "slow"})
+    inter = (await gw.until("INTERACTION_CREATE"))["d"]
+    assert (await callback(http, emulator, inter, {"type": 5}))[0] == 200
+    emulator.advance(emulator.interaction_token_ttl)
+    original = f"/webhooks/{emulator.application_id}/{inter['token']}/messages/@original"
+    status, _, error = await _request(
+        http, emulator, "PATCH", original, auth=False, json={"content": "done"}
+    )
+    assert (status, error["code"]) == (401, 50027)
+
+    # rate-limit windows run on the same clock
+    emulator.channel_message_limit = (1, 60.0)
+    assert (await post(runs, {"content": "a"}))[0] == 200
+    assert (await post(runs, {"content": "b"}))[0] == 429
+    emulator.advance(60)
+    status, headers, _ = await post(runs, {"content": "c"})
+    assert status == 200
+    reset = time.time() + emulator.clock.offset + float(headers["X-RateLimit-Reset-After"])
+    assert abs(float(headers["X-RateLimit-Reset"]) - reset) < 0.5
+    assert emulator.invalid_requests == 2 and emulator.invalid_requests_within(60) == 0  # 401, 429
+    with pytest.raises(ValueError):
+        emulator.advance(-1)
+
+
+CLOCK_PROBE = """\
+import asyncio, datetime as dt, json, time
+
+async def main():
+    loop = asyncio.get_running_loop()
+    start_loop, start_wall = loop.time(), time.time()
+    await asyncio.sleep(0.3)
+    print(json.dumps({
+        "time": time.time(),
+        "now": dt.datetime.now(dt.timezone.utc).timestamp(),
+        "utcnow": dt.datetime.utcnow().replace(tzinfo=dt.timezone.utc).timestamp(),
+        "today": dt.date.today().isoformat(),
+        "monotonic": time.monotonic(),
+        "slept_loop": loop.time() - start_loop,
+        "slept_wall": time.time() - start_wall,
+    }))
+
+asyncio.run(main())
+"""
+
+
+async def test_launch_clock_offset_shifts_only_the_wall_clock(
+    emulator: DiscordEmulator, start_bot: Any, tmp_path: Path
+):
+    script = tmp_path / "clock_probe.py"
+    script.write_text(CLOCK_PROBE)
+    before, mono_before = time.time(), time.monotonic()
+    proc = await start_bot(emulator, script, clock_offset=600, wait=False)
+    assert await proc.wait_exit(30) == 0, proc.output()
+    after, mono_after = time.time(), time.monotonic()
+    assert proc.popen.args[proc.popen.args.index("--clock-offset") + 1] == "600.0"  # type: ignore[union-attr]
+    seen = json.loads(proc.output().strip().splitlines()[-1])
+    for key in ("time", "now", "utcnow"):
+        assert before + 599.5 < seen[key] < after + 600.5, (key, seen[key] - after)
+    assert seen["today"] == dt.date.fromtimestamp(seen["time"]).isoformat()
+    # monotonic time is the real one (same clock as this process), sleeps take real time
+    assert mono_before < seen["monotonic"] < mono_after
+    assert 0.3 <= seen["slept_loop"] < 5 and 0.29 < seen["slept_wall"] < 5
+
+
+async def test_hang_after_create_creates_but_never_answers(
+    emulator: DiscordEmulator, raw_bot: Any
+):
+    gw, http = raw_bot
+    runs = emulator.runs_channel
+    fault = emulator.hang_after_create(runs)
+    body = {"content": "tempo tuesday", "nonce": "tue-1", "enforce_nonce": True}
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=0.5)) as impatient:
+        with pytest.raises(TimeoutError):
+            await _request(impatient, emulator, "POST", _messages_path(runs), json=body)
+    assert loop.time() - start >= 0.5 and fault.hits == 1
+    hung = emulator.requests[-1]
+    assert hung.status is None and hung.answered_at is None
+    [message] = emulator.channel_messages(runs)
+    assert emulator.channel_posts[-1].message is message
+    assert (await gw.until("MESSAGE_CREATE"))["d"]["id"] == message["id"]
+
+    # the send did happen: GET finds it, and the retry with the same nonce returns it
+    path = f"{_messages_path(runs)}/{message['id']}"
+    status, _, found = await _request(http, emulator, "GET", path)
+    assert status == 200 and found["content"] == "tempo tuesday"
+    status, _, again = await _request(http, emulator, "POST", _messages_path(runs), json=body)
+    assert status == 200 and again["id"] == message["id"]
+    assert len(emulator.nonce_hits) == 1 and len(emulator.channel_messages(runs)) == 1
+
+    # a request held when the emulator stops is cut off, and stop() does not wait for it
+    emulator.clear_faults()
+    emulator.hang_after_create(runs, times=None)
+    pending = asyncio.ensure_future(
+        _request(http, emulator, "POST", _messages_path(runs), json={"content": "x"})
+    )
+    await wait_until(lambda: len(emulator.channel_messages(runs)) == 2)
+    await asyncio.wait_for(emulator.stop(), 5)
+    with pytest.raises(aiohttp.ClientConnectionError):
+        await pending
+
+
+# --------------------------------------------------------------------------- message history
+async def test_history_pages_like_discord_for_discord_py(
+    emulator: DiscordEmulator, dpy: discord.Client
+):
+    emu = emulator
+    old = discord.Object(emu.ids.next(time.time() - 3600))  # an id from an hour ago
+    ids = [int((await emu.user_message(f"run {i}"))["id"]) for i in range(250)]
+    channel = dpy.get_channel(int(emu.channel["id"]))  # type: ignore[index]
+    assert isinstance(channel, discord.TextChannel)
+
+    oldest_first = [m async for m in channel.history(limit=None, after=old, oldest_first=True)]
+    assert [m.id for m in oldest_first] == ids
+    assert oldest_first[7].content == "run 7"  # Message Content is on in the portal
+    pages = [r.query for r in emu.requests_to("GET", _messages_path(channel))]
+    assert pages[:3] == [
+        {"limit": "100", "after": str(old.id)},
+        {"limit": "100", "after": str(ids[99])},
+        {"limit": "100", "after": str(ids[199])},
+    ]
+    middle = [m.id async for m in channel.history(limit=120, after=discord.Object(ids[99]))]
+    assert middle == ids[100:220]
+    newest_first = [m.id async for m in channel.history(limit=None)]
+    assert newest_first == ids[::-1]
+    around = [m.id async for m in channel.history(limit=5, around=discord.Object(ids[30]))]
+    assert around == ids[32:27:-1]
+    assert emu.error_responses == [] and emu.limit_violations == []
+
+
+async def test_history_query_rules_and_permissions(emulator: DiscordEmulator):
+    emu = emulator
+    general = emu.channel
+    ids = [(await emu.user_message(f"m{i}"))["id"] for i in range(60)]
+    async with aiohttp.ClientSession() as http:
+
+        async def history(**query: str) -> tuple[int, Any]:
+            status, _, body = await _request(
+                http, emu, "GET", _messages_path(general), params=query
+            )
+            return status, [m["id"] for m in body] if status == 200 else body
+
+        assert await history() == (200, ids[:-51:-1])  # default 50, newest first
+        assert await history(limit="100", before=ids[10]) == (200, ids[9::-1])
+        assert await history(limit="5", after=ids[10]) == (200, ids[15:10:-1])
+        assert await history(limit="1", after=ids[-1]) == (200, [])
+        assert await history(limit="5", around=ids[30]) == (200, ids[32:27:-1])
+        for limit, code in (("0", "NUMBER_TYPE_MIN"), ("101", "NUMBER_TYPE_MAX"),
+                            ("ten", "NUMBER_TYPE_COERCE")):
+            status, error = await history(limit=limit)
+            assert (status, error["code"], error["message"]) == (400, 50035, "Invalid Form Body")
+            assert error["errors"]["limit"]["_errors"][0]["code"] == code
+        status, error = await history(before=ids[5], after=ids[1])
+        assert (status, error["code"]) == (400, 50035)
+        assert set(error["errors"]) == {"before", "after"}
+        status, error = await history(after="soon")
+        assert error["errors"]["after"]["_errors"][0]["code"] == "NUMBER_TYPE_COERCE"
+        assert [v.field for v in emu.limit_violations][:3] == ["limit"] * 3
+
+        # Discord: VIEW_CHANNEL is required; without READ_MESSAGE_HISTORY the list is empty
+        bot = emu.world.bot_id
+        emu.set_permission_overwrite(general, bot, deny=P.READ_MESSAGE_HISTORY, kind=1)
+        assert await history() == (200, [])
+        emu.set_permission_overwrite(general, bot, deny=P.VIEW_CHANNEL, kind=1)
+        assert await history() == (403, {"message": "Missing Access", "code": 50001})
+
+
+async def test_history_hides_content_without_the_intent(emulator: DiscordEmulator):
+    emu = emulator
+    emu.privileged_intents = P.INTENT_GUILD_MEMBERS  # Message Content off in the portal
+    general, bot = emu.channel, emu.world.bot_id
+    row = {"type": 1, "components": [{"type": 2, "style": 1, "label": "Going", "custom_id": "go"}]}
+    plan = {"content": "run at 7", "embeds": [{"title": "Plan"}], "components": [row]}
+    async with aiohttp.ClientSession() as http:
+        status, _, own = await _request(http, emu, "POST", _messages_path(general), json=plan)
+        assert status == 200
+        other = await emu.user_message("I'll be late")
+        mention = await emu.user_message(f"<@{bot}> count me in")
+        dm = emu.dm_channel(emu.member)
+        await emu.user_message("secret pace", channel=dm)
+
+        async def fetch(path: str) -> Any:
+            status, _, body = await _request(http, emu, "GET", path)
+            assert status == 200
+            return body
+
+        page = {m["id"]: m for m in await fetch(_messages_path(general))}
+        assert page[own["id"]]["components"][0]["components"][0]["custom_id"] == "go"
+        assert page[own["id"]]["content"] == "run at 7" and page[own["id"]]["embeds"]
+        hidden = page[other["id"]]
+        assert [hidden[k] for k in ("content", "embeds", "attachments", "components")] == [
+            "", [], [], []
+        ]
+        assert hidden["author"]["id"] == other["author"]["id"]  # only the content goes
+        assert page[mention["id"]]["content"] == f"<@{bot}> count me in"
+        assert [m["content"] for m in await fetch(_messages_path(dm))] == ["secret pace"]
+        single = await fetch(f"{_messages_path(general)}/{other['id']}")
+        assert single["content"] == ""
+        emu.privileged_intents = P.PRIVILEGED_INTENTS
+        page = {m["id"]: m for m in await fetch(_messages_path(general))}
+        assert page[other["id"]]["content"] == "I'll be late"
+    # the rule shared with the gateway also drops polls
+    poll = {**other, "poll": {"question": {"text": "pace?"}}}
+    assert "poll" not in emu.world.content_view(poll, int(emu.guild["id"]), content_intent=False)  # type: ignore[index]

@@ -10,6 +10,8 @@ import sqlite3
 import time
 from pathlib import Path
 
+import pytest
+
 from .emulator import DiscordEmulator
 from .guards import db_rows
 from .records import InteractionRecord
@@ -148,3 +150,42 @@ async def test_stopping_is_bounded_when_a_write_is_stuck(
     assert db_rows(db, "SELECT COUNT(*) FROM members") == [(0,)]
     assert db_rows(db, "PRAGMA integrity_check") == [("ok",)]
     print(f"\nstuck write: SIGTERM to exit {took:.2f} s")
+
+
+@pytest.mark.parametrize(("signum", "exit_code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+async def test_a_second_signal_during_the_stop_exits_at_once(
+    emulator: DiscordEmulator, start_bot, tmp_path: Path, signum: int, exit_code: int
+) -> None:
+    """The stop waits on a check-in held up by another process's lock (for up to 10 s); a
+    second SIGTERM / Ctrl-C ends it at once, saying so, and the database is whole."""
+    emu = emulator
+    db = tmp_path / "stride.db"
+    sync = await start_bot(emu, BOT, bot_env(db),
+                           args=["sync", "--guild", str(emu.guild["id"])], wait=False)
+    assert await sync.wait_exit(60) == 0
+    proc = await start_bot(emu, BOT, {**bot_env(db), "DATABASE_BUSY_TIMEOUT_MS": "30000"})
+    stride = Stride(emu, proc, db, start_bot)
+    other = sqlite3.connect(db, isolation_level=None, timeout=0)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        await emu.slash("checkin", member=emu.member, guild=emu.guild, channel=emu.channel)
+        await asyncio.sleep(0.3)
+        stride.proc.popen.send_signal(signum)
+        await eventually(lambda: STOPPING_WITH_ONE in stride.proc.output(), 2,
+                         "the clean stop, waiting on the check-in")
+        await asyncio.sleep(0.2)
+        assert stride.proc.returncode is None  # still stopping cleanly
+        code, took = await stop(stride, signum, timeout=3)
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    output = stride.proc.output()
+    assert code == exit_code, output
+    assert took < 1.0, took
+    name = signal.Signals(signum).name
+    assert output.count(f"Second {name} while stopping: exiting now (exit code {exit_code})") == 1
+    assert output.rstrip().endswith("without waiting"), output  # the last line, flushed
+    assert "Traceback" not in output and "Stopped in" not in output
+    assert checkins_of(db, emu.member) == 0
+    assert db_rows(db, "PRAGMA integrity_check") == [("ok",)]
+    print(f"\nsecond {name}: exit {code} in {took * 1000:.0f} ms")

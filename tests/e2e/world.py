@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from . import payloads as P
+from .clock import EmulatorClock
 from .records import MessageRecord, UploadedFile
 
 JSON = dict[str, Any]
@@ -26,7 +26,7 @@ class Guild:
     roles: dict[int, JSON] = field(default_factory=dict)
     channels: dict[int, JSON] = field(default_factory=dict)
     members: dict[int, JSON] = field(default_factory=dict)
-    created_at: float = field(default_factory=time.time)
+    created_at: float = 0.0  # unix time on the emulator's clock
 
     @property
     def id(self) -> int:
@@ -40,8 +40,11 @@ class Guild:
 class World:
     """State shared by the REST API, the gateway and the test-facing helpers."""
 
-    def __init__(self, snowflakes: P.SnowflakeFactory, bot_user: JSON) -> None:
+    def __init__(
+        self, snowflakes: P.SnowflakeFactory, bot_user: JSON, clock: EmulatorClock
+    ) -> None:
         self.ids = snowflakes
+        self.clock = clock
         self.bot_user = bot_user
         self.bot_id = int(bot_user["id"])
         self.users: dict[int, JSON] = {self.bot_id: bot_user}
@@ -81,7 +84,7 @@ class World:
             "owner_id": owner["id"],
             "system_channel_id": None,
         }
-        guild = Guild(core=core)
+        guild = Guild(core=core, created_at=self.clock.time())
         self.guilds[guild_id] = guild
         # @everyone has the guild's id, position 0
         guild.roles[guild_id] = P.role_payload(guild_id, "@everyone", everyone_permissions, 0)
@@ -191,7 +194,8 @@ class World:
         nick: str | None = None,
         joined_at: float | None = None,
     ) -> JSON:
-        member = P.member_payload(user, list(role_ids), P.iso(joined_at), nick=nick)
+        joined = self.clock.time() if joined_at is None else joined_at
+        member = P.member_payload(user, list(role_ids), P.iso(joined), nick=nick)
         self.guilds[guild_id].members[int(user["id"])] = member
         return member
 
@@ -409,7 +413,7 @@ class World:
         if "poll" in payload:
             message["poll"] = payload["poll"]
         if edited:
-            message["edited_timestamp"] = P.iso()
+            message["edited_timestamp"] = P.iso(self.clock.time())
         record.payloads.append(payload)
         record.files.extend(files)
 
@@ -420,6 +424,24 @@ class World:
             channel = self.channels.get(record.channel_id)
             if channel is not None:
                 channel["last_message_id"] = record.message["id"]
+
+    def content_view(self, message: JSON, guild_id: int | None, *, content_intent: bool) -> JSON:
+        """``message`` as the app receives it, over the gateway and REST alike.
+
+        Without the Message Content intent Discord empties ``content``, ``embeds``,
+        ``attachments`` and ``components`` and omits ``poll``, except in the app's own
+        messages, DMs and messages that mention the app.
+        """
+        if (
+            content_intent
+            or guild_id is None
+            or int(message["author"]["id"]) == self.bot_id
+            or any(int(u["id"]) == self.bot_id for u in message.get("mentions") or [])
+        ):
+            return message
+        hidden = {k: v for k, v in message.items() if k != "poll"}
+        hidden.update(content="", embeds=[], attachments=[], components=[])
+        return hidden
 
     def channel_messages(self, channel_id: int, *, include_ephemeral: bool = False) -> list[JSON]:
         """Messages of a channel, oldest first (ephemeral ones only on request)."""
