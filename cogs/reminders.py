@@ -154,7 +154,7 @@ class DiscordSender:
                     if message.author.id == me and _names(message, tag):
                         return Outcome("sent", message_id=message.id)
                 if len(page) < 100:
-                    return None
+                    return await self._unless_unreadable(reminder, channel_id)
                 after = page[-1]
         except discord.Forbidden as exc:
             return Outcome("failed", detail=f"Stride can't read that channel's messages "
@@ -164,6 +164,24 @@ class DiscordSender:
         except (discord.DiscordServerError, aiohttp.ClientError, TimeoutError) as exc:
             return Outcome("retry", detail=f"{type(exc).__name__}: {exc}")
         return Outcome("failed", detail=f"more than {HISTORY_PAGES * 100} messages to read")
+
+
+    async def _unless_unreadable(self, reminder: Reminder, channel_id: int) -> Outcome | None:
+        """None (the post is not there), unless Stride may not read the channel's history:
+        Discord then answers every read with no messages, which proves nothing."""
+        if reminder.kind == "dm":
+            return None
+        assert self.bot.user is not None
+        async with self.pacer.request:
+            guild = await self.bot.fetch_guild(reminder.guild_id)  # with its roles
+        async with self.pacer.request:
+            me = await guild.fetch_member(self.bot.user.id)
+        async with self.pacer.request:
+            channel = await guild.fetch_channel(channel_id)
+        if channel.permissions_for(me).read_message_history:
+            return None
+        return Outcome("failed", detail="Stride can't read that channel's messages (it needs "
+                       "Read Message History)")
 
 
 def _names(message: discord.Message, tag: str) -> bool:

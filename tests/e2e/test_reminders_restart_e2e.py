@@ -159,3 +159,36 @@ async def test_club_posts_are_not_held_up_by_another_servers_dm_wave(tmp_path: P
     figures = await fair_sends(300, 10, tmp_path)
     assert figures["sent"] == 310 and figures["429s"] == 0
     assert figures["club_posts_in_first"] <= 12  # 10 club posts, interleaved with the DMs
+
+
+@pytest.mark.parametrize("downtime", [60, 600])  # within Stride's 2 minutes of nonce trust
+async def test_without_read_message_history_the_nonce_decides(
+    emulator_without_content: DiscordEmulator, start_bot, tmp_path: Path, downtime: int
+) -> None:
+    """Without Read Message History Discord answers every read with no messages, which
+    proves nothing: the bot checks its permissions, and re-sends only while Discord still
+    remembers the nonce (1 minute: kept once); after that (10 minutes) it records the firing
+    as not sent, with the reason, rather than risk posting it twice."""
+    emu = emulator_without_content
+    db = tmp_path / "stride.db"
+    emu.set_permission_overwrite(emu.runs_channel, emu.world.bot_id, kind=1,
+                                 deny=P.READ_MESSAGE_HISTORY)
+    await seed(db, emu)
+    hang = emu.hang_after_create(emu.runs_channel)
+    bot = await start_bot(emu, BOT, bot_env(db))
+    await eventually(lambda: hang.hits == 1, 20)
+    bot.kill()
+    await bot.wait_exit()
+    emu.clear_faults()
+
+    emu.advance(downtime)
+    hits = len(emu.nonce_hits)
+    bot = await start_bot(emu, BOT, bot_env(db), clock_offset=downtime)
+    await eventually(lambda: firings(db)[0][1] != "claimed", 20)
+    await bot.stop()
+    assert len(firing_tags(emu, emu.runs_channel)) == 1  # never twice
+    if downtime < 120:
+        assert firings(db)[0][1] == "sent" and len(emu.nonce_hits) == hits + 1
+    else:
+        assert firings(db)[0][1] == "failed"
+        assert "Read Message History" in bot.output()

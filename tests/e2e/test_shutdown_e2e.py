@@ -117,6 +117,15 @@ async def test_interactions_in_flight_finish_and_new_ones_are_asked_to_retry(
     print(f"\nin flight: SIGTERM to exit {took:.2f} s (the lock held 1.0 s from SIGTERM)")
 
 
+async def start_patient_bot(emu: DiscordEmulator, start_bot, db: Path) -> Stride:
+    """Stride with its commands synced, set to wait up to 30 s for a locked database."""
+    sync = await start_bot(emu, BOT, bot_env(db),
+                           args=["sync", "--guild", str(emu.guild["id"])], wait=False)
+    assert await sync.wait_exit(60) == 0
+    proc = await start_bot(emu, BOT, {**bot_env(db), "DATABASE_BUSY_TIMEOUT_MS": "30000"})
+    return Stride(emu, proc, db, start_bot)
+
+
 async def test_stopping_is_bounded_when_a_write_is_stuck(
     emulator: DiscordEmulator, start_bot, tmp_path: Path
 ) -> None:
@@ -125,11 +134,7 @@ async def test_stopping_is_bounded_when_a_write_is_stuck(
     is half-written."""
     emu = emulator
     db = tmp_path / "stride.db"
-    sync = await start_bot(emu, BOT, bot_env(db),
-                           args=["sync", "--guild", str(emu.guild["id"])], wait=False)
-    assert await sync.wait_exit(60) == 0
-    proc = await start_bot(emu, BOT, {**bot_env(db), "DATABASE_BUSY_TIMEOUT_MS": "30000"})
-    stride = Stride(emu, proc, db, start_bot)
+    stride = await start_patient_bot(emu, start_bot, db)
     other = sqlite3.connect(db, isolation_level=None, timeout=0)
     try:
         other.execute("BEGIN IMMEDIATE")
@@ -160,11 +165,7 @@ async def test_a_second_signal_during_the_stop_exits_at_once(
     second SIGTERM / Ctrl-C ends it at once, saying so, and the database is whole."""
     emu = emulator
     db = tmp_path / "stride.db"
-    sync = await start_bot(emu, BOT, bot_env(db),
-                           args=["sync", "--guild", str(emu.guild["id"])], wait=False)
-    assert await sync.wait_exit(60) == 0
-    proc = await start_bot(emu, BOT, {**bot_env(db), "DATABASE_BUSY_TIMEOUT_MS": "30000"})
-    stride = Stride(emu, proc, db, start_bot)
+    stride = await start_patient_bot(emu, start_bot, db)
     other = sqlite3.connect(db, isolation_level=None, timeout=0)
     try:
         other.execute("BEGIN IMMEDIATE")
