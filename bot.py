@@ -7,7 +7,6 @@ import asyncio
 import logging
 import os
 import signal
-import sqlite3
 import sys
 import time
 from collections.abc import Sequence
@@ -22,10 +21,11 @@ from discord.http import HTTPClient
 from dotenv import load_dotenv
 
 from ops import check, invite
-from stride.backups import backup_command
+from ops.backup import backup_command
 from stride.catalog import Catalog, CatalogError, load_catalog
+from stride.checkins import Checkins
 from stride.config import ROOT, TOKEN_HELP, ConfigError, Settings
-from stride.habits import Habits
+from stride.errors import StorageError
 from stride.inflight import InFlight
 from stride.membership import Membership
 from stride.pacing import Pacer
@@ -89,7 +89,7 @@ class StrideBot(commands.AutoShardedBot):
         self.catalog = catalog
         self.storage = storage
         self.pacer = Pacer(settings.reminder_rate)  # the bot's own requests, below Discord's limits
-        self.habits = Habits(storage)
+        self.checkins = Checkins(storage)
         self.reminders = Reminders(
             storage, catalog, grace=timedelta(minutes=settings.reminder_grace_minutes)
         )
@@ -389,7 +389,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return fail(f"Discord rejected DISCORD_TOKEN (it is wrong or was reset). {TOKEN_HELP}", 2)
     except discord.PrivilegedIntentsRequired:
         return fail("Discord refused the gateway intents Stride asked for.", 2)
-    except sqlite3.Error as exc:
+    except StorageError as exc:
         return fail(f"cannot open the database {settings.database_path}: {exc}", 2)
     except (aiohttp.ClientConnectionError, discord.GatewayNotFound) as exc:
         return fail(f"could not reach Discord ({exc.__class__.__name__}: {exc}). "

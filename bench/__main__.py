@@ -78,7 +78,7 @@ def reminder_rows(prod: dict[str, float], raised: dict[str, float], inproc: dict
             and prod["last_after_due_s"] <= prod["allowed_s"]),
         Row(f"{club:,} club + {dm:,} DM reminders, pace raised, end to end",
             f"{raised['sends_per_s']:,.0f} sends/s, {raised['429s']:.0f} x 429",
-            "reference (CPU-bound, see README)", None),
+            "reference (CPU-bound, see docs/performance.md)", None),
         Row("the same, scheduler + sender in-process",
             f"{inproc['sends_per_s']:,.0f} sends/s", ">= 2,000 sends/s",
             inproc["sends_per_s"] >= 2000),

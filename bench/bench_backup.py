@@ -6,7 +6,7 @@ Works on a copy of the cached database of `bench.bench_streaks` under /tmp (the 
 is never changed):
 
 1. `python bot.py backup` on it, as an operator runs it (a separate process, no token).
-2. Members check in one after another through the real path (`Habits` on `Storage`, as
+2. Members check in one after another through the real path (`Checkins` on `Storage`, as
    /checkin does) for a few seconds while the bot's own automatic backup runs in a thread,
    then while `bot.py backup` runs as another process: check-in latency before and during.
 3. The same with the copy made in batches of 1,000 pages instead of one step, which is what
@@ -30,7 +30,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
 from bench.bench_streaks import GUILD, MEMBERS, NOW, cached_database
-from stride.habits import Habits
+from stride.checkins import Checkins
 from stride.storage import Storage, backup_database
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,8 +50,8 @@ class Writer:
     """Checks members in back to back (each a real write: members not yet checked in
     today), recording (start, seconds) of each."""
 
-    def __init__(self, habits: Habits, users: Iterator[int]) -> None:
-        self.habits = habits
+    def __init__(self, checkins: Checkins, users: Iterator[int]) -> None:
+        self.checkins = checkins
         self.users = users
         self.samples: list[tuple[float, float]] = []
         self.stop = asyncio.Event()
@@ -61,17 +61,17 @@ class Writer:
             if self.stop.is_set():
                 return
             start = time.perf_counter()
-            await self.habits.check_in(GUILD, user, "quick")
+            await self.checkins.check_in(GUILD, user, "quick")
             self.samples.append((start, time.perf_counter() - start))
 
     def between(self, start: float, end: float) -> list[float]:
         return [s for t, s in self.samples if start <= t < end]
 
 
-async def with_writer(habits: Habits, users: Iterator[int],
+async def with_writer(checkins: Checkins, users: Iterator[int],
                       backup: Callable[[], Awaitable[str]]) -> tuple[str, str, str]:
     """Check-in latency for 1 s before and during `backup()` (an async callable)."""
-    writer = Writer(habits, users)
+    writer = Writer(checkins, users)
     task = asyncio.create_task(writer.run())
     t0 = time.perf_counter()
     await asyncio.sleep(1.0)
@@ -131,7 +131,7 @@ async def main() -> None:
 
         storage = Storage(work)
         await storage.open()
-        habits = Habits(storage, lambda: NOW)
+        checkins = Checkins(storage, lambda: NOW)
         users = iter(random.Random(3).sample(range(1, args.members + 1), args.members))
         try:
             async def in_thread() -> str:
@@ -151,11 +151,11 @@ async def main() -> None:
                 return await asyncio.to_thread(paged_copy, work, Path(tmp) / "paged.db",
                                                1000, 30.0)
 
-            print("\n2./3. check-ins one after another, through Habits on Storage:")
+            print("\n2./3. check-ins one after another, through Checkins on Storage:")
             for name, backup in (("bot's automatic backup (thread)", in_thread),
                                  ("python bot.py backup (process)", as_process),
                                  ("copy in 1,000-page steps", paged)):
-                before, during, note = await with_writer(habits, users, backup)
+                before, during, note = await with_writer(checkins, users, backup)
                 print(f"   {name}: {note}\n     before: {before}\n     during: {during}")
         finally:
             await storage.close()

@@ -46,7 +46,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from stride import streaks
-from stride.habits import breaks_at
+from stride.checkins import breaks_at
 from stride.storage.database import prepare
 from tests.e2e.emulator import DiscordEmulator
 from tests.e2e.harness import REPO_ROOT, BotProcess, launch_bot

@@ -3,7 +3,7 @@
     .venv/bin/python -m bench.bench_streaks [--members 50000] [--checkins 5000000]
 
 Builds (once, cached under bench/out/) a database with one server of 50,000 members and
-5,000,000 check-ins spread over two years, then times the real code paths (`Habits` on
+5,000,000 check-ins spread over two years, then times the real code paths (`Checkins` on
 `Storage`, as the cogs call them) and the same questions answered by aggregating the raw
 check-ins. Prints p50/p99 in milliseconds per operation and the database statements each
 operation made (each one a hop to the database thread, or a read run inline).
@@ -24,10 +24,10 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from stride import streaks
-from stride.habits import Habits, breaks_at, heatmap_start
+from stride.checkins import Checkins, breaks_at, heatmap_start
 from stride.heatmap import render_heatmap
+from stride.records import BOARDS, PERIODS
 from stride.storage import Storage
-from stride.storage.boards import BOARDS, PERIODS
 from stride.storage.database import prepare
 
 GUILD = 424242
@@ -52,7 +52,7 @@ def build(path: Path, members: int, checkins: int, seed: int = 7) -> None:
     total = 0
     member_rows, checkin_rows = [], []
     for user in range(1, members + 1):
-        # Habits differ: some check in most days, some rarely.
+        # Checkins differ: some check in most days, some rarely.
         share = min(1.0, rng.expovariate(1.0) * per_member / 730)
         count = min(730, max(1, round(share * 730)))
         if user == members:
@@ -191,27 +191,27 @@ async def main() -> None:
     await storage.open()
     trips = RoundTrips(storage)
     clock_now = [NOW]
-    habits = Habits(storage, lambda: clock_now[0])
+    checkins = Checkins(storage, lambda: clock_now[0])
     rng = random.Random(1)
     users = list(range(1, args.members + 1))
     results = []
 
     async def checkin(i: int) -> None:
-        await habits.check_in(GUILD, rng.choice(users), "quick")
+        await checkins.check_in(GUILD, rng.choice(users), "quick")
 
     results.append(await timed("/checkin", args.runs, checkin, trips))
     for board in BOARDS:
         for period in PERIODS:
             async def page(i: int, board: str = board, period: str = period) -> None:
-                await habits.board(GUILD, rng.choice(users), board, period, rng.randrange(0, 50))
+                await checkins.board(GUILD, rng.choice(users), board, period, rng.randrange(0, 50))
 
             results.append(await timed(f"/leaderboard {board} {period}", args.runs, page, trips))
 
     async def figures(i: int) -> None:
-        await habits.member_view(GUILD, rng.choice(users))
+        await checkins.member_view(GUILD, rng.choice(users))
 
     results.append(await timed("/streak figures", args.runs, figures, trips))
-    view = await habits.member_view(GUILD, 1)
+    view = await checkins.member_view(GUILD, 1)
 
     async def png(i: int) -> None:
         render_heatmap(view.recent_days, view.today)

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from discord.ext import commands
 
-from stride.backups import BackupService
+from stride.backup_schedule import BackupService
 
 if TYPE_CHECKING:
     from bot import StrideBot
@@ -24,7 +24,7 @@ class BackupCog(commands.Cog, name="Backups"):
         settings = self.bot.settings
         if self.bot.background and settings.backup_dir is not None:
             self.service = BackupService(
-                self.bot.storage.path, settings.backup_dir, settings.backup_keep,
+                settings.database_path, settings.backup_dir, settings.backup_keep,
                 busy_timeout_ms=settings.database_busy_timeout_ms,
             )
             self.service.start()

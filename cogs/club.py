@@ -59,8 +59,8 @@ class ConfirmForget(PersistentButton, template=r"stride:forget:(?P<user_id>\d{1,
         if interaction.user.id != self.user_id or interaction.guild_id is None:
             await interaction.response.send_message("That button isn't yours.", ephemeral=True)
             return
-        storage = interaction.client.storage  # type: ignore[attr-defined]
-        removed = await storage.forget_member(interaction.guild_id, interaction.user.id)
+        checkins = interaction.client.checkins  # type: ignore[attr-defined]
+        removed = await checkins.forget(interaction.guild_id, interaction.user.id)
         await interaction.response.edit_message(
             embed=notice_embed(
                 "Your data is deleted",
@@ -96,13 +96,13 @@ class Club(commands.Cog):
         rest_days: app_commands.Range[int, 0, MAX_REST_DAYS] | None = None,
     ) -> None:
         assert interaction.guild_id is not None
-        habits = self.bot.habits
+        checkins = self.bot.checkins
         if timezone is None and rest_days is None:
-            current = await habits.club(interaction.guild_id)
+            current = await checkins.club(interaction.guild_id)
             title = "Club settings"
         else:
             await interaction.response.defer(ephemeral=True, thinking=True)
-            current = await habits.update_club(
+            current = await checkins.update_club(
                 interaction.guild_id, timezone=timezone, rest_days=rest_days
             )
             title = "Club settings updated"
@@ -118,15 +118,13 @@ class Club(commands.Cog):
     @mydata.command(name="export", description="Get all your Stride data here as a CSV file")
     async def export(self, interaction: discord.Interaction) -> None:
         assert interaction.guild_id is not None
-        storage = self.bot.storage
-        _, member = await storage.member(interaction.guild_id, interaction.user.id)
-        rows = await storage.checkins(interaction.guild_id, interaction.user.id)
+        own_zone, rows = await self.bot.checkins.export(interaction.guild_id, interaction.user.id)
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow(["day", "checked_in_at_utc", "what"])
         writer.writerows([r.day.isoformat(), r.at, r.what or ""] for r in rows)
         data = io.BytesIO(out.getvalue().encode("utf-8"))
-        zone = member.timezone or "not set (club default)"
+        zone = own_zone or "not set (club default)"
         await interaction.response.send_message(
             f"Your {len(rows)} check-in(s) in this server. Your time zone: {zone}.",
             file=discord.File(data, filename="stride-my-data.csv"),

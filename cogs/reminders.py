@@ -16,8 +16,8 @@ from discord.http import Route, handle_message_parameters
 
 from stride.catalog import Routine
 from stride.errors import UserError
+from stride.records import Reminder
 from stride.reminders import Outcome, Post, Reminders, from_unix
-from stride.storage.records import Reminder
 from ui.checkin import CheckinButton, firing_tag
 from ui.choices import routine_autocomplete, zone_choices
 from ui.components import view_of
@@ -58,12 +58,12 @@ class DiscordSender:
 
     async def dm_channel(self, user_id: int) -> int:
         """The DM channel with a member: opened once, then remembered (also across restarts)."""
-        known = self._dm_channels.get(user_id) or await self.bot.storage.dm_channel(user_id)
+        known = self._dm_channels.get(user_id) or await self.bot.reminders.known_dm_channel(user_id)
         if known is None:
             async with self.pacer.request:
                 data = await self.bot.http.start_private_message(user_id)
             known = int(data["id"])
-            await self.bot.storage.save_dm_channel(user_id, known)
+            await self.bot.reminders.remember_dm_channel(user_id, known)
         self._dm_channels[user_id] = known
         return known
 
@@ -133,7 +133,7 @@ class DiscordSender:
         reminder = post.reminder
         if reminder.kind == "dm":
             assert reminder.user_id is not None
-            channel_id = await self.bot.storage.dm_channel(reminder.user_id)
+            channel_id = await self.bot.reminders.known_dm_channel(reminder.user_id)
             if channel_id is None:  # no DM channel was ever opened: nothing was sent
                 return None
         else:

@@ -12,7 +12,7 @@ from discord.ext import commands
 
 from stride.errors import UserError
 from stride.heatmap import render_heatmap
-from stride.storage.boards import BOARDS, PERIODS
+from stride.records import BOARDS, PERIODS
 from ui.checkin import CheckinButton, UndoCheckin, do_checkin
 from ui.choices import routine_choices, zone_choices
 from ui.components import PersistentButton, pager_look, view_of
@@ -73,7 +73,7 @@ async def board_screen(
     # Without the Server Members intent the page's members are looked up before it is shown.
     directory = GuildMembers(interaction.guild, bot.pacer) if interaction.guild else None
     found = await bot.membership.board(
-        lambda: bot.habits.board(guild_id, caller, board, period, page),
+        lambda: bot.checkins.board(guild_id, caller, board, period, page),
         guild_id, caller, directory,
     )
     # Servers are not cached (no `guilds` intent): the name is there only if Discord sent it.
@@ -109,7 +109,7 @@ class Streaks(commands.Cog):
     ) -> None:
         assert interaction.guild_id is not None
         if undo:
-            figures = await self.bot.habits.undo(interaction.guild_id, interaction.user.id)
+            figures = await self.bot.checkins.undo(interaction.guild_id, interaction.user.id)
             await interaction.response.send_message(embed=undo_embed(figures), ephemeral=True)
             return
         if what is not None:
@@ -150,7 +150,7 @@ class Streaks(commands.Cog):
     ) -> None:
         assert interaction.guild_id is not None
         who = member or interaction.user
-        view = await self.bot.habits.member_view(interaction.guild_id, who.id)
+        view = await self.bot.checkins.member_view(interaction.guild_id, who.id)
         embed = streak_embed(who, view, self_view=who.id == interaction.user.id)
         # The figures go out at once; the calendar (a few ms of drawing) follows as an edit.
         await interaction.response.send_message(embed=embed)
@@ -186,7 +186,7 @@ class Streaks(commands.Cog):
     @app_commands.guild_only()
     async def timezone(self, interaction: discord.Interaction, zone: str) -> None:
         assert interaction.guild_id is not None
-        effective = await self.bot.habits.set_timezone(
+        effective = await self.bot.checkins.set_timezone(
             interaction.guild_id, interaction.user.id, zone
         )
         await self.bot.reminders.member_zone_changed(
@@ -199,7 +199,7 @@ class Streaks(commands.Cog):
 
     @commands.Cog.listener()
     async def on_raw_member_remove(self, payload: discord.RawMemberRemoveEvent) -> None:
-        await self.bot.storage.set_present(payload.guild_id, payload.user.id, False)
+        await self.bot.checkins.member_left(payload.guild_id, payload.user.id)
 
     async def cog_unload(self) -> None:
         await self.bot.membership.close()  # member look-ups still running

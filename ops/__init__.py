@@ -1,1 +1,1 @@
-"""Operating Stride: the `bot.py check` and `bot.py invite` commands (see README)."""
+"""Operating Stride: the `bot.py check` and `bot.py invite` commands (see docs/operating.md)."""

@@ -50,7 +50,8 @@ OPTION_TYPES = {
     discord.AppCommandOptionType.attachment: "file",
 }
 PERMISSION_NAMES = {"manage_guild": "Manage Server"}
-RESTORE = "stop the bot and restore the database from a backup (README: Operating Stride)"
+RESTORE = ("stop the bot and restore the database from a backup"
+           " (docs/operating.md: Backups and restore)")
 
 
 @dataclass

@@ -17,7 +17,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
-from .habits import BoardPage
+from .checkins import BoardPage
 from .storage import Storage
 
 log = logging.getLogger(__name__)

@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import sqlite3
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time, timedelta
@@ -28,12 +27,11 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from .catalog import Catalog, Routine
-from .errors import UserError
+from .errors import StorageBusy, StorageError, UserError
 from .fairness import FairQueue
+from .records import Claim, Reminder
 from .schedule import days_to_mask, mask_to_days, next_fire, parse_days, parse_time
 from .storage import Storage
-from .storage.database import is_busy
-from .storage.records import Claim, Reminder
 from .timezones import resolve_zone
 
 log = logging.getLogger(__name__)
@@ -226,6 +224,13 @@ class Reminders:
     async def personal(self, guild_id: int, user_id: int) -> Reminder | None:
         return await self.storage.dm_reminder(guild_id, user_id)
 
+    async def known_dm_channel(self, user_id: int) -> int | None:
+        """The DM channel opened with this member earlier (kept across restarts), if any."""
+        return await self.storage.dm_channel(user_id)
+
+    async def remember_dm_channel(self, user_id: int, channel_id: int) -> None:
+        await self.storage.save_dm_channel(user_id, channel_id)
+
     async def club_reminders(self, guild_id: int) -> list[Reminder]:
         return await self.storage.reminders(guild_id)
 
@@ -277,9 +282,7 @@ class Reminders:
             self._wakeup.clear()
             try:
                 delay = await self.tick(sender)
-            except sqlite3.OperationalError as exc:
-                if not is_busy(exc):
-                    raise
+            except StorageBusy as exc:
                 # Nothing was claimed by the refused write: the same reminders are due.
                 log.warning("Reminders: the database is locked (%s); trying again in %g s",
                             exc, BUSY_RETRY)
@@ -389,13 +392,13 @@ class Reminders:
                 await self.clock.wait(asyncio.Event(), RETRY_AFTER.total_seconds())
             try:
                 outcome = await sender.send(post, lambda: self._attempt(claim))
-            except sqlite3.Error as exc:  # the attempt could not be recorded: nothing was sent
+            except StorageError as exc:  # the attempt could not be recorded: nothing was sent
                 outcome = Outcome("retry", detail=f"database: {exc}")
         if outcome.pause is not None:
             log.warning("Reminder %s paused: %s", reminder.id, outcome.pause)
             try:
                 await self.storage.schedule_reminder(reminder.id, None, outcome.pause)
-            except sqlite3.Error as exc:  # it fails again next time, and is paused then
+            except StorageError as exc:  # it fails again next time, and is paused then
                 log.warning("Reminder %s: could not store the pause: %s", reminder.id, exc)
         elif outcome.status == "failed":
             log.error("Reminder %s due %s was not sent: %s", reminder.id, due.isoformat(),
@@ -447,7 +450,7 @@ class Reminders:
             try:
                 await self.storage.mark_attempted([key for key, _ in batch],
                                                   unix(self.clock.now()))
-            except sqlite3.Error as exc:
+            except StorageError as exc:
                 for _, marked in batch:
                     if not marked.done():
                         marked.set_exception(exc)
@@ -465,7 +468,7 @@ class Reminders:
             done, self._finished = self._finished, []
             try:
                 await self.storage.finish_firings(done)
-            except sqlite3.Error as exc:
+            except StorageError as exc:
                 self._finished[:0] = done
                 log.warning("Could not record %d finished reminder firing(s) yet: %s",
                             len(done), exc)

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from stride.backups import (
+from stride.backup_schedule import (
     MAX_SLEEP,
     BackupService,
     backup_name,
@@ -245,7 +245,7 @@ async def test_daily_backups_on_a_fake_clock_keep_the_newest(
     seed(db, range(1, 11))
     fake = FakeTime(T0, T0 + timedelta(days=3, hours=1))
     service = BackupService(db, folder, 2, clock=fake.clock, sleep=fake.sleep)
-    caplog.set_level(logging.INFO, logger="stride.backups")
+    caplog.set_level(logging.INFO, logger="stride.backup_schedule")
     with pytest.raises(Stopped):
         await service.run()
     first = T0 + timedelta(seconds=2)
@@ -280,7 +280,7 @@ async def test_a_failed_backup_is_logged_and_retried_an_hour_later(
     fake.on_sleep.append(lambda now: now >= T0 + timedelta(minutes=90) and not db.exists()
                          and seed(db, range(1, 3)))
     service = BackupService(db, folder, 7, clock=fake.clock, sleep=fake.sleep)
-    caplog.set_level(logging.INFO, logger="stride.backups")
+    caplog.set_level(logging.INFO, logger="stride.backup_schedule")
     with pytest.raises(Stopped):
         await service.run()
     failures = [r for r in caplog.records if "Automatic backup failed" in r.getMessage()]
@@ -317,7 +317,7 @@ async def test_stop_waits_for_a_copy_that_cannot_be_interrupted(tmp_path: Path) 
 def test_a_cancelled_backup_stops_in_its_integrity_check_and_leaves_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import stride.storage.backup as backup_module
+    import stride.storage.backup_copy as backup_module
 
     db = tmp_path / "stride.db"
     seed(db, range(1, 3001))

@@ -10,9 +10,9 @@ import pytest
 
 from stride.catalog import Catalog
 from stride.errors import UserError
+from stride.records import Claim, Reminder
 from stride.reminders import Outcome, Post, Reminders, from_unix
 from stride.storage import Storage
-from stride.storage.records import Claim, Reminder
 
 G, CHANNEL, ADMIN = 1000, 2000, 3000
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from stride.records import ClubSettings
 from stride.storage import SchemaError, Storage
 from stride.storage import migrations as mig
-from stride.storage.records import ClubSettings
 
 
 def test_migrations_are_numbered_from_one() -> None:

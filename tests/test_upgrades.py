@@ -20,10 +20,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from stride.habits import Habits
+from stride.checkins import Checkins
+from stride.records import Claim, ClubSettings, Reminder
 from stride.storage import SchemaError, Storage
 from stride.storage import migrations as mig
-from stride.storage.records import Claim, ClubSettings, Reminder
 from stride.streaks import Figures, StreakState
 
 LATEST = len(mig.available())
@@ -37,7 +37,7 @@ def unix(year: int, month: int, day: int, hour: int = 0, minute: int = 0,
     return int(datetime(year, month, day, hour, minute, tzinfo=ZoneInfo(zone)).timestamp())
 
 
-Check = Callable[[Storage, Habits], Awaitable[None]]
+Check = Callable[[Storage, Checkins], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -58,11 +58,11 @@ INSERT INTO guild_settings (guild_id, timezone) VALUES ({THIRD}, 'America/New_Yo
 """
 
 
-async def check_v1(storage: Storage, habits: Habits) -> None:
+async def check_v1(storage: Storage, checkins: Checkins) -> None:
     assert await storage.club_settings(CLUB) == ClubSettings("Europe/Berlin", 1)
     assert await storage.club_settings(OTHER) == ClubSettings(None, 2)
     assert await storage.club_settings(THIRD) == ClubSettings("America/New_York", 2)
-    assert await habits.club(4444) == ClubSettings()  # never configured: the defaults
+    assert await checkins.club(4444) == ClubSettings()  # never configured: the defaults
 
 
 # --- version 2: members and check-ins -------------------------------------------------------
@@ -98,7 +98,7 @@ INSERT INTO checkins (guild_id, user_id, day, at, what) VALUES
 """
 
 
-async def check_v2(storage: Storage, habits: Habits) -> None:
+async def check_v2(storage: Storage, checkins: Checkins) -> None:
     # The log and the running figures still agree (the triggers logged each latest day).
     async with storage.conn.execute(
         "SELECT m.user_id, m.total, m.last_day, COUNT(c.day), MAX(c.day) FROM members AS m "
@@ -113,17 +113,17 @@ async def check_v2(storage: Storage, habits: Habits) -> None:
     assert [(r.day.isoformat(), r.what) for r in await storage.checkins(CLUB, ALICE)] == [
         ("2025-02-20", None), ("2025-03-03", "quick"), ("2025-03-04", "clams"),
         ("2025-03-06", "myrtl")]
-    view = await habits.member_view(CLUB, ALICE)
+    view = await checkins.member_view(CLUB, ALICE)
     assert view.figures == Figures(current=3, best=3, total=4, week=3, month=3)
     assert view.zone == "Europe/Berlin" and len(view.recent_days) == 4
-    bob = await habits.member_view(CLUB, BOB)
+    bob = await checkins.member_view(CLUB, BOB)
     assert (bob.zone, bob.figures) == ("America/New_York", Figures(1, 5, 6, 1, 1))
-    lapsed = await habits.member_view(OTHER, ALICE)
+    lapsed = await checkins.member_view(OTHER, ALICE)
     assert lapsed.figures == Figures(current=0, best=1, total=1, week=0, month=1)
 
     boards = {
         (board, period): [(r.rank, r.user_id, r.value) for r in
-                          (await habits.board(CLUB, ALICE, board, period)).slice.rows]
+                          (await checkins.board(CLUB, ALICE, board, period)).slice.rows]
         for board in ("streak", "best", "checkins") for period in ("week", "all")
     }
     assert boards == {  # Carl left, Dora never checked in: neither is on a board
@@ -135,12 +135,12 @@ async def check_v2(storage: Storage, habits: Habits) -> None:
         ("checkins", "all"): [(1, BOB, 6), (2, ALICE, 4)],
     }
     # Checking in (and taking it back) works on the carried-forward rows.
-    done = await habits.check_in(CLUB, ALICE, "quick")
+    done = await checkins.check_in(CLUB, ALICE, "quick")
     assert done.recorded and done.day == date(2025, 3, 7)
     assert done.figures == Figures(current=4, best=4, total=5, week=4, month=4)
     assert len(await storage.checkins(CLUB, ALICE)) == 5
-    assert (await habits.check_in(CLUB, DORA)).figures.total == 1
-    assert (await habits.undo(CLUB, ALICE)).total == 4
+    assert (await checkins.check_in(CLUB, DORA)).figures.total == 1
+    assert (await checkins.undo(CLUB, ALICE)).total == 4
     assert len(await storage.checkins(CLUB, ALICE)) == 4
 
 
@@ -175,7 +175,7 @@ INSERT INTO dm_channels (user_id, channel_id) VALUES ({ALICE}, 9100);
 """
 
 
-async def check_v3(storage: Storage, habits: Habits) -> None:
+async def check_v3(storage: Storage, checkins: Checkins) -> None:
     assert await storage.reminders(CLUB) == [MORNING, EVENING]
     assert await storage.dm_reminder(CLUB, ALICE) == ALICES
     assert await storage.next_due() == MORNING.next_due
@@ -204,7 +204,7 @@ INSERT INTO members (guild_id, user_id, last_day, last_at, run, best, total, wee
 """
 
 
-async def check_v4(storage: Storage, habits: Habits) -> None:
+async def check_v4(storage: Storage, checkins: Checkins) -> None:
     # Firings claimed before attempts were recorded count as never attempted: sent again
     # (with their nonce) rather than looked for.
     opened = await storage.open_firings()
@@ -212,7 +212,7 @@ async def check_v4(storage: Storage, habits: Habits) -> None:
         (1, OPEN_AT, None), (2, OPEN_AT + 60, None)]
     await storage.mark_attempted([(1, OPEN_AT)], OPEN_AT + 5)
     assert [c.attempted_at for c in await storage.open_firings()] == [OPEN_AT + 5, None]
-    board = await habits.board(THIRD, EVE, "checkins", "all")
+    board = await checkins.board(THIRD, EVE, "checkins", "all")
     assert [(r.rank, r.user_id, r.value) for r in board.slice.rows] == [(1, EVE, 1)]
 
 
@@ -311,9 +311,9 @@ async def test_upgrade_keeps_every_row_and_works(tmp_path: Path, version: int) -
     storage = Storage(old)
     await storage.open()
     try:
-        habits = Habits(storage, clock=lambda: NOW)
+        checkins = Checkins(storage, clock=lambda: NOW)
         for level in range(1, version + 1):
-            await LEVELS[level].check(storage, habits)
+            await LEVELS[level].check(storage, checkins)
     finally:
         await storage.close()
 

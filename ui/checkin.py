@@ -13,13 +13,13 @@ from .components import PersistentButton, view_of
 from .streak_embeds import checkin_embed, undo_embed
 
 if TYPE_CHECKING:
-    from stride.habits import Habits
+    from stride.checkins import Checkins
 
 DEFER_AFTER = 1.5  # seconds of work after which the answer is deferred
 
 
-def _habits(interaction: discord.Interaction) -> Habits:
-    return interaction.client.habits  # type: ignore[attr-defined]
+def _checkins(interaction: discord.Interaction) -> Checkins:
+    return interaction.client.checkins  # type: ignore[attr-defined]
 
 
 async def do_checkin(
@@ -31,7 +31,7 @@ async def do_checkin(
     guild_id = guild_id or interaction.guild_id
     assert guild_id is not None
     work = asyncio.ensure_future(
-        _habits(interaction).check_in(guild_id, interaction.user.id, what)
+        _checkins(interaction).check_in(guild_id, interaction.user.id, what)
     )
     # Usually a few ms; under a burst, say "thinking" before Discord's 3 s deadline passes.
     try:
@@ -99,7 +99,7 @@ class UndoCheckin(PersistentButton, template=r"stride:undo:(?P<user_id>\d{1,20})
                 ephemeral=True,
             )
             return
-        figures = await _habits(interaction).undo(interaction.guild_id, interaction.user.id)
+        figures = await _checkins(interaction).undo(interaction.guild_id, interaction.user.id)
         await interaction.response.send_message(embed=undo_embed(figures), ephemeral=True)
 
 

@@ -7,8 +7,7 @@ import logging
 import discord
 from discord import app_commands
 
-from stride.errors import UserError
-from stride.storage.database import is_busy
+from stride.errors import StorageBusy, UserError
 
 from .embeds import notice_embed
 
@@ -87,7 +86,7 @@ async def report_error(interaction: discord.Interaction, error: Exception) -> No
                 describe(interaction), original)
         return
     text = user_message(error)
-    if text is None and is_busy(original):
+    if text is None and isinstance(original, StorageBusy):
         log.warning("Database busy, asked to try again (%s): %s", describe(interaction), original)
         text = BUSY
     elif text is None:

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 import discord
 
 from stride.catalog import Catalog, Routine
+from stride.records import Reminder
 from stride.schedule import describe_days, mask_to_days
-from stride.storage.records import Reminder
 
 from .embeds import BRAND, add_list_field, clip, fit, numbered, safety_footer, shown
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import discord
 
-from stride.habits import BoardPage, CheckinResult, MemberView
+from stride.checkins import BoardPage, CheckinResult, MemberView
 from stride.streaks import Figures
 
 from .embeds import BRAND, fit, shown

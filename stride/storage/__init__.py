@@ -1,6 +1,6 @@
 """SQLite storage: the only package that contains SQL."""
 
-from .backup import BackupCancelled, BackupError, BackupResult, backup_database
+from .backup_copy import BackupCancelled, BackupError, BackupResult, backup_database
 from .database import Storage
 from .migrations import SchemaError
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-BOARDS = ("streak", "best", "checkins")
-PERIODS = ("week", "month", "all")
+from stride.records import BOARDS, PERIODS
+
 _BASE = "guild_id = :guild AND present = 1"
 
 

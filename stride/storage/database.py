@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import inspect
 import logging
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -13,11 +15,8 @@ from typing import Any, TypeVar
 
 import aiosqlite
 
-from stride.streaks import EMPTY, StreakState
-
-from . import migrations
-from .boards import BoardQuery, page_sql, rank_sql
-from .records import (
+from stride.errors import StorageBusy, StorageError
+from stride.records import (
     BoardRow,
     BoardSlice,
     CheckinRow,
@@ -27,10 +26,15 @@ from .records import (
     MemberUpdate,
     Reminder,
 )
+from stride.streaks import EMPTY, StreakState
+
+from . import migrations
+from .boards import board_query, page_sql, rank_sql
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+S = TypeVar("S")
 
 # How long a write waits while another process holds the database's write lock, by default
 # (DATABASE_BUSY_TIMEOUT_MS). Less than the 3 s Discord gives a command to answer, so a member
@@ -54,22 +58,50 @@ SYNC_MODES = ("full", "normal")
 CHECKPOINT_EVERY = 10.0  # seconds between WAL checkpoints, made off the commands' path
 
 
-class DatabaseBusy(sqlite3.OperationalError):
-    """Another process held the write lock for longer than the busy timeout; nothing was
-    written. (An OperationalError with SQLite's SQLITE_BUSY code, like SQLite's own.)"""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.sqlite_errorcode = sqlite3.SQLITE_BUSY
-        self.sqlite_errorname = "SQLITE_BUSY"
-
-
 def is_busy(error: BaseException) -> bool:
     """Whether `error` is SQLite refusing because another connection holds a lock."""
     code = getattr(error, "sqlite_errorcode", None)
     return isinstance(error, sqlite3.OperationalError) and code is not None and (
         (code & 0xFF) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
     )
+
+
+def _translated(error: sqlite3.Error) -> StorageError:
+    return (StorageBusy if is_busy(error) else StorageError)(str(error))
+
+
+def _storage_errors(cls: type[S]) -> type[S]:
+    """Every public coroutine (and async generator) of `cls` raises the domain's
+    StorageError / StorageBusy instead of SQLite's own errors, so no caller knows SQLite."""
+    for name, method in list(vars(cls).items()):
+        if name.startswith("_"):
+            continue
+        if inspect.iscoroutinefunction(method):
+            setattr(cls, name, _coroutine_errors(method))
+        elif inspect.isasyncgenfunction(method):
+            setattr(cls, name, _generator_errors(method))
+    return cls
+
+
+def _coroutine_errors(method: Callable[..., Awaitable[T]]) -> Callable[..., Awaitable[T]]:
+    @functools.wraps(method)
+    async def wrapper(*args: Any, **kwargs: Any) -> T:
+        try:
+            return await method(*args, **kwargs)
+        except sqlite3.Error as exc:
+            raise _translated(exc) from exc
+    return wrapper
+
+
+def _generator_errors(method: Callable[..., AsyncIterator[T]]) -> Callable[..., AsyncIterator[T]]:
+    @functools.wraps(method)
+    async def wrapper(*args: Any, **kwargs: Any) -> AsyncIterator[T]:
+        try:
+            async for item in method(*args, **kwargs):
+                yield item
+        except sqlite3.Error as exc:
+            raise _translated(exc) from exc
+    return wrapper
 
 
 def prepare(path: Path, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> list[str]:
@@ -89,12 +121,14 @@ def prepare(path: Path, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> list[str]:
         conn.close()
 
 
+@_storage_errors
 class Storage:
     """Async access to Stride's SQLite database. Owns one connection; writes are transactions.
 
     While another process holds the write lock, writes try again for up to `busy_timeout_ms`,
-    then raise DatabaseBusy (nothing written). The waiting happens here, between attempts,
-    not inside SQLite: the shared connection keeps serving reads meanwhile.
+    then raise StorageBusy (nothing written); other SQLite errors become StorageError. The
+    waiting happens here, between attempts, not inside SQLite: the shared connection keeps
+    serving reads meanwhile.
     """
 
     def __init__(self, path: Path, busy_timeout_ms: int = BUSY_TIMEOUT_MS,
@@ -185,7 +219,7 @@ class Storage:
     async def _attempt(self, write: Callable[[], Awaitable[T]]) -> T:
         """Run `write` (one statement, or BEGIN), again while another process holds the lock.
 
-        Gives up with DatabaseBusy once the database has been locked for `busy_timeout_ms`,
+        Gives up with StorageBusy once the database has been locked for `busy_timeout_ms`,
         counted from the first refusal of this lock episode: writes queued behind one that
         gave up fail at once, so every member waiting on the lock hears back in time. A refused
         statement wrote nothing.
@@ -202,7 +236,7 @@ class Storage:
                     self._busy_since = now  # a new lock episode
                 self._busy_seen = now
                 if now + RETRY_EVERY - self._busy_since >= self.busy_timeout_ms / 1000:
-                    raise DatabaseBusy(str(exc)) from exc
+                    raise StorageBusy(str(exc)) from exc
                 await asyncio.sleep(RETRY_EVERY)
             else:
                 self._busy_since = None
@@ -574,14 +608,17 @@ class Storage:
     # --- boards ---------------------------------------------------------------------------
 
     async def board(
-        self, guild_id: int, user_id: int, query: BoardQuery, params: dict[str, object],
-        *, offset: int, limit: int,
+        self, guild_id: int, user_id: int, board: str, period: str, *, now: int, week: str,
+        month: str, offset: int, limit: int,
     ) -> BoardSlice:
-        """A page of a board and the caller's value and rank, in two queries.
+        """A page of `board` over `period` (this `week` and `month` by their keys, streaks
+        still alive at unix time `now`) and the caller's value and rank, in two queries.
 
         Ranks are competition ranks (ties share one): 1 + members with a greater value.
         """
-        p = {**params, "guild": guild_id, "user": user_id, "offset": offset, "limit": limit + 1}
+        query = board_query(board, period)
+        p = {"now": now, "week": week, "month": month, "guild": guild_id, "user": user_id,
+             "offset": offset, "limit": limit + 1}
         page = [(r[0], r[1]) for r in await self._lookup(page_sql(query), p)]
         has_more, page = len(page) > limit, page[:limit]
         # With per-value counts a rank sums a few rows (inline); the streak boards count index

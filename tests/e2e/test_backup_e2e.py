@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from stride.backups import backup_name, list_backups
+from stride.backup_schedule import backup_name, list_backups
 
 from .emulator import DiscordEmulator
 from .guards import db_rows

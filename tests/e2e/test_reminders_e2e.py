@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from stride.records import Reminder
 from stride.storage import Storage
-from stride.storage.records import Reminder
 
 from . import payloads as P
 from .emulator import DiscordEmulator
@@ -45,7 +45,7 @@ async def seed(db: Path, emu: DiscordEmulator, *, channel: dict | None = None,
             created_by=int(emu.admin["user"]["id"]),
         ))
         if status == "claimed":  # the firing was recorded, and the process died
-            from stride.storage.records import Claim
+            from stride.records import Claim
 
             await storage.claim_firings(
                 [Claim(reminder, reminder.next_due, "claimed")],

@@ -12,9 +12,16 @@ from zoneinfo import ZoneInfo
 
 from . import streaks
 from .errors import UserError
+from .records import (
+    BOARDS,
+    PERIODS,
+    BoardSlice,
+    CheckinRow,
+    ClubSettings,
+    MemberRecord,
+    MemberUpdate,
+)
 from .storage import Storage
-from .storage.boards import BOARDS, PERIODS, board_query
-from .storage.records import BoardSlice, ClubSettings, MemberRecord, MemberUpdate
 from .streaks import Figures, StreakState
 from .timezones import day_start, local_day, resolve_zone
 
@@ -69,7 +76,7 @@ def breaks_at(state: StreakState, rest_days: int, zone: ZoneInfo) -> int | None:
     return None if day is None else int(day_start(day, zone).timestamp())
 
 
-class Habits:
+class Checkins:
     """Records check-ins and answers questions about streaks and boards."""
 
     def __init__(self, storage: Storage, clock: Clock = system_clock) -> None:
@@ -149,6 +156,19 @@ class Habits:
         )
         return effective.key
 
+    async def member_left(self, guild_id: int, user_id: int) -> None:
+        """Off the boards (their check-ins stay, and count again if they come back)."""
+        await self.storage.set_present(guild_id, user_id, False)
+
+    async def forget(self, guild_id: int, user_id: int) -> int:
+        """Delete everything about the member in this server; returns check-ins removed."""
+        return await self.storage.forget_member(guild_id, user_id)
+
+    async def export(self, guild_id: int, user_id: int) -> tuple[str | None, list[CheckinRow]]:
+        """The member's own zone (None: the club's) and every check-in, oldest first."""
+        _, member = await self.storage.member(guild_id, user_id)
+        return member.timezone, await self.storage.checkins(guild_id, user_id)
+
     async def club(self, guild_id: int) -> ClubSettings:
         return await self.storage.club_settings(guild_id)
 
@@ -196,14 +216,10 @@ class Habits:
         club = await self.storage.club_settings(guild_id)
         now = self.clock()
         today = local_day(now, ZoneInfo(club.timezone or "UTC"))
-        params = {
-            "now": int(now.timestamp()),
-            "week": streaks.week_key(today),
-            "month": streaks.month_key(today),
-        }
         page = max(page, 0)
         found = await self.storage.board(
-            guild_id, user_id, board_query(board, period), params,
+            guild_id, user_id, board, period, now=int(now.timestamp()),
+            week=streaks.week_key(today), month=streaks.month_key(today),
             offset=page * PAGE_SIZE, limit=PAGE_SIZE,
         )
         return BoardPage(board, period, page, found)

@@ -4,7 +4,7 @@ service that makes them while the bot runs, and `python bot.py backup`.
 Backups are named `stride-YYYYMMDD-HHMMSS.db` after the moment they were taken, in UTC (so
 names sort in time order, also across daylight-saving changes); `-2`, `-3`... is added when
 two are taken within the same second. Pruning only ever deletes files with such names. The
-copying itself is in `stride.storage.backup`.
+copying itself is in `stride.storage.backup_copy`; `bot.py backup` is `ops.backup`.
 """
 
 from __future__ import annotations
@@ -12,16 +12,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-import sys
 import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from stride.config import Settings
 from stride.storage import BackupCancelled, BackupError, BackupResult, backup_database
-from stride.storage.backup import PARTIAL_SUFFIX
+from stride.storage.backup_copy import PARTIAL_SUFFIX
 
 log = logging.getLogger(__name__)
 
@@ -234,13 +232,6 @@ class BackupService:
         return result
 
 
-# --- python bot.py backup ---------------------------------------------------------------------
-
-def default_folder(settings: Settings) -> Path:
-    """BACKUP_DIR if set, else `backups/` beside the database."""
-    return settings.backup_dir or settings.database_path.parent / "backups"
-
-
 def describe(result: BackupResult) -> str:
     """Size, check-ins and time of a backup, e.g. for the log."""
     held = "" if result.checkins is None else f", {result.checkins:,} check-ins"
@@ -253,20 +244,3 @@ def size_text(size: int) -> str:
         if size >= scale:
             return f"{size / scale:.1f} {unit}"
     return f"{size} bytes"
-
-
-def backup_command(settings: Settings, path: str | None, *, overwrite: bool = False) -> int:
-    """`python bot.py backup [PATH] [--overwrite]`: back up the database (the bot may be
-    running) to PATH (a file, or a folder to put a dated backup in); returns the exit code."""
-    now = utcnow()
-    target = Path(path).expanduser().absolute() if path else default_folder(settings)
-    dest = new_backup_path(target, now) if path is None or target.is_dir() else target
-    print(f"Backing up {settings.database_path} to {dest} ...", flush=True)
-    try:
-        result = backup_database(settings.database_path, dest, overwrite=overwrite,
-                                 busy_timeout_ms=settings.database_busy_timeout_ms)
-    except BackupError as exc:
-        print(f"Backup failed: {exc}", file=sys.stderr)
-        return 1
-    print(f"Backup saved: {result.path}\n  {describe(result)}")
-    return 0

@@ -1,4 +1,5 @@
-"""Plain records the storage layer hands out (no SQL, no Discord)."""
+"""The domain's plain records: what the services hand to the cogs and store through the
+storage package (no SQL, no Discord)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,10 @@ class MemberRecord:
     timezone: str | None = None
     rest_days: int | None = None
     exists: bool = False
+
+
+BOARDS = ("streak", "best", "checkins")  # what a leaderboard ranks by
+PERIODS = ("week", "month", "all")  # over which time
 
 
 @dataclass(frozen=True, slots=True)
