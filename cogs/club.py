@@ -14,6 +14,7 @@ from stride.streaks import MAX_REST_DAYS
 from ui.choices import zone_choices
 from ui.components import PersistentButton, view_of
 from ui.embeds import BRAND, notice_embed
+from ui.respond import respond
 
 if TYPE_CHECKING:
     from bot import StrideBot
@@ -110,10 +111,7 @@ class Club(commands.Cog):
         embed.add_field(name="Time zone", value=current.timezone or "UTC (not set)")
         embed.add_field(name="Rest days", value=str(current.rest_days))
         embed.set_footer(text="Every member's streak follows these settings from now on.")
-        if interaction.response.is_done():
-            await interaction.followup.send(embed=embed, ephemeral=True)
-        else:
-            await interaction.response.send_message(embed=embed, ephemeral=True)
+        await respond(interaction, embed=embed, ephemeral=True)
 
     @mydata.command(name="export", description="Get all your Stride data here as a CSV file")
     async def export(self, interaction: discord.Interaction) -> None:

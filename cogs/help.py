@@ -8,6 +8,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from ui.command_tree import leaf_commands
 from ui.embeds import BRAND, add_list_field, fit
 
 if TYPE_CHECKING:
@@ -30,12 +31,9 @@ STREAK_RULE = (
 def command_lines(tree: app_commands.CommandTree) -> list[str]:
     """One line per slash command (and subcommand) the bot has, from the live command tree."""
     lines: list[str] = []
-    for command in sorted(tree.get_commands(), key=lambda c: c.name):
-        if isinstance(command, app_commands.Group):
-            lines += [f"`/{c.qualified_name}`: {c.description}" for c in command.walk_commands()
-                      if isinstance(c, app_commands.Command)]
-        elif isinstance(command, app_commands.Command):
-            lines.append(f"`/{command.name}`: {command.description}")
+    for root in sorted(tree.get_commands(), key=lambda c: c.name):
+        if isinstance(root, app_commands.Command | app_commands.Group):
+            lines += [f"`/{c.qualified_name}`: {c.description}" for c in leaf_commands(root)]
     return lines
 
 

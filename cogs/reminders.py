@@ -326,10 +326,8 @@ class ReminderCog(commands.Cog, name="Reminders"):
             raise UserError(
                 "Pick a role of this server to ping, e.g. Runners; not the everyone role."
             )
-        if routine is not None and self.bot.catalog.routine(routine) is None:
-            known = ", ".join(f"`{r.id}`" for r in self.bot.catalog.routines)
-            raise UserError(f"There is no routine called **{shown(routine)}**. "
-                            f"Try one of: {known}.")
+        if routine is not None:
+            self.bot.catalog.require_routine(routine)
         target = await channel_for_reminders(self.bot, channel, interaction.guild_id)
         created = await self.reminders.add_club(
             interaction.guild_id, target.id, time, days, timezone,

@@ -16,7 +16,6 @@ from ui.components import PersistentButton, view_of
 from ui.embeds import (
     routine_embed,
     routine_list_embed,
-    shown,
     walkthrough_done_embed,
     walkthrough_embed,
 )
@@ -119,13 +118,7 @@ class Routines(commands.Cog):
         if name is None:
             await interaction.response.send_message(embed=routine_list_embed(catalog))
             return
-        routine = catalog.routine(name)
-        if routine is None:
-            known = ", ".join(f"`{r.id}`" for r in catalog.routines)
-            raise UserError(
-                f"There is no routine called **{shown(name)}**."
-                f" Try one of: {known}."
-            )
+        routine = catalog.require_routine(name)
         await interaction.response.send_message(
             embed=routine_embed(routine, catalog), view=view_of(StartRoutine(routine.id))
         )

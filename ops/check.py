@@ -31,6 +31,7 @@ from stride.storage import SchemaError, Storage
 from stride.storage.database import prepare
 from stride.storage.inspection import integrity_problems, snapshot
 from stride.storage.migrations import available
+from ui.command_tree import leaf_commands
 
 from .invite import TokenError, application_id
 
@@ -280,7 +281,7 @@ async def list_commands(make_bot: BotFactory, extensions: Sequence[str], setting
     finally:
         for extension in list(bot.extensions):
             await bot.unload_extension(extension)
-    total = sum(len(_leaves(c)) for c in found)
+    total = sum(len(leaf_commands(c)) for c in found)
     report.section(f"Slash commands: {len(found)} ({total} with subcommands); `bot.py sync` "
                    "registers them with Discord")
     for line in command_lines(found):
@@ -297,7 +298,7 @@ def command_lines(found: Iterable[app_commands.Command | app_commands.Group]) ->
                       for name, on in root.default_permissions if on]
         if root.guild_only:
             notes.append("servers only")
-        for command in _leaves(root):
+        for command in leaf_commands(root):
             usage = " ".join(p.name if p.required else f"[{p.name}]" for p in command.parameters)
             head = " ".join(x for x in (f"/{command.qualified_name}", usage) if x)
             suffix = f"  ({', '.join(notes)})" if notes else ""
@@ -306,10 +307,6 @@ def command_lines(found: Iterable[app_commands.Command | app_commands.Group]) ->
     return lines
 
 
-def _leaves(root: app_commands.Command | app_commands.Group) -> list[app_commands.Command]:
-    if isinstance(root, app_commands.Command):
-        return [root]
-    return [c for c in root.walk_commands() if isinstance(c, app_commands.Command)]
 
 
 def describe(param: app_commands.Parameter) -> str:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from stride.config import Settings
 from stride.storage import BackupCancelled, BackupError, BackupResult, backup_database
 from stride.storage.backup_copy import PARTIAL_SUFFIX
 
@@ -137,7 +138,8 @@ class BackupService:
     """
 
     def __init__(
-        self, database: Path, folder: Path, keep: int, *, busy_timeout_ms: int = 2000,
+        self, database: Path, folder: Path, keep: int, *,
+        busy_timeout_ms: int = Settings.database_busy_timeout_ms,
         clock: Clock = utcnow, sleep: Sleep = asyncio.sleep, first_delay: float = FIRST_DELAY,
         copier: Copier = backup_database,
     ) -> None:

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
 
+from .errors import UserError
+
 CATEGORIES: dict[str, str] = {
     "activation": "Pre-run activation",
     "drill": "During-run drills",
@@ -286,6 +288,15 @@ class Catalog:
         """The routine with this id or name (ignoring case, spaces and punctuation)."""
         found = self._routines.get(routine_id)  # the usual case: an id from a button
         return found if found is not None else self._routines.get(_squash(routine_id))
+
+    def require_routine(self, name: str) -> Routine:
+        """The routine with this id or name, or a UserError naming the routines there are
+        (the name typed is not repeated: it could hold anything)."""
+        found = self.routine(name)
+        if found is None:
+            known = ", ".join(f"`{r.id}`" for r in self.routines)
+            raise UserError(f"There is no routine by that name. Try one of: {known}.")
+        return found
 
     def in_category(self, category: str) -> list[Exercise]:
         return [e for e in self.exercises if e.category == category]

@@ -34,7 +34,9 @@ class Settings:
     dev_guild_id: int | None = None
     reminder_rate: float = 40.0
     reminder_grace_minutes: int = 30
-    database_busy_timeout_ms: int = 2000  # how long a write waits for another process's lock
+    # How long a write waits while another process holds the database's write lock: less than
+    # the 3 s Discord gives a command to answer, so a member whose write gave up is still told.
+    database_busy_timeout_ms: int = 2000
     database_sync: str = "full"  # "full": commits survive power loss; "normal": a crash only
     shard_count: int | None = None  # None: as many shards as Discord recommends
     backup_dir: Path | None = None  # daily automatic backups go here; None: off
@@ -47,7 +49,7 @@ class Settings:
         token = env.get("DISCORD_TOKEN", "").strip()
         if need_token and not token:
             raise ConfigError(f"DISCORD_TOKEN is not set. {TOKEN_HELP}")
-        level = env.get("LOG_LEVEL", "INFO").strip().upper() or "INFO"
+        level = env.get("LOG_LEVEL", "").strip().upper() or cls.log_level
         if level not in logging.getLevelNamesMapping():
             raise ConfigError(
                 f"LOG_LEVEL={level!r} is not a log level; use DEBUG, INFO, WARNING or ERROR."
@@ -58,10 +60,12 @@ class Settings:
                 f"DEV_GUILD_ID={guild!r} is not a server id; it is a number like "
                 "123456789012345678 (right-click the server -> Copy Server ID)."
             )
-        rate = _number(env, "REMINDER_RATE", "40", float, 0.1, 100_000)
-        grace = _number(env, "REMINDER_GRACE_MINUTES", "30", int, 0, 24 * 60)
-        busy = _number(env, "DATABASE_BUSY_TIMEOUT_MS", "2000", int, 0, 60_000)
-        sync = env.get("DATABASE_SYNC", "").strip().lower() or "full"
+        rate = _number(env, "REMINDER_RATE", cls.reminder_rate, float, 0.1, 100_000)
+        grace = _number(env, "REMINDER_GRACE_MINUTES", cls.reminder_grace_minutes, int, 0,
+                        24 * 60)
+        busy = _number(env, "DATABASE_BUSY_TIMEOUT_MS", cls.database_busy_timeout_ms, int, 0,
+                       60_000)
+        sync = env.get("DATABASE_SYNC", "").strip().lower() or cls.database_sync
         if sync not in ("full", "normal"):
             raise ConfigError(
                 f"DATABASE_SYNC={sync!r} must be full (the default: every acknowledged write "
@@ -69,9 +73,9 @@ class Settings:
                 "but a power loss may take back the last few seconds of writes)."
             )
         shards = env.get("SHARD_COUNT", "").strip()
-        shard_count = _number(env, "SHARD_COUNT", shards, int, 1, 10_000) if shards else None
+        shard_count = _number(env, "SHARD_COUNT", None, int, 1, 10_000) if shards else None
         backup_dir = _backup_dir(env.get("BACKUP_DIR", ""))
-        backup_keep = _number(env, "BACKUP_KEEP", "7", int, 1, 1000)
+        backup_keep = _number(env, "BACKUP_KEEP", cls.backup_keep, int, 1, 1000)
         return cls(
             token=token,
             reminder_rate=rate,
@@ -89,9 +93,9 @@ class Settings:
         )
 
 
-def _number(env: Mapping[str, str], name: str, default: str, kind: type, low: float,
+def _number(env: Mapping[str, str], name: str, default: float | None, kind: type, low: float,
             high: float) -> Any:
-    text = env.get(name, "").strip() or default
+    text = env.get(name, "").strip() or str(default)
     try:
         value = kind(text)
     except ValueError:

@@ -167,11 +167,7 @@ class Reminders:
     def _routine_id(self, name: str | None) -> str | None:
         if name is None:
             return None
-        routine = self.catalog.routine(name)
-        if routine is None:
-            known = ", ".join(f"`{r.id}`" for r in self.catalog.routines)
-            raise UserError(f"There is no such routine. Try one of: {known}.")
-        return routine.id
+        return self.catalog.require_routine(name).id
 
     async def add_club(
         self, guild_id: int, channel_id: int, at: str, days: str | None, timezone: str | None,

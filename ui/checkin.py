@@ -10,6 +10,7 @@ import discord
 from stride.catalog import Catalog
 
 from .components import PersistentButton, view_of
+from .respond import respond
 from .streak_embeds import checkin_embed, undo_embed
 
 if TYPE_CHECKING:
@@ -73,10 +74,7 @@ async def _send(
     kwargs: dict = {"embed": embed, "ephemeral": ephemeral}
     if view is not None:
         kwargs["view"] = view
-    if interaction.response.is_done():
-        await interaction.followup.send(**kwargs)
-    else:
-        await interaction.response.send_message(**kwargs)
+    await respond(interaction, **kwargs)
 
 
 class UndoCheckin(PersistentButton, template=r"stride:undo:(?P<user_id>\d{1,20})"):

@@ -10,6 +10,7 @@ from discord import app_commands
 from stride.errors import StorageBusy, UserError
 
 from .embeds import notice_embed
+from .respond import respond
 
 log = logging.getLogger("stride.errors")
 
@@ -96,9 +97,6 @@ async def report_error(interaction: discord.Interaction, error: Exception) -> No
         return
     embed = notice_embed("Hmm, that didn't work", text)
     try:
-        if interaction.response.is_done():
-            await interaction.followup.send(embed=embed, ephemeral=True)
-        else:
-            await interaction.response.send_message(embed=embed, ephemeral=True)
+        await respond(interaction, embed=embed, ephemeral=True)
     except discord.HTTPException as exc:
         log.warning("Could not tell the member about an error (%s): %s", describe(interaction), exc)

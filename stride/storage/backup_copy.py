@@ -24,6 +24,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from stride.config import Settings
+
 PARTIAL_SUFFIX = ".part"  # a copy in progress: ".<name>.<random>.part" beside the destination
 SIDE_FILES = ("-wal", "-shm", "-journal")
 
@@ -56,7 +58,8 @@ class BackupResult:
 
 
 def backup_database(
-    source: Path, dest: Path, *, overwrite: bool = False, busy_timeout_ms: int = 2000,
+    source: Path, dest: Path, *, overwrite: bool = False,
+    busy_timeout_ms: int = Settings.database_busy_timeout_ms,
     cancel: threading.Event | None = None,
 ) -> BackupResult:
     """Copy the database at `source` to `dest` while others may be using it (blocking).

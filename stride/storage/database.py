@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 import aiosqlite
 
+from stride.config import Settings
 from stride.errors import StorageBusy, StorageError
 from stride.records import (
     BoardRow,
@@ -36,10 +37,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 S = TypeVar("S")
 
-# How long a write waits while another process holds the database's write lock, by default
-# (DATABASE_BUSY_TIMEOUT_MS). Less than the 3 s Discord gives a command to answer, so a member
-# whose write gave up is still told to try again.
-BUSY_TIMEOUT_MS = 2000
+BUSY_TIMEOUT_MS = Settings.database_busy_timeout_ms  # when no setting is passed (tools, tests)
 CONNECTION_WAIT_MS = 50  # SQLite's own wait per attempt on the bot's shared connection
 RETRY_EVERY = 0.025  # seconds between attempts while the database is locked
 BUSY_EPISODE_GAP = 0.5  # seconds without a refusal after which a lock counts as a new one
