@@ -31,7 +31,9 @@ from stride.membership import Membership
 from stride.pacing import Pacer
 from stride.reminders import Reminders
 from stride.storage import SchemaError, Storage
+from ui.command_tree import Root
 from ui.errors import Restarting, report_error
+from ui.interaction import Interaction
 
 log = logging.getLogger("stride")
 
@@ -43,22 +45,24 @@ STOP_SECONDS = 10.0  # from SIGTERM / Ctrl-C to the database closed, at most
 CLOSE_RESERVE = 1.5  # of those, kept for cancelling what is stuck and closing connections
 
 
-class StrideTree(app_commands.CommandTree):
+class StrideTree(app_commands.CommandTree["StrideBot"]):
     """Tracks every command while it runs (refusing new ones while the bot stops), refuses
     server-only commands in DMs, and routes every command error to one handler."""
 
-    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+    async def interaction_check(self, interaction: Interaction) -> bool:
         # The first step of the task discord.py runs each command (and autocomplete) in.
-        if not self.client.inflight.admit():  # type: ignore[attr-defined]
+        if not self.client.inflight.admit():
             raise Restarting()
         command = interaction.command
-        root = command.root_parent or command if command else None
+        root: Root | app_commands.ContextMenu | None = command
+        if isinstance(command, app_commands.Command):
+            root = command.root_parent or command  # a group's subcommand: the group says
         if root is not None and root.guild_only and interaction.guild_id is None:
             raise app_commands.NoPrivateMessage()
         return True
 
     async def on_error(
-        self, interaction: discord.Interaction, error: app_commands.AppCommandError
+        self, interaction: Interaction, error: app_commands.AppCommandError
     ) -> None:
         await report_error(interaction, error)
 
@@ -168,6 +172,7 @@ def amortize_bucket_cleanup(http: HTTPClient, every: float = 60.0) -> None:
             last[0] = now
             scan()
 
+    # A method of discord.py's HTTPClient, replaced on this one instance (mypy forbids that).
     http._try_clear_expired_ratelimits = throttled  # type: ignore[method-assign]
 
 

@@ -31,6 +31,7 @@ from pathlib import Path
 
 from bench.bench_streaks import GUILD, MEMBERS, NOW, cached_database
 from stride.checkins import Checkins
+from stride.clock import ManualClock
 from stride.storage import Storage, backup_database
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -131,7 +132,7 @@ async def main() -> None:
 
         storage = Storage(work)
         await storage.open()
-        checkins = Checkins(storage, lambda: NOW)
+        checkins = Checkins(storage, ManualClock(NOW))
         users = iter(random.Random(3).sample(range(1, args.members + 1), args.members))
         try:
             async def in_thread() -> str:

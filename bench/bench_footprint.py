@@ -23,9 +23,10 @@ from pathlib import Path
 
 from bench import bench_streaks
 from bench.bench_load import rss_kib
-from tests.e2e.emulator import DiscordEmulator
-from tests.e2e.harness import MINIMAL_BOT, REPO_ROOT, launch_bot, populate
 from tests.e2e.stride import bot_env
+from tests.e2e.testworld import build_world
+from tests.emulator.emulator import DiscordEmulator
+from tests.emulator.harness import MINIMAL_BOT, REPO_ROOT, launch_bot
 
 BOT = REPO_ROOT / "bot.py"
 CHANNELS, ROLES = 50, 20
@@ -52,7 +53,7 @@ async def one_start(script: Path, env: dict[str, str], guilds: int, log: Path,
     if guilds:
         many_guilds(emu, guilds)
     else:
-        populate(emu)
+        build_world(emu)
     await emu.start()
     try:
         start = time.perf_counter()

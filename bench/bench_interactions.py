@@ -31,10 +31,11 @@ from pathlib import Path
 from typing import Any
 
 from bench import bench_streaks
-from tests.e2e.emulator import DiscordEmulator
-from tests.e2e.harness import MINIMAL_BOT, REPO_ROOT, launch_bot, populate
-from tests.e2e.records import InteractionRecord
 from tests.e2e.stride import bot_env, button
+from tests.e2e.testworld import build_world
+from tests.emulator.emulator import DiscordEmulator
+from tests.emulator.harness import MINIMAL_BOT, REPO_ROOT, launch_bot
+from tests.emulator.records import InteractionRecord
 
 BOT = REPO_ROOT / "bot.py"
 JSON = dict[str, Any]
@@ -120,19 +121,19 @@ def _is_error(rec: InteractionRecord) -> bool:
 async def minimal_bot(log_dir: Path) -> AsyncIterator[tuple[Send, Send]]:
     """The minimal bot running: its /ping (the floor: a fixed string) and /echo autocomplete."""
     emu = DiscordEmulator()
-    populate(emu)
+    world = build_world(emu)
+    where = {"member": world.member, "guild": world.guild, "channel": world.channel}
     await emu.start()
     try:
         proc = await launch_bot(emu, MINIMAL_BOT, {}, log_path=log_dir / "minimal.log")
         try:
             def ping(i: int) -> Awaitable[InteractionRecord]:
-                return emu.slash("ping", member=emu.member, guild=emu.guild, channel=emu.channel)
+                return emu.slash("ping", **where)
 
             words = ["e", "run", "tem", "", "str"]
 
             def echo(i: int) -> Awaitable[InteractionRecord]:
-                return emu.autocomplete("echo", {"text": words[i % len(words)]}, "text",
-                                        member=emu.member, guild=emu.guild, channel=emu.channel)
+                return emu.autocomplete("echo", {"text": words[i % len(words)]}, "text", **where)
 
             yield ping, echo
         finally:
@@ -157,18 +158,26 @@ def fresh_members(db: Path, count: int) -> list[int]:
     return [r[0] for r in rows]
 
 
-def big_club(emu: DiscordEmulator, fresh: list[int], others: int) -> dict[str, Any]:
+@dataclass
+class BigClub:
+    guild: JSON
+    channel: JSON  # general
+    admin: JSON
+    members: dict[int, JSON]  # by user id
+
+
+def big_club(emu: DiscordEmulator, fresh: list[int], others: int) -> BigClub:
     """The server of the benchmark database, with its admin and the members the bench uses."""
     guild = emu.add_guild("Big Running Club", channels=["general", "runs"],
                           roles=["Runners"], owner="club-owner", guild_id=bench_streaks.GUILD)
     gid = int(guild["id"])
-    emu.guild, emu.channel = guild, emu.world.channel_by_name(gid, "general")
-    emu.admin = emu.add_member(guild, "coach", admin=True)
+    channel = emu.world.channel_by_name(gid, "general")
+    admin = emu.add_member(guild, "coach", admin=True)
     rng = random.Random(3)
     picked = set(fresh) | set(rng.sample(range(1, bench_streaks.MEMBERS + 1), others))
     members = {uid: emu.add_member(guild, user=emu.add_user(f"runner{uid}", user_id=uid))
                for uid in sorted(picked)}
-    return members
+    return BigClub(guild, channel, admin, members)
 
 
 async def stride(runs: int, log_dir: Path, source: Path, floor: Send, only: str = "",
@@ -177,13 +186,14 @@ async def stride(runs: int, log_dir: Path, source: Path, floor: Send, only: str 
     shutil.copyfile(source, db)
     fresh = fresh_members(db, 2 * (runs + WARM_UP))
     emu = DiscordEmulator()
-    members = big_club(emu, fresh, others=1000)
+    club = big_club(emu, fresh, others=1000)
+    members = club.members
     await emu.start()
     rng = random.Random(5)
     anyone = list(members.values())
     checkin_members = iter([members[u] for u in fresh[: runs + WARM_UP]])
     done_members = iter([members[u] for u in fresh[runs + WARM_UP:]])
-    where = {"guild": emu.guild, "channel": emu.channel}
+    where = {"guild": club.guild, "channel": club.channel}
     try:
         proc = await launch_bot(emu, BOT, {**bot_env(db), **(env or {})},
                                 log_path=log_dir / "stride.log")
@@ -209,13 +219,13 @@ async def stride(runs: int, log_dir: Path, source: Path, floor: Send, only: str 
                                  member=rng.choice(anyone), **where)
 
             # A real reminder post (the admin's /reminder test), whose Done button members press.
-            add = await emu.slash("reminder", {"channel": emu.channel, "time": "6:30"},
-                                  subcommand="add", member=emu.admin, **where)
+            add = await emu.slash("reminder", {"channel": club.channel, "time": "6:30"},
+                                  subcommand="add", member=club.admin, **where)
             await add.wait_response()
-            test = await emu.slash("reminder", {"id": 1}, subcommand="test", member=emu.admin,
+            test = await emu.slash("reminder", {"id": 1}, subcommand="test", member=club.admin,
                                    **where)
             await test.wait_message()
-            post = next(m for m in emu.world.channel_messages(int(emu.channel["id"]))
+            post = next(m for m in emu.world.channel_messages(int(club.channel["id"]))
                         if m.get("components"))
             done_id = button(post, "Done")["custom_id"]
 

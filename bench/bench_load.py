@@ -48,10 +48,10 @@ from zoneinfo import ZoneInfo
 from stride import streaks
 from stride.checkins import breaks_at
 from stride.storage.database import prepare
-from tests.e2e.emulator import DiscordEmulator
-from tests.e2e.harness import REPO_ROOT, BotProcess, launch_bot
-from tests.e2e.records import InteractionRecord
 from tests.e2e.stride import bot_env
+from tests.emulator.emulator import DiscordEmulator
+from tests.emulator.harness import REPO_ROOT, BotProcess, launch_bot
+from tests.emulator.records import InteractionRecord
 
 BOT = REPO_ROOT / "bot.py"
 JSON = dict[str, Any]

@@ -24,10 +24,11 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from stride.storage.database import prepare
-from tests.e2e.emulator import DiscordEmulator
-from tests.e2e.harness import REPO_ROOT, launch_bot
+from tests.emulator.emulator import DiscordEmulator
+from tests.emulator.harness import REPO_ROOT, launch_bot
 
 BOT = REPO_ROOT / "bot.py"
 CHANNELS_PER_GUILD = 50
@@ -150,10 +151,19 @@ async def without_network(club: int, dm: int, tmp: Path) -> dict[str, float]:
     await bot.storage.open()
     sent = 0
 
-    async def instant(route: object, **kwargs: object) -> dict:
+    async def instant(route: Any, **kwargs: Any) -> dict:
+        """Discord's answer to a message create, at once: the message as it would be made."""
         nonlocal sent
         sent += 1
-        return {"id": str(sent)}
+        body = kwargs.get("json") or {}
+        return {"id": str(sent), "channel_id": str(route.channel_id), "type": 0,
+                "author": {"id": "1", "username": "Stride", "discriminator": "0", "bot": True,
+                           "avatar": None, "global_name": None},
+                "content": body.get("content") or "", "timestamp": "2026-01-01T00:00:00+00:00",
+                "edited_timestamp": None, "tts": False, "mention_everyone": False,
+                "mentions": [], "mention_roles": [], "attachments": [],
+                "embeds": body.get("embeds") or [], "components": body.get("components") or [],
+                "pinned": False, "nonce": body.get("nonce")}
 
     bot.http.request = instant  # type: ignore[method-assign]
     bot.pacer = Pacer(1_000_000)

@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 
 from stride import streaks
 from stride.checkins import Checkins, breaks_at, heatmap_start
+from stride.clock import ManualClock
 from stride.heatmap import render_heatmap
 from stride.records import BOARDS, PERIODS
 from stride.storage import Storage
@@ -190,8 +191,8 @@ async def main() -> None:
     storage = Storage(work)
     await storage.open()
     trips = RoundTrips(storage)
-    clock_now = [NOW]
-    checkins = Checkins(storage, lambda: clock_now[0])
+    clock = ManualClock(NOW)
+    checkins = Checkins(storage, clock)
     rng = random.Random(1)
     users = list(range(1, args.members + 1))
     results = []

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
 
 import discord
 from discord import app_commands
@@ -13,18 +14,22 @@ from discord.ext import commands
 from stride.streaks import MAX_REST_DAYS
 from ui.choices import zone_choices
 from ui.components import PersistentButton, view_of
+from ui.custom_id import SNOWFLAKE, CustomId
 from ui.embeds import BRAND, notice_embed
+from ui.interaction import Interaction
 from ui.respond import respond
 
 if TYPE_CHECKING:
     from bot import StrideBot
 
+T = TypeVar("T")
 
-def manage_server() -> app_commands.Check:
+
+def manage_server() -> Callable[[T], T]:
     """Admin commands: Discord hides them by default, and the bot checks again itself,
     because a server can override who sees a command."""
 
-    def predicate(interaction: discord.Interaction) -> bool:
+    def predicate(interaction: Interaction) -> bool:
         permissions = interaction.permissions
         if not (permissions.manage_guild or permissions.administrator):
             raise app_commands.MissingPermissions(["manage_guild"])
@@ -42,26 +47,36 @@ def admin_group(name: str, description: str) -> app_commands.Group:
     )
 
 
-class ConfirmForget(PersistentButton, template=r"stride:forget:(?P<user_id>\d{1,20})"):
-    """The confirmation button of /mydata delete."""
+class ConfirmForget(
+    PersistentButton, custom_id=CustomId("stride:forget:{user_id}", user_id=SNOWFLAKE)
+):
+    """The confirmation button of /mydata delete: only for the member who asked."""
 
     def __init__(self, user_id: int) -> None:
         super().__init__(
-            f"stride:forget:{user_id}", label="Yes, delete my data", emoji="🗑️",
+            self.custom_ids.format(user_id=user_id), label="Yes, delete my data", emoji="🗑️",
             style=discord.ButtonStyle.danger,
         )
         self.user_id = user_id
 
     @classmethod
-    def from_state(cls, user_id: str) -> ConfirmForget:  # type: ignore[override]
+    def from_state(cls, user_id: str) -> ConfirmForget:
         return cls(int(user_id))
 
-    async def run(self, interaction: discord.Interaction) -> None:
-        if interaction.user.id != self.user_id or interaction.guild_id is None:
-            await interaction.response.send_message("That button isn't yours.", ephemeral=True)
-            return
-        checkins = interaction.client.checkins  # type: ignore[attr-defined]
-        removed = await checkins.forget(interaction.guild_id, interaction.user.id)
+    async def interaction_check(  # type: ignore[override]  # typed for any client: see the base
+        self, interaction: Interaction, /
+    ) -> bool:
+        if not await super().interaction_check(interaction):
+            return False
+        if interaction.user.id == self.user_id and interaction.guild_id is not None:
+            return True
+        return await self.refuse(interaction, "That button isn't yours.")
+
+    async def run(self, interaction: Interaction) -> None:
+        assert interaction.guild_id is not None  # interaction_check made sure
+        removed = await interaction.client.checkins.forget(
+            interaction.guild_id, interaction.user.id
+        )
         await interaction.response.edit_message(
             embed=notice_embed(
                 "Your data is deleted",
@@ -92,7 +107,7 @@ class Club(commands.Cog):
     @manage_server()
     async def settings(
         self,
-        interaction: discord.Interaction,
+        interaction: Interaction,
         timezone: str | None = None,
         rest_days: app_commands.Range[int, 0, MAX_REST_DAYS] | None = None,
     ) -> None:
@@ -114,7 +129,7 @@ class Club(commands.Cog):
         await respond(interaction, embed=embed, ephemeral=True)
 
     @mydata.command(name="export", description="Get all your Stride data here as a CSV file")
-    async def export(self, interaction: discord.Interaction) -> None:
+    async def export(self, interaction: Interaction) -> None:
         assert interaction.guild_id is not None
         own_zone, rows = await self.bot.checkins.export(interaction.guild_id, interaction.user.id)
         out = io.StringIO()
@@ -130,7 +145,7 @@ class Club(commands.Cog):
         )
 
     @mydata.command(name="delete", description="Delete all your Stride data in this server")
-    async def delete(self, interaction: discord.Interaction) -> None:
+    async def delete(self, interaction: Interaction) -> None:
         await interaction.response.send_message(
             embed=notice_embed(
                 "Delete your data?",

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from ui.command_tree import leaf_commands
+from ui.command_tree import leaf_commands, slash_roots
 from ui.embeds import BRAND, add_list_field, fit
+from ui.interaction import Interaction
 
 if TYPE_CHECKING:
     from bot import StrideBot
@@ -28,12 +29,11 @@ STREAK_RULE = (
 )
 
 
-def command_lines(tree: app_commands.CommandTree) -> list[str]:
+def command_lines(tree: app_commands.CommandTree[Any]) -> list[str]:
     """One line per slash command (and subcommand) the bot has, from the live command tree."""
     lines: list[str] = []
-    for root in sorted(tree.get_commands(), key=lambda c: c.name):
-        if isinstance(root, app_commands.Command | app_commands.Group):
-            lines += [f"`/{c.qualified_name}`: {c.description}" for c in leaf_commands(root)]
+    for root in sorted(slash_roots(tree), key=lambda c: c.name):
+        lines += [f"`/{c.qualified_name}`: {c.description}" for c in leaf_commands(root)]
     return lines
 
 
@@ -42,7 +42,7 @@ class Help(commands.Cog):
         self.bot = bot
 
     @app_commands.command(name="help", description="What Stride does and its commands")
-    async def help(self, interaction: discord.Interaction) -> None:
+    async def help(self, interaction: Interaction) -> None:
         embed = discord.Embed(title="Stride: activation for runners", description=ABOUT,
                               colour=BRAND)
         add_list_field(embed, "Commands", command_lines(self.bot.tree))

@@ -12,6 +12,7 @@ from discord.ext import commands
 from stride.catalog import CATEGORIES, Catalog
 from stride.errors import UserError
 from ui.components import PersistentButton, pager_look, view_of
+from ui.custom_id import PAGER, SLUG, CustomId
 from ui.embeds import (
     category_page_embed,
     clip,
@@ -21,6 +22,7 @@ from ui.embeds import (
     notice_embed,
     shown,
 )
+from ui.interaction import Interaction
 
 if TYPE_CHECKING:
     from bot import StrideBot
@@ -29,25 +31,24 @@ PAGE_SIZE = 6
 CATEGORY_CHOICES = [app_commands.Choice(name=label, value=key) for key, label in CATEGORIES.items()]
 
 
-def _catalog(interaction: discord.Interaction) -> Catalog:
-    return interaction.client.catalog  # type: ignore[attr-defined]
-
-
-class ShowExercise(PersistentButton, template=r"stride:ex:(?P<exercise_id>[a-z0-9-]{1,40})"):
+class ShowExercise(
+    PersistentButton, custom_id=CustomId("stride:ex:{exercise_id}", exercise_id=SLUG)
+):
     """Opens one exercise for the member who clicked (used by 'did you mean' answers)."""
 
     def __init__(self, exercise_id: str, label: str = "Show") -> None:
         super().__init__(
-            f"stride:ex:{exercise_id}", label=clip(label, 80), style=discord.ButtonStyle.secondary
+            self.custom_ids.format(exercise_id=exercise_id), label=clip(label, 80),
+            style=discord.ButtonStyle.secondary,
         )
         self.exercise_id = exercise_id
 
     @classmethod
-    def from_state(cls, exercise_id: str) -> ShowExercise:  # type: ignore[override]
+    def from_state(cls, exercise_id: str) -> ShowExercise:
         return cls(exercise_id)
 
-    async def run(self, interaction: discord.Interaction) -> None:
-        catalog = _catalog(interaction)
+    async def run(self, interaction: Interaction) -> None:
+        catalog = interaction.client.catalog
         exercise = catalog.get(self.exercise_id)
         if exercise is None:
             raise UserError("That exercise is no longer in the club's library.")
@@ -58,25 +59,28 @@ class ShowExercise(PersistentButton, template=r"stride:ex:(?P<exercise_id>[a-z0-
 
 class BrowsePage(
     PersistentButton,
-    template=r"stride:browse:(?P<category>[a-z]{1,20}):(?P<page>\d{1,3}):(?P<direction>[pn])",
+    custom_id=CustomId(
+        "stride:browse:{category}:{page}:{direction}",
+        category=r"[a-z]{1,20}", page=r"\d{1,3}", direction=PAGER,
+    ),
 ):
     """Prev/Next on a category listing."""
 
     def __init__(self, category: str, page: int, direction: str, *, disabled: bool) -> None:
         super().__init__(
-            f"stride:browse:{category}:{page}:{direction}",
+            self.custom_ids.format(category=category, page=page, direction=direction),
             **pager_look(direction), disabled=disabled,
         )
         self.category, self.page = category, page
 
     @classmethod
-    def from_state(cls, category: str, page: str, direction: str) -> BrowsePage:  # type: ignore[override]
+    def from_state(cls, category: str, page: str, direction: str) -> BrowsePage:
         return cls(category, int(page), direction, disabled=False)
 
-    async def run(self, interaction: discord.Interaction) -> None:
+    async def run(self, interaction: Interaction) -> None:
         if self.category not in CATEGORIES:
             raise UserError("That category is no longer in the library.")
-        embed, view = category_page(_catalog(interaction), self.category, self.page)
+        embed, view = category_page(interaction.client.catalog, self.category, self.page)
         await interaction.response.edit_message(embed=embed, view=view)
 
 
@@ -109,7 +113,7 @@ class Library(commands.Cog):
 
     @app_commands.command(name="exercise", description="How to do an exercise: steps, cues, dose")
     @app_commands.describe(name="The exercise, e.g. clams or lunge matrix")
-    async def exercise(self, interaction: discord.Interaction, name: str) -> None:
+    async def exercise(self, interaction: Interaction, name: str) -> None:
         found = self.catalog.resolve(name)
         if found is not None:
             await interaction.response.send_message(embed=exercise_embed(found, self.catalog))
@@ -128,7 +132,7 @@ class Library(commands.Cog):
 
     @exercise.autocomplete("name")
     async def exercise_autocomplete(
-        self, interaction: discord.Interaction, current: str
+        self, interaction: Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
         return [
             app_commands.Choice(name=clip(m.exercise.name, 100), value=m.exercise.id)
@@ -139,7 +143,7 @@ class Library(commands.Cog):
     @app_commands.describe(category="Show only this category")
     @app_commands.choices(category=CATEGORY_CHOICES)
     async def exercises(
-        self, interaction: discord.Interaction, category: app_commands.Choice[str] | None = None
+        self, interaction: Interaction, category: app_commands.Choice[str] | None = None
     ) -> None:
         if category is None:
             await interaction.response.send_message(
@@ -153,7 +157,7 @@ class Library(commands.Cog):
             await interaction.response.send_message(embed=embed, view=view, ephemeral=True)
 
     @app_commands.command(name="form", description="The running-form checklist")
-    async def form(self, interaction: discord.Interaction) -> None:
+    async def form(self, interaction: Interaction) -> None:
         entries = self.catalog.in_category("form")
         if not entries:
             raise UserError("The club's library has no running-form entry.")

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import aiohttp
 import discord
 from discord import app_commands
 from discord.ext import commands
-from discord.http import Route, handle_message_parameters
 
 from stride.catalog import Routine
 from stride.errors import UserError
@@ -22,6 +20,7 @@ from ui.checkin import CheckinButton, firing_tag
 from ui.choices import routine_autocomplete, zone_choices
 from ui.components import view_of
 from ui.embeds import BRAND, notice_embed, shown
+from ui.interaction import Interaction
 from ui.reminder_embeds import next_text, reminder_embed, reminder_list_embed, schedule_text
 
 from .club import admin_group, manage_server
@@ -48,8 +47,6 @@ class DiscordSender:
         self.bot = bot
         self.pacer = bot.pacer
         self._dm_channels: dict[int, int] = {}
-        # Rendered reminder payloads: the same few (routine, role, server) mixes repeat.
-        self._payloads: OrderedDict[tuple, dict] = OrderedDict()
 
     def ready(self, reminder: Reminder) -> bool:
         if reminder.kind == "dm" or reminder.channel_id is None:
@@ -67,44 +64,23 @@ class DiscordSender:
         self._dm_channels[user_id] = known
         return known
 
-    async def post(self, channel_id: int, **kwargs: object) -> discord.Message:
+    async def post(self, channel_id: int, *, embed: discord.Embed) -> discord.Message:
         channel = self.bot.get_partial_messageable(channel_id)
         async with self.pacer.channel(channel_id), self.pacer.request:
-            return await channel.send(**kwargs)  # type: ignore[arg-type]
-
-    def payload(self, post: Post) -> dict:
-        """The reminder message as Discord's JSON: rendered once per mix, then reused with the
-        firing's tag put into the Done button."""
-        reminder, routine = post.reminder, post.routine
-        key = (routine.id if routine else None, reminder.role_id,
-               reminder.guild_id if reminder.kind == "dm" else None)
-        found = self._payloads.pop(key, None)
-        if found is None:
-            found = handle_message_parameters(
-                **reminder_message(self.bot, reminder, routine),
-                previous_allowed_mentions=self.bot.allowed_mentions,
-            ).payload
-        self._payloads[key] = found
-        while len(self._payloads) > 1024:
-            self._payloads.popitem(last=False)
-        tag = f":@{firing_tag(reminder.id, post.due_at)}"
-        rows = [{**row, "components": [
-            {**c, "custom_id": c["custom_id"] + tag}
-            if str(c.get("custom_id", "")).startswith("stride:checkin") else c
-            for c in row["components"]
-        ]} for row in found.get("components", [])]
-        return {**found, "components": rows}
+            return await channel.send(embed=embed)
 
     async def send(self, post: Post, attempt: Callable[[], Awaitable[None]]) -> Outcome:
         reminder = post.reminder
         try:
             channel_id = await self._channel_of(reminder)
-            # The nonce names the firing: if it is sent again soon, Discord keeps one.
-            body = {**self.payload(post), "nonce": post.key, "enforce_nonce": True}
-            route = Route("POST", "/channels/{channel_id}/messages", channel_id=channel_id)
+            channel = self.bot.get_partial_messageable(channel_id)
+            message = reminder_message(self.bot, reminder, post.routine,
+                                       firing_tag(reminder.id, post.due_at))
             async with self.pacer.channel(channel_id), self.pacer.request:
                 await attempt()
-                message = await self.bot.http.request(route, json=body)
+                # The nonce names the firing (discord.py sets enforce_nonce with it): if it is
+                # sent again within a few minutes, Discord keeps one.
+                sent = await channel.send(**message, nonce=post.key)
         except discord.Forbidden as exc:
             if exc.code == DM_CLOSED:
                 return Outcome("failed", pause="Stride can't send you direct messages "
@@ -117,7 +93,7 @@ class DiscordSender:
             return Outcome("retry", detail=f"{type(exc).__name__}: {exc}")
         except discord.HTTPException as exc:
             return Outcome("failed", detail=str(exc))
-        return Outcome("sent", message_id=int(message["id"]))
+        return Outcome("sent", message_id=sent.id)
 
     async def _channel_of(self, reminder: Reminder) -> int:
         if reminder.kind == "dm":
@@ -142,7 +118,9 @@ class DiscordSender:
         tag = f":@{firing_tag(reminder.id, post.due_at)}"
         me = self.bot.user.id if self.bot.user else self.bot.application_id
         channel = self.bot.get_partial_messageable(channel_id)
-        after = discord.Object(discord.utils.time_snowflake(from_unix(since)))
+        after: discord.abc.Snowflake = discord.Object(
+            discord.utils.time_snowflake(from_unix(since))
+        )
         try:
             for _ in range(HISTORY_PAGES):
                 async with self.pacer.request:
@@ -192,7 +170,7 @@ def _names(message: discord.Message, tag: str) -> bool:
     )
 
 
-class ServerTextChannel(app_commands.Transformer):
+class ServerTextChannel(app_commands.Transformer["StrideBot"]):
     """A text-channel option: the channel as the interaction describes it, or None when it is
     not a text channel. discord.py would refuse a channel it cannot place (Stride caches no
     channels; a crafted request may even name another server's) with an unreadable error;
@@ -206,7 +184,7 @@ class ServerTextChannel(app_commands.Transformer):
     def channel_types(self) -> list[discord.ChannelType]:
         return [discord.ChannelType.text, discord.ChannelType.news]
 
-    async def transform(self, interaction: discord.Interaction, value: Any, /
+    async def transform(self, interaction: Interaction, value: Any, /
                         ) -> app_commands.AppCommandChannel | None:
         if not isinstance(value, app_commands.AppCommandChannel) or value.type not in (
             discord.ChannelType.text, discord.ChannelType.news
@@ -239,11 +217,23 @@ async def channel_for_reminders(
     return found
 
 
-def reminder_message(bot: StrideBot, reminder: Reminder, routine: Routine | None) -> dict:
-    """The reminder's content, embed, buttons and exactly the mentions it may make."""
-    buttons: list[discord.ui.Item] = [
+class ReminderMessage(TypedDict):
+    """A reminder post: the arguments of `Messageable.send`."""
+
+    content: str | None
+    embed: discord.Embed
+    view: discord.ui.View
+    allowed_mentions: discord.AllowedMentions
+
+
+def reminder_message(bot: StrideBot, reminder: Reminder, routine: Routine | None,
+                     firing: str | None = None) -> ReminderMessage:
+    """The reminder's content, embed, buttons and exactly the mentions it may make; `firing`
+    (its tag) goes into the Done button, so the post can be found again after a restart."""
+    buttons: list[discord.ui.Item[Any]] = [
         CheckinButton(routine.id if routine else None, label="Done",
-                      guild_id=reminder.guild_id if reminder.kind == "dm" else None),
+                      guild_id=reminder.guild_id if reminder.kind == "dm" else None,
+                      firing=firing),
     ]
     if routine is not None:
         buttons.append(StartRoutine(routine.id, label="Show me how"))
@@ -315,7 +305,7 @@ class ReminderCog(commands.Cog, name="Reminders"):
     @app_commands.autocomplete(timezone=zone_choices, routine=routine_autocomplete)
     @manage_server()
     async def add(
-        self, interaction: discord.Interaction,
+        self, interaction: Interaction,
         channel: app_commands.Transform[app_commands.AppCommandChannel | None, ServerTextChannel],
         time: str,
         days: str | None = None, timezone: str | None = None, role: discord.Role | None = None,
@@ -345,7 +335,7 @@ class ReminderCog(commands.Cog, name="Reminders"):
 
     @reminder.command(name="list", description="The club's reminders and when they fire next")
     @manage_server()
-    async def list_(self, interaction: discord.Interaction) -> None:
+    async def list_(self, interaction: Interaction) -> None:
         assert interaction.guild_id is not None
         found = await self.reminders.club_reminders(interaction.guild_id)
         await interaction.response.send_message(
@@ -355,7 +345,7 @@ class ReminderCog(commands.Cog, name="Reminders"):
     @reminder.command(name="remove", description="Delete a reminder")
     @app_commands.describe(id="The reminder's number, from /reminder list")
     @manage_server()
-    async def remove(self, interaction: discord.Interaction, id: int) -> None:
+    async def remove(self, interaction: Interaction, id: int) -> None:
         assert interaction.guild_id is not None
         found = await self.reminders.get(interaction.guild_id, id)
         await self.reminders.remove(found)
@@ -364,7 +354,7 @@ class ReminderCog(commands.Cog, name="Reminders"):
     @reminder.command(name="pause", description="Stop a reminder until you resume it")
     @app_commands.describe(id="The reminder's number, from /reminder list")
     @manage_server()
-    async def pause(self, interaction: discord.Interaction, id: int) -> None:
+    async def pause(self, interaction: Interaction, id: int) -> None:
         assert interaction.guild_id is not None
         found = await self.reminders.get(interaction.guild_id, id)
         await self.reminders.pause(found, f"paused by {interaction.user.display_name}"[:100])
@@ -373,7 +363,7 @@ class ReminderCog(commands.Cog, name="Reminders"):
     @reminder.command(name="resume", description="Start a paused reminder again")
     @app_commands.describe(id="The reminder's number, from /reminder list")
     @manage_server()
-    async def resume(self, interaction: discord.Interaction, id: int) -> None:
+    async def resume(self, interaction: Interaction, id: int) -> None:
         assert interaction.guild_id is not None
         found = await self.reminders.resume(
             await self.reminders.get(interaction.guild_id, id)
@@ -385,7 +375,7 @@ class ReminderCog(commands.Cog, name="Reminders"):
     @reminder.command(name="test", description="Post a reminder now, to preview it")
     @app_commands.describe(id="The reminder's number, from /reminder list")
     @manage_server()
-    async def test(self, interaction: discord.Interaction, id: int) -> None:
+    async def test(self, interaction: Interaction, id: int) -> None:
         assert interaction.guild_id is not None
         found = await self.reminders.get(interaction.guild_id, id)
         await interaction.response.defer(ephemeral=True, thinking=True)
@@ -406,7 +396,7 @@ class ReminderCog(commands.Cog, name="Reminders"):
         days="e.g. mon,wed,fri, weekdays or weekends (default: every day)",
     )
     async def remindme_set(
-        self, interaction: discord.Interaction, time: str, days: str | None = None
+        self, interaction: Interaction, time: str, days: str | None = None
     ) -> None:
         assert interaction.guild_id is not None
         draft = await self.reminders.draft_personal(
@@ -432,7 +422,7 @@ class ReminderCog(commands.Cog, name="Reminders"):
         )
 
     @remindme.command(name="off", description="Stop your DM reminder")
-    async def remindme_off(self, interaction: discord.Interaction) -> None:
+    async def remindme_off(self, interaction: Interaction) -> None:
         assert interaction.guild_id is not None
         found = await self.reminders.personal(interaction.guild_id, interaction.user.id)
         if found is None:
@@ -441,7 +431,7 @@ class ReminderCog(commands.Cog, name="Reminders"):
         await interaction.response.send_message("Your DM reminder is off.", ephemeral=True)
 
     @remindme.command(name="show", description="Your DM reminder, and when it comes next")
-    async def remindme_show(self, interaction: discord.Interaction) -> None:
+    async def remindme_show(self, interaction: Interaction) -> None:
         assert interaction.guild_id is not None
         found = await self.reminders.personal(interaction.guild_id, interaction.user.id)
         if found is None:

@@ -13,21 +13,21 @@ from stride.errors import UserError
 from ui.checkin import CheckinButton
 from ui.choices import routine_autocomplete
 from ui.components import PersistentButton, view_of
+from ui.custom_id import SLUG, CustomId
 from ui.embeds import (
     routine_embed,
     routine_list_embed,
     walkthrough_done_embed,
     walkthrough_embed,
 )
+from ui.interaction import Interaction
 
 if TYPE_CHECKING:
     from bot import StrideBot
 
-SLUG = r"[a-z0-9-]{1,40}"
 
-
-def _routine(interaction: discord.Interaction, routine_id: str) -> tuple[Catalog, Routine]:
-    catalog: Catalog = interaction.client.catalog  # type: ignore[attr-defined]
+def _routine(interaction: Interaction, routine_id: str) -> tuple[Catalog, Routine]:
+    catalog = interaction.client.catalog
     routine = catalog.routine(routine_id)
     if routine is None:
         raise UserError(
@@ -55,21 +55,23 @@ def walkthrough_screen(
     )
 
 
-class StartRoutine(PersistentButton, template=rf"stride:start:(?P<routine_id>{SLUG})"):
+class StartRoutine(
+    PersistentButton, custom_id=CustomId("stride:start:{routine_id}", routine_id=SLUG)
+):
     """The Start button under a routine: opens the member's own (ephemeral) walk-through."""
 
     def __init__(self, routine_id: str, label: str = "Start") -> None:
         super().__init__(
-            f"stride:start:{routine_id}", label=label, emoji="▶️",
+            self.custom_ids.format(routine_id=routine_id), label=label, emoji="▶️",
             style=discord.ButtonStyle.success,
         )
         self.routine_id = routine_id
 
     @classmethod
-    def from_state(cls, routine_id: str) -> StartRoutine:  # type: ignore[override]
+    def from_state(cls, routine_id: str) -> StartRoutine:
         return cls(routine_id)
 
-    async def run(self, interaction: discord.Interaction) -> None:
+    async def run(self, interaction: Interaction) -> None:
         catalog, routine = _routine(interaction, self.routine_id)
         embed, view = walkthrough_screen(catalog, routine, 0)
         await interaction.response.send_message(embed=embed, view=view, ephemeral=True)
@@ -77,7 +79,9 @@ class StartRoutine(PersistentButton, template=rf"stride:start:(?P<routine_id>{SL
 
 class WalkStep(
     PersistentButton,
-    template=rf"stride:walk:(?P<routine_id>{SLUG}):(?P<index>\d{{1,2}}):(?P<move>[bns])",
+    custom_id=CustomId(
+        "stride:walk:{routine_id}:{index}:{move}", routine_id=SLUG, index=r"\d{1,2}", move="[bns]"
+    ),
 ):
     """Back / Next / Start over inside a walk-through; edits the screen in place."""
 
@@ -87,16 +91,16 @@ class WalkStep(
     ) -> None:
         style = discord.ButtonStyle.primary if move == "n" else discord.ButtonStyle.secondary
         super().__init__(
-            f"stride:walk:{routine_id}:{index}:{move}", label=label, style=style,
-            disabled=disabled,
+            self.custom_ids.format(routine_id=routine_id, index=index, move=move), label=label,
+            style=style, disabled=disabled,
         )
         self.routine_id, self.index = routine_id, index
 
     @classmethod
-    def from_state(cls, routine_id: str, index: str, move: str) -> WalkStep:  # type: ignore[override]
+    def from_state(cls, routine_id: str, index: str, move: str) -> WalkStep:
         return cls(routine_id, int(index), move)
 
-    async def run(self, interaction: discord.Interaction) -> None:
+    async def run(self, interaction: Interaction) -> None:
         catalog, routine = _routine(interaction, self.routine_id)
         embed, view = walkthrough_screen(catalog, routine, self.index)
         await interaction.response.edit_message(embed=embed, view=view)
@@ -113,7 +117,7 @@ class Routines(commands.Cog):
     )
     @app_commands.describe(name="The routine, e.g. quick or full; leave empty to list them all")
     @app_commands.autocomplete(name=routine_autocomplete)
-    async def routine(self, interaction: discord.Interaction, name: str | None = None) -> None:
+    async def routine(self, interaction: Interaction, name: str | None = None) -> None:
         catalog = self.bot.catalog
         if name is None:
             await interaction.response.send_message(embed=routine_list_embed(catalog))

@@ -16,7 +16,9 @@ from stride.records import BOARDS, PERIODS
 from ui.checkin import CheckinButton, UndoCheckin, do_checkin
 from ui.choices import routine_choices, zone_choices
 from ui.components import PersistentButton, pager_look, view_of
+from ui.custom_id import PAGER, CustomId
 from ui.embeds import shown
+from ui.interaction import Interaction
 from ui.members import GuildMembers
 from ui.streak_embeds import board_embed, streak_embed, undo_embed
 
@@ -35,29 +37,29 @@ PERIOD_CHOICES = [
 ]
 
 
-def _bot(interaction: discord.Interaction) -> StrideBot:
-    return interaction.client  # type: ignore[return-value]
-
-
 class BoardPageButton(
     PersistentButton,
-    template=r"stride:board:(?P<board>[a-z]{1,10}):(?P<period>[a-z]{1,5}):(?P<page>\d{1,5}):"
-    r"(?P<direction>[pn])",
+    custom_id=CustomId(
+        "stride:board:{board}:{period}:{page}:{direction}",
+        board=r"[a-z]{1,10}", period=r"[a-z]{1,5}", page=r"\d{1,5}", direction=PAGER,
+    ),
 ):
     """Prev/Next under a leaderboard: works for anyone, and after a restart."""
 
-    def __init__(self, board: str, period: str, page: int, direction: str, *, disabled: bool):
+    def __init__(
+        self, board: str, period: str, page: int, direction: str, *, disabled: bool
+    ) -> None:
         super().__init__(
-            f"stride:board:{board}:{period}:{page}:{direction}",
+            self.custom_ids.format(board=board, period=period, page=page, direction=direction),
             **pager_look(direction), disabled=disabled,
         )
         self.board, self.period, self.page = board, period, page
 
     @classmethod
-    def from_state(cls, board: str, period: str, page: str, direction: str) -> BoardPageButton:  # type: ignore[override]
+    def from_state(cls, board: str, period: str, page: str, direction: str) -> BoardPageButton:
         return cls(board, period, int(page), direction, disabled=False)
 
-    async def run(self, interaction: discord.Interaction) -> None:
+    async def run(self, interaction: Interaction) -> None:
         if self.board not in BOARDS or self.period not in PERIODS or interaction.guild_id is None:
             return
         embed, view = await board_screen(interaction, self.board, self.period, self.page)
@@ -65,11 +67,11 @@ class BoardPageButton(
 
 
 async def board_screen(
-    interaction: discord.Interaction, board: str, period: str, page: int
+    interaction: Interaction, board: str, period: str, page: int
 ) -> tuple[discord.Embed, discord.ui.View]:
     guild_id, caller = interaction.guild_id, interaction.user.id
     assert guild_id is not None
-    bot = _bot(interaction)
+    bot = interaction.client
     # Without the Server Members intent the page's members are looked up before it is shown.
     directory = GuildMembers(interaction.guild, bot.pacer) if interaction.guild else None
     found = await bot.membership.board(
@@ -105,7 +107,7 @@ class Streaks(commands.Cog):
     )
     @app_commands.guild_only()
     async def checkin(
-        self, interaction: discord.Interaction, what: str | None = None, undo: bool = False
+        self, interaction: Interaction, what: str | None = None, undo: bool = False
     ) -> None:
         assert interaction.guild_id is not None
         if undo:
@@ -132,7 +134,7 @@ class Streaks(commands.Cog):
 
     @checkin.autocomplete("what")
     async def checkin_what(
-        self, interaction: discord.Interaction, current: str
+        self, interaction: Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
         catalog = self.bot.catalog
         choices = routine_choices(catalog, current, prefix="Routine: ")
@@ -146,7 +148,7 @@ class Streaks(commands.Cog):
     @app_commands.describe(member="Someone else in the server (default: you)")
     @app_commands.guild_only()
     async def streak(
-        self, interaction: discord.Interaction, member: discord.User | None = None
+        self, interaction: Interaction, member: discord.User | None = None
     ) -> None:
         assert interaction.guild_id is not None
         who = member or interaction.user
@@ -168,7 +170,7 @@ class Streaks(commands.Cog):
     @app_commands.guild_only()
     async def leaderboard(
         self,
-        interaction: discord.Interaction,
+        interaction: Interaction,
         board: app_commands.Choice[str] | None = None,
         period: app_commands.Choice[str] | None = None,
     ) -> None:
@@ -184,7 +186,7 @@ class Streaks(commands.Cog):
     @app_commands.describe(zone="An IANA time zone such as Europe/Berlin or America/New_York")
     @app_commands.autocomplete(zone=zone_choices)
     @app_commands.guild_only()
-    async def timezone(self, interaction: discord.Interaction, zone: str) -> None:
+    async def timezone(self, interaction: Interaction, zone: str) -> None:
         assert interaction.guild_id is not None
         effective = await self.bot.checkins.set_timezone(
             interaction.guild_id, interaction.user.id, zone

@@ -6,7 +6,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from stride.backup_schedule import describe, new_backup_path, utcnow
+from stride.backup_schedule import describe, new_backup_path
+from stride.clock import SystemClock
 from stride.config import Settings
 from stride.storage import BackupError, backup_database
 
@@ -19,7 +20,7 @@ def default_folder(settings: Settings) -> Path:
 def backup_command(settings: Settings, path: str | None, *, overwrite: bool = False) -> int:
     """`python bot.py backup [PATH] [--overwrite]`: back up the database (the bot may be
     running) to PATH (a file, or a folder to put a dated backup in); returns the exit code."""
-    now = utcnow()
+    now = SystemClock().now()
     target = Path(path).expanduser().absolute() if path else default_folder(settings)
     dest = new_backup_path(target, now) if path is None or target.is_dir() else target
     print(f"Backing up {settings.database_path} to {dest} ...", flush=True)

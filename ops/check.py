@@ -31,11 +31,11 @@ from stride.storage import SchemaError, Storage
 from stride.storage.database import prepare
 from stride.storage.inspection import integrity_problems, snapshot
 from stride.storage.migrations import available
-from ui.command_tree import leaf_commands
+from ui.command_tree import Root, leaf_commands, slash_roots
 
 from .invite import TokenError, application_id
 
-BotFactory = Callable[..., commands.Bot]
+BotFactory = Callable[..., commands.Bot | commands.AutoShardedBot]
 """Builds the bot without connecting: (settings, catalog, storage, *, background=False)."""
 
 LOG_ROTATION = "rotated at 5 MB, 5 old files kept"
@@ -269,9 +269,9 @@ async def list_commands(make_bot: BotFactory, extensions: Sequence[str], setting
     try:
         for extension in extensions:
             await bot.load_extension(extension)
-        found = bot.tree.get_commands()
-        for command in found:
+        for command in bot.tree.get_commands():
             command.to_dict(bot.tree)  # the payload `sync` sends; raises if it is malformed
+        found = slash_roots(bot.tree)
     except Exception as exc:  # a broken cog: report it like any other problem
         report.section("Slash commands")
         report.problem(f"the commands could not be loaded ({type(exc).__name__}: {exc}). "
@@ -288,7 +288,7 @@ async def list_commands(make_bot: BotFactory, extensions: Sequence[str], setting
         print(f"  {line}", file=report.out)
 
 
-def command_lines(found: Iterable[app_commands.Command | app_commands.Group]) -> list[str]:
+def command_lines(found: Iterable[Root]) -> list[str]:
     """Each command (each subcommand of a group) with its options, one option a line."""
     lines: list[str] = []
     for root in found:

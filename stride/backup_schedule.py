@@ -13,11 +13,12 @@ import asyncio
 import logging
 import re
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from stride.clock import Clock, SystemClock
 from stride.config import Settings
 from stride.storage import BackupCancelled, BackupError, BackupResult, backup_database
 from stride.storage.backup_copy import PARTIAL_SUFFIX
@@ -32,13 +33,7 @@ RETRY_AFTER = timedelta(hours=1)  # after a failed automatic backup
 MAX_SLEEP = 3600.0  # the schedule reads the clock at least this often (seconds)
 STALE_PARTIAL = timedelta(hours=24)  # a temporary copy this old was left by a stopped backup
 
-Clock = Callable[[], datetime]
-Sleep = Callable[[float], Awaitable[None]]
 Copier = Callable[..., BackupResult]
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 # --- names ------------------------------------------------------------------------------------
@@ -133,14 +128,14 @@ class BackupService:
 
     Started by the bot when BACKUP_DIR is set. The copy runs in a thread, so the bot keeps
     answering. The schedule follows the backups on disk (a restart does not reset it) and the
-    injected `clock`/`sleep`, so it can be tested without waiting. Failures are logged and
+    injected `clock`, so it can be tested without waiting. Failures are logged and
     retried an hour later; they never stop the bot.
     """
 
     def __init__(
         self, database: Path, folder: Path, keep: int, *,
         busy_timeout_ms: int = Settings.database_busy_timeout_ms,
-        clock: Clock = utcnow, sleep: Sleep = asyncio.sleep, first_delay: float = FIRST_DELAY,
+        clock: Clock | None = None, first_delay: float = FIRST_DELAY,
         copier: Copier = backup_database,
     ) -> None:
         self.database = database
@@ -148,8 +143,7 @@ class BackupService:
         self.keep = keep
         self.busy_timeout_ms = busy_timeout_ms
         self.first_delay = first_delay
-        self._clock = clock
-        self._sleep = sleep
+        self._clock = clock or SystemClock()
         self._copier = copier
         self._task: asyncio.Task[None] | None = None
         self._attempt: asyncio.Task[BackupResult | None] | None = None
@@ -157,7 +151,7 @@ class BackupService:
         self.failed_at: datetime | None = None
 
     def start(self) -> None:
-        newest = self.newest(self._clock())
+        newest = self.newest(self._clock.now())
         log.info("Automatic backups: every 24 h into %s, keeping the newest %d (%s)",
                  self.folder, self.keep,
                  f"latest {newest:%Y-%m-%d %H:%M} UTC" if newest else "none yet")
@@ -188,19 +182,19 @@ class BackupService:
 
     async def run(self) -> None:
         """The schedule: look shortly after start, then whenever the next backup is due."""
-        await self._sleep(self.first_delay)
+        await self._clock.sleep(self.first_delay)
         while True:
-            now = self._clock()
+            now = self._clock.now()
             delay = next_backup_delay(now, self.newest(now), self.failed_at)
             if delay > 0:
-                await self._sleep(min(delay, MAX_SLEEP))
+                await self._clock.sleep(min(delay, MAX_SLEEP))
                 continue
             self._attempt = asyncio.create_task(self.backup_now())
             await asyncio.shield(self._attempt)
 
     async def backup_now(self) -> BackupResult | None:
         """One backup plus pruning; logs the outcome and never raises (except cancellation)."""
-        now = self._clock()
+        now = self._clock.now()
         try:
             dest = new_backup_path(self.folder, now)
             result = await asyncio.to_thread(

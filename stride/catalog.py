@@ -172,10 +172,10 @@ class _Checker:
             return None
         if not isinstance(value, str) or not value.strip():
             self.fail(name, "must be a non-empty text")
-        value = value.strip()
-        if len(value) > rule.max_len:
-            self.fail(name, f"is {len(value)} characters long; at most {rule.max_len}")
-        return value
+        text = value.strip()
+        if len(text) > rule.max_len:
+            self.fail(name, f"is {len(text)} characters long; at most {rule.max_len}")
+        return text
 
     def _text_list(self, name: str, value: Any, rule: _TextList) -> tuple[str, ...]:
         if value is None:

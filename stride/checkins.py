@@ -5,12 +5,12 @@ Discord-free; the clock is injected so day boundaries can be tested without wait
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from . import streaks
+from .clock import Clock, SystemClock
 from .errors import UserError
 from .records import (
     BOARDS,
@@ -25,14 +25,9 @@ from .storage import Storage
 from .streaks import Figures, StreakState
 from .timezones import day_start, local_day, resolve_zone
 
-Clock = Callable[[], datetime]
 PAGE_SIZE = 10
 HEATMAP_WEEKS = 12
 ATTEMPTS = 5  # optimistic writes retried this often when another write got there first
-
-
-def system_clock() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,9 +74,9 @@ def breaks_at(state: StreakState, rest_days: int, zone: ZoneInfo) -> int | None:
 class Checkins:
     """Records check-ins and answers questions about streaks and boards."""
 
-    def __init__(self, storage: Storage, clock: Clock = system_clock) -> None:
+    def __init__(self, storage: Storage, clock: Clock | None = None) -> None:
         self.storage = storage
-        self.clock = clock
+        self.clock = clock or SystemClock()
 
     async def _current(
         self, guild_id: int, user_id: int
@@ -97,7 +92,7 @@ class Checkins:
     async def check_in(self, guild_id: int, user_id: int, what: str | None = None) -> CheckinResult:
         """Record today's check-in (the member's local day), once per day."""
         for _ in range(ATTEMPTS):
-            now = self.clock()
+            now = self.clock.now()
             club, member, state = await self._current(guild_id, user_id)
             zone = effective_zone(member, club)
             today = local_day(now, zone)
@@ -118,7 +113,7 @@ class Checkins:
     async def undo(self, guild_id: int, user_id: int) -> Figures:
         """Take back today's check-in; raises UserError if there is none."""
         for _ in range(ATTEMPTS):
-            now = self.clock()
+            now = self.clock.now()
             club, member = await self.storage.member(guild_id, user_id)
             zone = effective_zone(member, club)
             today = local_day(now, zone)
@@ -137,7 +132,7 @@ class Checkins:
     async def member_view(self, guild_id: int, user_id: int) -> MemberView:
         club, member, state = await self._current(guild_id, user_id)
         zone = effective_zone(member, club)
-        today = local_day(self.clock(), zone)
+        today = local_day(self.clock.now(), zone)
         start = heatmap_start(today)
         recent = await self.storage.checkin_days(guild_id, user_id, since=start)
         return MemberView(
@@ -214,7 +209,7 @@ class Checkins:
         if board not in BOARDS or period not in PERIODS:
             raise UserError("Pick a board (streak, best, checkins) and a period (week, month, all)")
         club = await self.storage.club_settings(guild_id)
-        now = self.clock()
+        now = self.clock.now()
         today = local_day(now, ZoneInfo(club.timezone or "UTC"))
         page = max(page, 0)
         found = await self.storage.board(

@@ -12,17 +12,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from .checkins import BoardPage
+from .clock import Clock, SystemClock
 from .storage import Storage
 
 log = logging.getLogger(__name__)
 
-Clock = Callable[[], float]  # seconds, monotonic
 Key = tuple[int, int]  # (guild id, user id)
 
 PRESENT_TTL = 3600.0  # a member seen in the server is not looked up again for this long
@@ -43,13 +42,13 @@ class Membership:
     """Checks the members a board is about to show; owned by the bot, shared by servers."""
 
     def __init__(
-        self, storage: Storage, *, lookups: bool, clock: Clock = time.monotonic,
+        self, storage: Storage, *, lookups: bool, clock: Clock | None = None,
         ttl: float = PRESENT_TTL, remembered: int = REMEMBERED,
         budget: float = BOARD_SECONDS, lookup_timeout: float = LOOKUP_SECONDS,
     ) -> None:
         self.storage = storage
         self.lookups = lookups  # False: the Server Members intent is on, events do the work
-        self.clock = clock
+        self.clock = clock or SystemClock()
         self.ttl = ttl
         self.remembered = remembered
         self.budget = budget
@@ -60,7 +59,7 @@ class Membership:
     def seen(self, guild_id: int, user_id: int) -> None:
         """Remember that the member is in the server now (e.g. they are interacting)."""
         key = (guild_id, user_id)
-        self._seen[key] = self.clock()
+        self._seen[key] = self.clock.now().timestamp()
         self._seen.move_to_end(key)
         while len(self._seen) > self.remembered:
             self._seen.popitem(last=False)
@@ -71,7 +70,7 @@ class Membership:
         at = self._seen.get(key)
         if at is None:
             return False
-        if self.clock() - at >= self.ttl:
+        if self.clock.now().timestamp() - at >= self.ttl:
             del self._seen[key]
             return False
         self._seen.move_to_end(key)

@@ -27,6 +27,7 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from .catalog import Catalog, Routine
+from .clock import Clock, SystemClock
 from .errors import StorageBusy, StorageError, UserError
 from .fairness import FairQueue
 from .records import Claim, Reminder
@@ -89,23 +90,6 @@ class Sender(Protocol):
         times): 'sent' with its message id, or None when it is not there; 'retry' when
         Discord cannot be asked now, 'failed' when it cannot be looked for at all."""
         ...
-
-
-class Clock(Protocol):
-    def now(self) -> datetime: ...
-
-    async def wait(self, event: asyncio.Event, seconds: float | None) -> None:
-        """Return when `event` is set or `seconds` have passed (None: only the event)."""
-        ...
-
-
-class SystemClock:
-    def now(self) -> datetime:
-        return datetime.now(UTC)
-
-    async def wait(self, event: asyncio.Event, seconds: float | None) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(event.wait(), seconds)
 
 
 def unix(instant: datetime) -> int:
@@ -372,7 +356,7 @@ class Reminders:
                                        f"{type(exc).__name__}: {exc}"[:200]))
             finally:
                 self._busy -= 1
-                self._in_request.discard(asyncio.current_task())  # type: ignore[arg-type]
+                self._in_request.discard(asyncio.current_task())
         self._more.set()  # let the others see the stop too
 
     async def _deliver(self, sender: Sender, claim: Claim) -> None:
@@ -438,7 +422,9 @@ class Reminders:
         if self._marker is None or self._marker.done():
             self._marker = asyncio.create_task(self._write_marks())
         await marked
-        self._in_request.add(asyncio.current_task())  # type: ignore[arg-type]
+        worker = asyncio.current_task()
+        assert worker is not None  # each worker runs in a task of its own
+        self._in_request.add(worker)
 
     async def _write_marks(self) -> None:
         while self._marks:

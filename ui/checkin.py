@@ -3,28 +3,23 @@
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
+from typing import Any
 
 import discord
 
 from stride.catalog import Catalog
 
 from .components import PersistentButton, view_of
+from .custom_id import SLUG, SNOWFLAKE, CustomId
+from .interaction import Interaction
 from .respond import respond
 from .streak_embeds import checkin_embed, undo_embed
-
-if TYPE_CHECKING:
-    from stride.checkins import Checkins
 
 DEFER_AFTER = 1.5  # seconds of work after which the answer is deferred
 
 
-def _checkins(interaction: discord.Interaction) -> Checkins:
-    return interaction.client.checkins  # type: ignore[attr-defined]
-
-
 async def do_checkin(
-    interaction: discord.Interaction, what: str | None = None, guild_id: int | None = None,
+    interaction: Interaction, what: str | None = None, guild_id: int | None = None,
     *, public: bool = False,
 ) -> None:
     """Check the member in and answer: shared by /checkin (public, so the club sees it) and
@@ -32,7 +27,7 @@ async def do_checkin(
     guild_id = guild_id or interaction.guild_id
     assert guild_id is not None
     work = asyncio.ensure_future(
-        _checkins(interaction).check_in(guild_id, interaction.user.id, what)
+        interaction.client.checkins.check_in(guild_id, interaction.user.id, what)
     )
     # Usually a few ms; under a burst, say "thinking" before Discord's 3 s deadline passes.
     try:
@@ -49,7 +44,7 @@ async def do_checkin(
             # Take the public "thinking..." away, so the error reaches only this member.
             await interaction.delete_original_response()
         raise
-    label = _what_label(interaction.client.catalog, what)  # type: ignore[attr-defined]
+    label = _what_label(interaction.client.catalog, what)
     embed = checkin_embed(interaction.user, result, label)
     in_server = interaction.guild_id is not None
     view = view_of(UndoCheckin(interaction.user.id)) if result.recorded and in_server else None
@@ -65,43 +60,52 @@ def _what_label(catalog: Catalog, what: str | None) -> str | None:
 
 
 async def _send(
-    interaction: discord.Interaction,
+    interaction: Interaction,
     embed: discord.Embed,
     view: discord.ui.View | None,
     *,
     ephemeral: bool,
 ) -> None:
-    kwargs: dict = {"embed": embed, "ephemeral": ephemeral}
+    kwargs: dict[str, Any] = {"embed": embed, "ephemeral": ephemeral}
     if view is not None:
         kwargs["view"] = view
     await respond(interaction, **kwargs)
 
 
-class UndoCheckin(PersistentButton, template=r"stride:undo:(?P<user_id>\d{1,20})"):
+class UndoCheckin(
+    PersistentButton, custom_id=CustomId("stride:undo:{user_id}", user_id=SNOWFLAKE)
+):
     """Undo on a check-in answer: only the member who checked in may press it."""
 
     def __init__(self, user_id: int) -> None:
         super().__init__(
-            f"stride:undo:{user_id}", label="Undo", style=discord.ButtonStyle.secondary
+            self.custom_ids.format(user_id=user_id), label="Undo",
+            style=discord.ButtonStyle.secondary,
         )
         self.user_id = user_id
 
     @classmethod
-    def from_state(cls, user_id: str) -> UndoCheckin:  # type: ignore[override]
+    def from_state(cls, user_id: str) -> UndoCheckin:
         return cls(int(user_id))
 
-    async def run(self, interaction: discord.Interaction) -> None:
-        if interaction.user.id != self.user_id or interaction.guild_id is None:
-            await interaction.response.send_message(
-                "Only the member who checked in can undo it. Use `/checkin` for your own.",
-                ephemeral=True,
-            )
-            return
-        figures = await _checkins(interaction).undo(interaction.guild_id, interaction.user.id)
+    async def interaction_check(  # type: ignore[override]  # typed for any client: see the base
+        self, interaction: Interaction, /
+    ) -> bool:
+        if not await super().interaction_check(interaction):
+            return False
+        if interaction.user.id == self.user_id and interaction.guild_id is not None:
+            return True
+        return await self.refuse(
+            interaction, "Only the member who checked in can undo it. Use `/checkin` for your own."
+        )
+
+    async def run(self, interaction: Interaction) -> None:
+        assert interaction.guild_id is not None  # interaction_check made sure
+        figures = await interaction.client.checkins.undo(interaction.guild_id, interaction.user.id)
         await interaction.response.send_message(embed=undo_embed(figures), ephemeral=True)
 
 
-FIRING_TAG = r"@(?P<firing>[0-9A-Za-z]{1,11}\.[0-9A-Za-z]{1,11})"
+FIRING = r"[0-9A-Za-z]{1,11}\.[0-9A-Za-z]{1,11}"  # a reminder firing: see firing_tag
 DIGITS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 
@@ -122,8 +126,10 @@ def _base62(number: int) -> str:
 
 class CheckinButton(
     PersistentButton,
-    template=r"stride:checkin(?::(?P<what>[a-z0-9-]{1,40}))?(?::g(?P<guild_id>\d{1,20}))?"
-    rf"(?::{FIRING_TAG})?",
+    custom_id=CustomId(
+        "stride:checkin[:{what}][:g{guild_id}][:@{firing}]",
+        what=SLUG, guild_id=SNOWFLAKE, firing=FIRING,
+    ),
 ):
     """'Check in' on the walk-through's Done screen and on reminders. In a DM the server to
     check in to travels in the custom_id. On a reminder it also names the firing, so the
@@ -133,19 +139,19 @@ class CheckinButton(
         self, what: str | None = None, label: str = "Check in", guild_id: int | None = None,
         firing: str | None = None,
     ) -> None:
-        custom_id = "stride:checkin" + (f":{what}" if what else "")
-        custom_id += f":g{guild_id}" if guild_id else ""
-        custom_id += f":@{firing}" if firing else ""
-        super().__init__(custom_id, label=label, emoji="✅", style=discord.ButtonStyle.success)
+        super().__init__(
+            self.custom_ids.format(what=what, guild_id=guild_id, firing=firing),
+            label=label, emoji="✅", style=discord.ButtonStyle.success,
+        )
         self.what, self.guild_id = what, guild_id
 
     @classmethod
-    def from_state(  # type: ignore[override]
+    def from_state(
         cls, what: str | None = None, guild_id: str | None = None, firing: str | None = None
     ) -> CheckinButton:
         return cls(what, guild_id=int(guild_id) if guild_id else None, firing=firing)
 
-    async def run(self, interaction: discord.Interaction) -> None:
+    async def run(self, interaction: Interaction) -> None:
         guild_id = interaction.guild_id or self.guild_id
         if guild_id is None:
             await interaction.response.send_message(

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import discord
 from discord import app_commands
 
 from stride.catalog import Catalog
 from stride.timezones import search_zones
 
 from .embeds import clip
+from .interaction import Interaction
 
 
 async def zone_choices(
-    interaction: discord.Interaction, current: str
+    interaction: Interaction, current: str
 ) -> list[app_commands.Choice[str]]:
     """IANA zones matching what the member typed (popular ones first for an empty box)."""
     return [app_commands.Choice(name=z, value=z) for z in search_zones(current, limit=25)]
@@ -31,6 +31,6 @@ def routine_choices(catalog: Catalog, current: str, prefix: str = ""
 
 
 async def routine_autocomplete(
-    interaction: discord.Interaction, current: str
+    interaction: Interaction, current: str
 ) -> list[app_commands.Choice[str]]:
-    return routine_choices(interaction.client.catalog, current)  # type: ignore[attr-defined]
+    return routine_choices(interaction.client.catalog, current)

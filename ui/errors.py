@@ -10,6 +10,7 @@ from discord import app_commands
 from stride.errors import StorageBusy, UserError
 
 from .embeds import notice_embed
+from .interaction import Interaction
 from .respond import respond
 
 log = logging.getLogger("stride.errors")
@@ -33,9 +34,9 @@ class Restarting(app_commands.CheckFailure):
         super().__init__(RESTARTING)
 
 
-def describe(interaction: discord.Interaction) -> str:
+def describe(interaction: Interaction) -> str:
     """Who did what where, for log lines (ids only, never message text)."""
-    what = interaction.command.qualified_name if interaction.command else None
+    what: object = interaction.command.qualified_name if interaction.command else None
     if what is None and isinstance(interaction.data, dict):
         what = interaction.data.get("custom_id") or interaction.data.get("name")
     return (
@@ -77,7 +78,7 @@ def user_message(error: Exception) -> str | None:
     return None
 
 
-async def report_error(interaction: discord.Interaction, error: Exception) -> None:
+async def report_error(interaction: Interaction, error: Exception) -> None:
     """Tell the member what went wrong (ephemerally) and log anything unexpected once."""
     original = getattr(error, "original", error)
     if answer_refused(original):

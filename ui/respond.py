@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import discord
+from .interaction import Interaction
 
 
-async def respond(interaction: discord.Interaction, **message: Any) -> None:
+async def respond(interaction: Interaction, **message: Any) -> None:
     """The interaction's response, or a follow-up once it has one ("thinking..." included):
     Discord takes one response per interaction, then follow-ups."""
     if interaction.response.is_done():

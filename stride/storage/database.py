@@ -8,7 +8,7 @@ import functools
 import inspect
 import logging
 import sqlite3
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
@@ -248,7 +248,7 @@ class Storage:
     async def _row(self, sql: str, params: Any = ()) -> sqlite3.Row | None:
         return next(iter(await self._rows(sql, params)), None)
 
-    async def _lookup(self, sql: str, params: Any = ()) -> list[tuple]:
+    async def _lookup(self, sql: str, params: Any = ()) -> Sequence[Sequence[Any]]:
         """A read of a few rows found through an index (never a scan): inline, unless a lock
         is in the way (then on the database thread, which waits its turn)."""
         if self._reader is not None:
@@ -451,7 +451,7 @@ class Storage:
         ]
         return await asyncio.to_thread(self._rewrite_members, rows)
 
-    def _rewrite_members(self, rows: list[dict[str, object]]) -> int:
+    def _rewrite_members(self, rows: Sequence[Mapping[str, object]]) -> int:
         conn = sqlite3.connect(self.path, isolation_level=None)
         try:
             for pragma in (f"PRAGMA busy_timeout = {self.busy_timeout_ms}", *self.pragmas):
@@ -535,7 +535,9 @@ class Storage:
             (now, limit),
         )]
 
-    async def claim_firings(self, claims: list[Claim], next_due: dict[int, int | None]) -> int:
+    async def claim_firings(
+        self, claims: list[Claim], next_due: Mapping[int, int | None]
+    ) -> int:
         """Record each firing (status 'claimed' or 'skipped') and move its reminder on, in one
         transaction; a firing already recorded is not recorded twice. Returns rows recorded."""
         async with self.transaction() as conn:
@@ -621,8 +623,8 @@ class Storage:
         has_more, page = len(page) > limit, page[:limit]
         # With per-value counts a rank sums a few rows (inline); the streak boards count index
         # entries, which in a big club may be thousands (on the database thread).
-        rank = self._lookup if query.counts else self._rows
-        [(my_value, ahead, ahead_of_first)] = await rank(
+        read_rank = self._lookup if query.counts else self._rows
+        [(my_value, ahead, ahead_of_first)] = await read_rank(
             rank_sql(query), {**p, "first": page[0][1] if page else None})
         rows: list[BoardRow] = []
         for i, (uid, val) in enumerate(page):
@@ -643,7 +645,7 @@ _MEMBER_COLUMNS = (
 )
 
 
-def _member_record(row: tuple) -> MemberRecord:
+def _member_record(row: Sequence[Any]) -> MemberRecord:
     exists, timezone, rest_days, last_day, *figures = row
     if exists is None:
         return MemberRecord(EMPTY)

@@ -1,18 +1,22 @@
-"""Fixtures for end-to-end tests against the Discord emulator.
+"""Fixtures for end-to-end tests against the Discord emulator (tests/emulator/).
 
 Function scope (default)::
 
-    async def test_x(emulator, start_bot):
+    async def test_x(emulator, world, start_bot):
         bot = await start_bot(emulator, "bot.py", {"SOME_SETTING": "1"})
-        rec = await emulator.slash("ping")
+        rec = await emulator.slash("ping", member=world.member)
+
+``emulator`` is a started emulator holding the standard world; ``world`` is that world
+(:class:`~tests.e2e.testworld.TestWorld`: guild, channels, role, admin, members).  Both
+come from one ``emulator_world`` pair, so a test may ask for either or both.
 
 Module scope (one emulator + bot per test module, much faster): use
-``module_emulator`` / ``module_start_bot``.  pytest-asyncio runs every async
-fixture and test in the event loop of its ``loop_scope``; the module emulator's
+``module_emulator`` / ``module_world`` / ``module_start_bot``.  pytest-asyncio runs every
+async fixture and test in the event loop of its ``loop_scope``; the module emulator's
 server lives in the *module* loop, so tests using it must run there too::
 
     @pytest.mark.asyncio(loop_scope="module")
-    async def test_y(module_emulator): ...
+    async def test_y(module_emulator, module_world): ...
 
 (Mixing is fine within one file: tests without that mark get a fresh function loop
 and must then use the function-scoped ``emulator``.)
@@ -20,6 +24,7 @@ and must then use the function-scoped ``emulator``.)
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
@@ -28,39 +33,66 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from .emulator import DiscordEmulator
-from .harness import BotProcess, launch_bot, populate
+from tests.emulator.emulator import DiscordEmulator
+from tests.emulator.harness import BotProcess, launch_bot
+
 from .stride import Stride, start_stride
+from .testworld import TestWorld, build_world
 
 StartBot = Callable[..., Awaitable[BotProcess]]
 
 
-@pytest_asyncio.fixture
-async def emulator() -> AsyncIterator[DiscordEmulator]:
-    """A started emulator with the standard world (see ``harness.populate``).
-
-    ``emulator.guild`` "Test Running Club", ``.channel`` #general, ``.runs_channel``
-    #runs, ``.admin`` (ADMINISTRATOR), ``.member`` and ``.member2`` (role Runners).
-    """
+@contextlib.asynccontextmanager
+async def _started_world() -> AsyncIterator[tuple[DiscordEmulator, TestWorld]]:
     emu = DiscordEmulator()
-    populate(emu)
+    world = build_world(emu)
     await emu.start()
     try:
-        yield emu
+        yield emu, world
     finally:
         await emu.stop()
+
+
+@pytest_asyncio.fixture
+async def emulator_world() -> AsyncIterator[tuple[DiscordEmulator, TestWorld]]:
+    """A started emulator and the standard world in it (see ``testworld.build_world``)."""
+    async with _started_world() as pair:
+        yield pair
+
+
+@pytest.fixture
+def emulator(emulator_world: tuple[DiscordEmulator, TestWorld]) -> DiscordEmulator:
+    """A started emulator with the standard world; actions default to alice in #general."""
+    return emulator_world[0]
+
+
+@pytest.fixture
+def world(emulator_world: tuple[DiscordEmulator, TestWorld]) -> TestWorld:
+    """The standard world in ``emulator``: ``world.guild`` "Test Running Club",
+    ``.channel`` #general, ``.runs_channel`` #runs, ``.role`` Runners, ``.admin``
+    (ADMINISTRATOR), ``.member`` alice and ``.member2`` bob (both Runners)."""
+    return emulator_world[1]
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def module_emulator() -> AsyncIterator[DiscordEmulator]:
+async def module_emulator_world() -> AsyncIterator[tuple[DiscordEmulator, TestWorld]]:
+    """Same as ``emulator_world`` but shared by a module (tests need loop_scope="module")."""
+    async with _started_world() as pair:
+        yield pair
+
+
+@pytest.fixture(scope="module")
+def module_emulator(
+    module_emulator_world: tuple[DiscordEmulator, TestWorld],
+) -> DiscordEmulator:
     """Same as ``emulator`` but shared by a module (tests need loop_scope="module")."""
-    emu = DiscordEmulator()
-    populate(emu)
-    await emu.start()
-    try:
-        yield emu
-    finally:
-        await emu.stop()
+    return module_emulator_world[0]
+
+
+@pytest.fixture(scope="module")
+def module_world(module_emulator_world: tuple[DiscordEmulator, TestWorld]) -> TestWorld:
+    """The standard world in ``module_emulator``."""
+    return module_emulator_world[1]
 
 
 def _starter(log_dir: Path, procs: list[BotProcess]) -> StartBot:
@@ -104,12 +136,12 @@ def module_start_bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Start
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def stride_module(
-    module_emulator: DiscordEmulator, module_start_bot: StartBot,
+    module_emulator: DiscordEmulator, module_world: TestWorld, module_start_bot: StartBot,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> AsyncIterator[Stride]:
     """The real bot (commands synced to the test server) for a whole test module. At the end,
     nothing it sent broke Discord's limits or hit a route Discord does not have."""
     db = tmp_path_factory.mktemp("db") / "stride.db"
-    yield await start_stride(module_emulator, module_start_bot, db)
+    yield await start_stride(module_emulator, module_world, module_start_bot, db)
     assert module_emulator.limit_violations == []
     assert module_emulator.unhandled == []

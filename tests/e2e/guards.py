@@ -10,8 +10,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from .emulator import DiscordEmulator
-from .records import InteractionRecord, RequestRecord
+from tests.emulator.emulator import DiscordEmulator
+from tests.emulator.records import InteractionRecord, RequestRecord
 
 JSON = dict[str, Any]
 Snapshot = dict[str, list[tuple[Any, ...]]]

@@ -9,9 +9,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .emulator import DiscordEmulator
-from .harness import REPO_ROOT, BotProcess
-from .records import InteractionRecord
+from tests.emulator.emulator import DiscordEmulator
+from tests.emulator.harness import REPO_ROOT, BotProcess
+from tests.emulator.records import InteractionRecord
+
+from .testworld import TestWorld
 
 BOT = REPO_ROOT / "bot.py"
 JSON = dict[str, Any]
@@ -19,9 +21,10 @@ JSON = dict[str, Any]
 
 @dataclass
 class Stride:
-    """A running Stride bot, its emulator and its database file."""
+    """A running Stride bot, its emulator, the test world in it and its database file."""
 
     emu: DiscordEmulator
+    world: TestWorld
     proc: BotProcess
     db: Path
     start_bot: Any
@@ -37,16 +40,16 @@ class Stride:
     async def run(self, name: str, options: dict[str, Any] | None = None, *,
                   member: JSON | None = None, **kw: Any) -> InteractionRecord:
         """Run a slash command as `member` (default: alice) and wait for the answer."""
-        rec = await self.emu.slash(name, options, member=member or self.emu.member,
-                                   guild=kw.pop("guild", self.emu.guild),
-                                   channel=kw.pop("channel", self.emu.channel), **kw)
+        rec = await self.emu.slash(name, options, member=member or self.world.member,
+                                   guild=kw.pop("guild", self.world.guild),
+                                   channel=kw.pop("channel", self.world.channel), **kw)
         await rec.wait_response()
         return rec
 
     async def click(self, message: JSON, custom_id: str, *, member: JSON | None = None
                     ) -> InteractionRecord:
-        rec = await self.emu.click(message, custom_id, member=member or self.emu.member,
-                                   guild=self.emu.guild, channel=self.emu.channel)
+        rec = await self.emu.click(message, custom_id, member=member or self.world.member,
+                                   guild=self.world.guild, channel=self.world.channel)
         await rec.wait_response()
         return rec
 
@@ -57,15 +60,16 @@ def bot_env(db: Path) -> dict[str, str]:
             "BACKUP_DIR": "", "DATABASE_SYNC": "", "SHARD_COUNT": ""}
 
 
-async def start_stride(emu: DiscordEmulator, start_bot: Any, db: Path) -> Stride:
+async def start_stride(emu: DiscordEmulator, world: TestWorld, start_bot: Any, db: Path
+                       ) -> Stride:
     """Register the commands in the test server (`bot.py sync --guild`), then run the bot."""
     sync = await start_bot(
-        emu, BOT, bot_env(db), args=["sync", "--guild", str(emu.guild["id"])], wait=False
+        emu, BOT, bot_env(db), args=["sync", "--guild", str(world.guild["id"])], wait=False
     )
     code = await sync.wait_exit(60)
     assert code == 0, sync.output()
     proc = await start_bot(emu, BOT, bot_env(db))
-    return Stride(emu, proc, db, start_bot)
+    return Stride(emu, world, proc, db, start_bot)
 
 
 def embed_of(message_or_rec: Any) -> JSON:

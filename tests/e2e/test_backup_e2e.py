@@ -13,12 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from stride.backup_schedule import backup_name, list_backups
+from tests.emulator.emulator import DiscordEmulator
+from tests.emulator.harness import REPO_ROOT
+from tests.emulator.records import InteractionRecord
 
-from .emulator import DiscordEmulator
 from .guards import db_rows
-from .harness import REPO_ROOT
-from .records import InteractionRecord
 from .stride import BOT, bot_env, eventually, start_stride
+from .testworld import TestWorld
 
 JSON = dict[str, Any]
 CHECKED_IN = "Checked in"
@@ -50,7 +51,7 @@ def user_id(rec: InteractionRecord) -> int:
 
 
 async def test_backup_during_a_checkin_burst_holds_every_acknowledged_checkin(
-    emulator: DiscordEmulator, start_bot, tmp_path: Path
+    emulator: DiscordEmulator, world: TestWorld, start_bot, tmp_path: Path
 ) -> None:
     """300 members check in at once, and more keep coming (50 a second) until the backup is
     done. Once some have their answer, `python bot.py backup` runs as its own process (no
@@ -61,14 +62,14 @@ async def test_backup_during_a_checkin_burst_holds_every_acknowledged_checkin(
     emu = emulator
     db = tmp_path / "stride.db"
     dest = tmp_path / "backups" / "during-burst.db"
-    runners = iter([emu.add_member(emu.guild, f"runner{i}") for i in range(600)])
+    runners = iter([emu.add_member(world.guild, f"runner{i}") for i in range(600)])
     await emu.settle()
-    stride = await start_stride(emu, start_bot, db)
+    stride = await start_stride(emu, world, start_bot, db)
     env = {**os.environ, **bot_env(db), "DISCORD_TOKEN": "", "BACKUP_DIR": ""}
 
     def checkins(members: list[JSON]) -> asyncio.Future[list[InteractionRecord]]:
         return asyncio.ensure_future(asyncio.gather(*(
-            emu.slash("checkin", member=m, guild=emu.guild, channel=emu.channel)
+            emu.slash("checkin", member=m, guild=world.guild, channel=world.channel)
             for m in members)))
 
     def acked() -> list[InteractionRecord]:
@@ -136,7 +137,7 @@ async def test_backup_during_a_checkin_burst_holds_every_acknowledged_checkin(
 
 
 async def test_bot_makes_a_backup_shortly_after_start_and_keeps_the_newest(
-    emulator: DiscordEmulator, start_bot, tmp_path: Path
+    emulator: DiscordEmulator, world: TestWorld, start_bot, tmp_path: Path
 ) -> None:
     """BACKUP_DIR set and no recent backup: the running bot backs up within seconds of
     starting, logs it, and prunes its own older backups down to BACKUP_KEEP, leaving every
@@ -150,7 +151,7 @@ async def test_bot_makes_a_backup_shortly_after_start_and_keeps_the_newest(
         (folder / name).write_bytes(b"kept by hand")
     env = {**bot_env(db), "BACKUP_DIR": str(folder), "BACKUP_KEEP": "2"}
     proc = await start_bot(emu, BOT, env)
-    rec = await emu.slash("checkin", member=emu.member, guild=emu.guild, channel=emu.channel)
+    rec = await emu.slash("checkin", member=world.member, guild=world.guild, channel=world.channel)
     await rec.wait_response()
     assert title(rec).startswith(CHECKED_IN)
     await eventually(lambda: len(list_backups(folder)) == 2 and "Deleted" in proc.output(), 10,

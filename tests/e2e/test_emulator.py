@@ -26,11 +26,11 @@ import pytest
 import pytest_asyncio
 import yarl
 
-from . import payloads as P
-from .emulator import DiscordEmulator
-from .harness import MINIMAL_BOT
+from tests.emulator import payloads as P
+from tests.emulator.emulator import DiscordEmulator
+from tests.emulator.harness import FEATURE_BOT, MINIMAL_BOT
 
-FEATURE_BOT = Path(__file__).with_name("feature_bot.py")
+from .testworld import TestWorld
 
 JSON = dict[str, Any]
 
@@ -130,7 +130,7 @@ async def wait_until(predicate: Any, timeout: float = 5.0) -> None:
 # --------------------------------------------------------------------------- real bot process
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def minimal(module_emulator: DiscordEmulator, module_start_bot: Any) -> DiscordEmulator:
-    """``minimal_bot.py`` launched through ``tests.e2e.launch`` against the module emulator."""
+    """``minimal_bot.py`` launched through ``tests.emulator.launch`` against the module emulator."""
     await module_start_bot(module_emulator, MINIMAL_BOT)
     return module_emulator
 
@@ -153,7 +153,9 @@ class TestMinimalBot:
         echo = minimal.find_command("echo", None)
         assert echo is not None and echo["options"][0]["autocomplete"] is True
 
-    async def test_ping_answers_pong_with_response(self, minimal: DiscordEmulator):
+    async def test_ping_answers_pong_with_response(
+        self, minimal: DiscordEmulator, module_world: TestWorld
+    ):
         rec = await minimal.slash("ping")
         response = await rec.wait_response()
         assert response["type"] == 4
@@ -166,7 +168,7 @@ class TestMinimalBot:
         assert rec.message is not None and rec.message["content"] == "pong"
         assert rec.message["type"] == P.MESSAGE_TYPE_CHAT_INPUT_COMMAND
         assert not rec.ephemeral
-        assert rec.message in minimal.channel_messages(minimal.channel)
+        assert rec.message in minimal.channel_messages(module_world.channel)
         assert rec.response_time is not None and 0 < rec.response_time < 1.0
 
     async def test_autocomplete_answered(self, minimal: DiscordEmulator):
@@ -177,21 +179,25 @@ class TestMinimalBot:
             {"name": w, "value": w} for w in ("easy run", "long run", "tempo run")
         ]
 
-    async def test_echo_records_allowed_mentions(self, minimal: DiscordEmulator):
-        alice = minimal.member["user"]["id"]  # type: ignore[index]
+    async def test_echo_records_allowed_mentions(
+        self, minimal: DiscordEmulator, module_world: TestWorld
+    ):
+        alice = module_world.member["user"]["id"]
         rec = await minimal.slash("echo", {"text": f"hi <@{alice}> @everyone"})
         message = await rec.wait_message()
         assert message["content"] == f"hi <@{alice}> @everyone"
         assert message["mentions"] == [] and message["mention_everyone"] is False
         assert minimal.message_record(message).allowed_mentions == {"parse": []}
 
-    async def test_op7_reconnect_resumes_at_resume_url(self, minimal: DiscordEmulator):
+    async def test_op7_reconnect_resumes_at_resume_url(
+        self, minimal: DiscordEmulator, module_world: TestWorld
+    ):
         session = minimal.gateway.session_list[-1]
         await minimal.gateway.send_reconnect()
         await wait_until(lambda: session.resumes == 1 and session.connection is not None)
         assert session.connection is not None
         assert session.connection.path == "/gateway/resume"
-        rec = await minimal.slash("ping", member=minimal.member2)
+        rec = await minimal.slash("ping", member=module_world.member2)
         assert (await rec.wait_response())["data"]["content"] == "pong"
         assert len(minimal.identifies) == 1  # resumed, not re-identified
 
@@ -202,8 +208,8 @@ class TestMinimalBot:
 
 
 # --------------------------------------------------------------------------- REST fidelity
-async def test_rest_limits_are_enforced_and_recorded(emulator: DiscordEmulator):
-    path = f"/channels/{emulator.channel['id']}/messages"  # type: ignore[index]
+async def test_rest_limits_are_enforced_and_recorded(emulator: DiscordEmulator, world: TestWorld):
+    path = f"/channels/{world.channel['id']}/messages"
     status, ctype, body = await api(
         emulator, "POST", path, json={"embeds": [{"title": "t", "description": "x" * 4097}]}
     )
@@ -230,17 +236,17 @@ async def test_rest_limits_are_enforced_and_recorded(emulator: DiscordEmulator):
     assert status == 400 and "components" in body["errors"]
     status, _, body = await api(emulator, "POST", path, json={})
     assert (status, body["code"]) == (400, 50006)
-    assert emulator.channel_messages(emulator.channel) == []
+    assert emulator.channel_messages(world.channel) == []
 
 
-async def test_multipart_upload_like_discord_py(emulator: DiscordEmulator):
+async def test_multipart_upload_like_discord_py(emulator: DiscordEmulator, world: TestWorld):
     form = aiohttp.FormData(quote_fields=False)
     payload = {"content": "route map", "attachments": [{"id": 0, "filename": "route.gpx"}]}
     form.add_field("payload_json", json.dumps(payload), content_type="application/json")
     form.add_field(
         "files[0]", b"<gpx/>", filename="route.gpx", content_type="application/octet-stream"
     )
-    path = f"/channels/{emulator.runs_channel['id']}/messages"  # type: ignore[index]
+    path = f"/channels/{world.runs_channel['id']}/messages"
     status, _, message = await api(emulator, "POST", path, data=form)
     assert status == 200
     assert message["content"] == "route map"
@@ -288,7 +294,7 @@ async def test_gateway_bad_token_closes_4004(emulator: DiscordEmulator):
 
 @pytest.mark.parametrize("compress", [True, False], ids=["compressed", "uncompressed"])
 async def test_discord_py_websocket_in_process(
-    emulator: DiscordEmulator, monkeypatch: pytest.MonkeyPatch, compress: bool
+    emulator: DiscordEmulator, world: TestWorld, monkeypatch: pytest.MonkeyPatch, compress: bool
 ):
     """discord.py's own DiscordWebSocket, with and without transport compression.
 
@@ -303,7 +309,7 @@ async def test_discord_py_websocket_in_process(
     await client.login(emulator.token)
     ws = await discord.gateway.DiscordWebSocket.from_client(client, initial=True, compress=compress)
     try:
-        guild_id = int(emulator.guild["id"])  # type: ignore[index]
+        guild_id = int(world.guild["id"])
         loop = asyncio.get_running_loop()
         deadline = loop.time() + 5
         while (client.get_guild(guild_id) is None or client.get_guild(guild_id).unavailable) and (
@@ -377,7 +383,9 @@ async def callback(
         return resp.status, json.loads(text) if text else None
 
 
-async def test_interaction_payload_and_callback_rules(emulator: DiscordEmulator, raw_bot: Any):
+async def test_interaction_payload_and_callback_rules(
+    emulator: DiscordEmulator, world: TestWorld, raw_bot: Any
+):
     gw, http = raw_bot
     rec = await emulator.slash("log", {"distance": 5.5, "note": "easy", "laps": 3, "race": False})
     frame = await gw.until("INTERACTION_CREATE")
@@ -388,7 +396,7 @@ async def test_interaction_payload_and_callback_rules(emulator: DiscordEmulator,
     assert isinstance(inter["member"]["permissions"], str) and isinstance(
         inter["app_permissions"], str
     )
-    assert inter["channel"]["id"] == inter["channel_id"] == emulator.channel["id"]  # type: ignore[index]
+    assert inter["channel"]["id"] == inter["channel_id"] == world.channel["id"]
     assert [(o["name"], o["type"]) for o in inter["data"]["options"]] == [
         ("distance", 10),
         ("note", 3),
@@ -406,7 +414,7 @@ async def test_interaction_payload_and_callback_rules(emulator: DiscordEmulator,
     assert (status, body["code"]) == (404, 10062)
 
     # deferred: the first followup replaces the "thinking" message (and keeps its flags)
-    rec = await emulator.slash("log", {"note": "tempo"}, member=emulator.member2)
+    rec = await emulator.slash("log", {"note": "tempo"}, member=world.member2)
     inter = (await gw.until("INTERACTION_CREATE"))["d"]
     status, body = await callback(http, emulator, inter, {"type": 5})
     assert status == 200 and body["interaction"]["response_message_loading"] is True
@@ -428,7 +436,9 @@ async def test_interaction_payload_and_callback_rules(emulator: DiscordEmulator,
     assert rec.response is None and rec.rejected[0][0] == 404
 
 
-async def test_autocomplete_limits_and_components(emulator: DiscordEmulator, raw_bot: Any):
+async def test_autocomplete_limits_and_components(
+    emulator: DiscordEmulator, world: TestWorld, raw_bot: Any
+):
     gw, http = raw_bot
     await emulator.autocomplete("log", {"note": "ea"}, focused="note")
     inter = (await gw.until("INTERACTION_CREATE"))["d"]
@@ -448,7 +458,7 @@ async def test_autocomplete_limits_and_components(emulator: DiscordEmulator, raw
     assert status == 200 and body["interaction"]["response_message_ephemeral"] is True
     menu = body["resource"]["message"]
     assert menu["flags"] & 64 and menu["components"][0]["components"][0]["custom_id"] == "go"
-    assert emulator.channel_messages(emulator.channel) == []  # ephemeral: not in history
+    assert emulator.channel_messages(world.channel) == []  # ephemeral: not in history
     click = await emulator.click(menu, "go")
     inter = (await gw.until("INTERACTION_CREATE"))["d"]
     assert inter["type"] == 3 and inter["data"] == {"custom_id": "go", "component_type": 2, "id": 2}
@@ -462,11 +472,11 @@ async def test_autocomplete_limits_and_components(emulator: DiscordEmulator, raw
 
 
 # --------------------------------------------------------------------------- discord.py flows
-async def test_feature_bot_flows(emulator: DiscordEmulator, start_bot: Any):
+async def test_feature_bot_flows(emulator: DiscordEmulator, world: TestWorld, start_bot: Any):
     """Views, modals, deferrals, followups, DMs, files and REST round trips via discord.py."""
     emu = emulator
-    await start_bot(emu, FEATURE_BOT, {"GUILD_ID": emu.guild["id"]})  # type: ignore[index]
-    assert {c["name"] for c in emu.guild_commands[int(emu.guild["id"])].values()} == {  # type: ignore[index]
+    await start_bot(emu, FEATURE_BOT, {"GUILD_ID": world.guild["id"]})
+    assert {c["name"] for c in emu.guild_commands[int(world.guild["id"])].values()} == {
         "plan",
         "club",
     }
@@ -496,7 +506,7 @@ async def test_feature_bot_flows(emulator: DiscordEmulator, start_bot: Any):
 
     dm = await emu.slash("dm")
     await dm.wait_response()
-    dm_messages = emu.channel_messages(emu.dm_channel(emu.member))
+    dm_messages = emu.channel_messages(emu.dm_channel(world.member))
     assert [m["content"] for m in dm_messages] == ["hello in dm"]
 
     toolong = await emu.slash("toolong")
@@ -515,39 +525,41 @@ async def test_feature_bot_flows(emulator: DiscordEmulator, start_bot: Any):
     await wait_until(lambda: posted[0].deleted)  # the bot deletes it right after answering
     assert posted[0].payloads[1]["content"] == "posted2" and posted[0].allowed_mentions is None
 
-    plan = await emu.slash("plan", {"laps": 3, "who": emu.member2, "where": emu.runs_channel})
+    plan = await emu.slash("plan", {"laps": 3, "who": world.member2, "where": world.runs_channel})
     assert (await plan.wait_response())["data"]["content"] == "3 bob runs 1.0"
-    assert plan.data["guild_id"] == emu.guild["id"]  # type: ignore[index]
+    assert plan.data["guild_id"] == world.guild["id"]
 
     with pytest.raises(PermissionError):
-        await emu.slash("club", group="members", subcommand="count", member=emu.member)
-    count = await emu.slash("club", group="members", subcommand="count", member=emu.admin)
+        await emu.slash("club", group="members", subcommand="count", member=world.member)
+    count = await emu.slash("club", group="members", subcommand="count", member=world.admin)
     assert count.data["options"][0]["options"][0] == {"type": 1, "name": "count", "options": []}
-    total = len(emu.world.guild(emu.guild).members)  # owner, bot, coach, alice, bob
+    total = len(emu.world.guild(world.guild).members)  # owner, bot, coach, alice, bob
     assert (await count.wait_response())["data"]["content"] == f"{total} members"
 
     assert emu.unhandled == []
     assert [r.status for r in emu.error_responses] == [400]  # only /toolong
 
 
-async def test_user_messages_and_deferred_update(emulator: DiscordEmulator, raw_bot: Any):
+async def test_user_messages_and_deferred_update(
+    emulator: DiscordEmulator, world: TestWorld, raw_bot: Any
+):
     gw, http = raw_bot  # intents 513 = GUILDS | GUILD_MESSAGES, no MESSAGE_CONTENT
     await emulator.user_message("10k done!")
     frame = await gw.until("MESSAGE_CREATE")
     assert frame["d"]["author"]["username"] == "alice" and frame["d"]["content"] == ""
-    await emulator.user_message(f"<@{emulator.application_id}> hi", member=emulator.member2)
+    await emulator.user_message(f"<@{emulator.application_id}> hi", member=world.member2)
     frame = await gw.until("MESSAGE_CREATE")
     assert frame["d"]["content"].endswith("hi")  # mentioning the bot reveals content
-    assert frame["d"]["member"]["roles"] and frame["d"]["guild_id"] == emulator.guild["id"]  # type: ignore[index]
+    assert frame["d"]["member"]["roles"] and frame["d"]["guild_id"] == world.guild["id"]
 
     # a button clicked, acknowledged with DEFERRED_UPDATE_MESSAGE, then @original edited
-    path = f"/channels/{emulator.channel['id']}/messages"  # type: ignore[index]
+    path = f"/channels/{world.channel['id']}/messages"
     row = {"type": 1, "components": [{"type": 2, "style": 3, "label": "Join", "custom_id": "join"}]}
     status, _, message = await api(
         emulator, "POST", path, json={"content": "run?", "components": [row]}
     )
     assert status == 200
-    rec = await emulator.click(message, "join", member=emulator.member2)
+    rec = await emulator.click(message, "join", member=world.member2)
     inter = (await gw.until("INTERACTION_CREATE"))["d"]
     status, body = await callback(http, emulator, inter, {"type": 6})
     assert status == 200 and "resource" not in body
@@ -561,7 +573,7 @@ async def test_user_messages_and_deferred_update(emulator: DiscordEmulator, raw_
     edited = await waiter
     assert edited["id"] == message["id"] and edited["content"] == "run? (1 going)"
     assert edited["edited_timestamp"] is not None
-    assert emulator.channel_messages(emulator.channel)[-1] == edited
+    assert emulator.channel_messages(world.channel)[-1] == edited
 
 
 # --------------------------------------------------------------------------- rate limits
@@ -624,9 +636,9 @@ async def test_global_rate_limit_answers_like_discord(emulator: DiscordEmulator)
     assert emulator.invalid_requests == 3
 
 
-async def test_channel_message_bucket_headers(emulator: DiscordEmulator):
+async def test_channel_message_bucket_headers(emulator: DiscordEmulator, world: TestWorld):
     emulator.channel_message_limit = (2, 1.0)
-    general, runs = emulator.channel, emulator.runs_channel
+    general, runs = world.channel, world.runs_channel
     async with aiohttp.ClientSession() as http:
 
         async def post(channel: Any, content: str) -> tuple[int, dict[str, str], Any]:
@@ -713,7 +725,7 @@ async def test_paced_fan_out_under_discord_limits_earns_no_429(emulator: Discord
 
 
 @pytest_asyncio.fixture
-async def dpy(emulator: DiscordEmulator, monkeypatch: pytest.MonkeyPatch) -> Any:
+async def dpy(emulator: DiscordEmulator, world: TestWorld, monkeypatch: pytest.MonkeyPatch) -> Any:
     """A real ``discord.Client`` running in this loop against the emulator (default intents)."""
     monkeypatch.setattr(discord.http.Route, "BASE", emulator.api_base)
     monkeypatch.setattr(
@@ -721,7 +733,7 @@ async def dpy(emulator: DiscordEmulator, monkeypatch: pytest.MonkeyPatch) -> Any
     )
     client = discord.Client(intents=discord.Intents.default(), guild_ready_timeout=0.05)
     runner = asyncio.ensure_future(client.start(emulator.token))
-    guild_id = int(emulator.guild["id"])  # type: ignore[index]
+    guild_id = int(world.guild["id"])
     try:
         await wait_until(lambda: runner.done() or client.get_guild(guild_id) is not None, 10)
         if runner.done():
@@ -733,10 +745,10 @@ async def dpy(emulator: DiscordEmulator, monkeypatch: pytest.MonkeyPatch) -> Any
 
 
 async def test_discord_py_retries_429s_and_honours_bucket_headers(
-    emulator: DiscordEmulator, dpy: discord.Client
+    emulator: DiscordEmulator, world: TestWorld, dpy: discord.Client
 ):
     emu = emulator
-    channel = dpy.get_channel(int(emu.channel["id"]))  # type: ignore[index]
+    channel = dpy.get_channel(int(world.channel["id"]))
     assert isinstance(channel, discord.TextChannel)
     loop = asyncio.get_running_loop()
 
@@ -768,15 +780,15 @@ async def test_discord_py_retries_429s_and_honours_bucket_headers(
     # global limit: discord.py stops, sleeps retry_after, and every call succeeds
     emu.channel_message_limit = None
     emu.global_rate_limit = 4
-    uid = int(emu.member["user"]["id"])  # type: ignore[index]
+    uid = int(world.member["user"]["id"])
     users = await asyncio.gather(*(dpy.fetch_user(uid) for _ in range(6)))
     assert {u.name for u in users} == {"alice"}
     assert [r.rate_limit_scope for r in emu.rate_limited][1:2] == ["global"]
     assert emu.unhandled == [] and dpy.is_closed() is False
 
 
-async def test_message_nonce_is_enforced(emulator: DiscordEmulator):
-    general, runs = emulator.channel, emulator.runs_channel
+async def test_message_nonce_is_enforced(emulator: DiscordEmulator, world: TestWorld):
+    general, runs = world.channel, world.runs_channel
     async with aiohttp.ClientSession() as http:
 
         async def post(channel: Any, body: JSON) -> tuple[int, dict[str, str], Any]:
@@ -825,9 +837,9 @@ async def test_message_nonce_is_enforced(emulator: DiscordEmulator):
     assert len(emulator.nonce_hits) == 3
 
 
-async def test_send_fault_switches(emulator: DiscordEmulator):
-    general, runs = emulator.channel, emulator.runs_channel
-    uid = int(emulator.member["user"]["id"])  # type: ignore[index]
+async def test_send_fault_switches(emulator: DiscordEmulator, world: TestWorld):
+    general, runs = world.channel, world.runs_channel
+    uid = int(world.member["user"]["id"])
     async with aiohttp.ClientSession() as http:
 
         async def post(channel: Any, content: str = "hi") -> tuple[int, dict[str, str], Any]:
@@ -859,7 +871,7 @@ async def test_send_fault_switches(emulator: DiscordEmulator):
         assert len(emulator.channel_messages(general)) == 1
 
         # closed DMs: opening the DM channel works, sending does not
-        emulator.close_dms(emulator.member)
+        emulator.close_dms(world.member)
         status, _, dm = await _request(
             http, emulator, "POST", "/users/@me/channels", json={"recipient_id": str(uid)}
         )
@@ -869,7 +881,7 @@ async def test_send_fault_switches(emulator: DiscordEmulator):
             403,
             {"message": "Cannot send messages to this user", "code": 50007},
         )
-        emulator.open_dms(emulator.member)
+        emulator.open_dms(world.member)
         assert (await post(dm))[0] == 200
         assert emulator.dm_channel_creates == 1 and emulator.dm_channel_creates_by_user[uid] == 1
 
@@ -899,11 +911,11 @@ async def test_send_fault_switches(emulator: DiscordEmulator):
 
 
 async def test_discord_py_sees_send_faults_and_channel_delete(
-    emulator: DiscordEmulator, dpy: discord.Client
+    emulator: DiscordEmulator, world: TestWorld, dpy: discord.Client
 ):
     emu = emulator
-    general = dpy.get_channel(int(emu.channel["id"]))  # type: ignore[index]
-    runs = dpy.get_channel(int(emu.runs_channel["id"]))  # type: ignore[index]
+    general = dpy.get_channel(int(world.channel["id"]))
+    runs = dpy.get_channel(int(world.runs_channel["id"]))
     assert isinstance(general, discord.TextChannel) and isinstance(runs, discord.TextChannel)
 
     # CHANNEL_UPDATE with the bot's overwrite reaches the cache; the send is refused
@@ -914,8 +926,8 @@ async def test_discord_py_sees_send_faults_and_channel_delete(
     assert forbidden.value.code == 50013
 
     # DMs closed: discord.py opens the DM channel once, then gets 50007 every time
-    emu.close_dms(emu.member)
-    user = await dpy.fetch_user(int(emu.member["user"]["id"]))  # type: ignore[index]
+    emu.close_dms(world.member)
+    user = await dpy.fetch_user(int(world.member["user"]["id"]))
     for _ in range(2):
         with pytest.raises(discord.Forbidden) as forbidden:
             await user.send("your run is due")
@@ -947,9 +959,11 @@ async def test_discord_py_sees_send_faults_and_channel_delete(
 
 
 # --------------------------------------------------------------------------- time on Discord's side
-async def test_advance_is_time_that_passed_at_discord(emulator: DiscordEmulator, raw_bot: Any):
+async def test_advance_is_time_that_passed_at_discord(
+    emulator: DiscordEmulator, world: TestWorld, raw_bot: Any
+):
     gw, http = raw_bot
-    general, runs = emulator.channel, emulator.runs_channel
+    general, runs = world.channel, world.runs_channel
 
     async def post(channel: Any, body: JSON) -> tuple[int, dict[str, str], Any]:
         return await _request(http, emulator, "POST", _messages_path(channel), json=body)
@@ -1047,10 +1061,10 @@ async def test_launch_clock_offset_shifts_only_the_wall_clock(
 
 
 async def test_hang_after_create_creates_but_never_answers(
-    emulator: DiscordEmulator, raw_bot: Any
+    emulator: DiscordEmulator, world: TestWorld, raw_bot: Any
 ):
     gw, http = raw_bot
-    runs = emulator.runs_channel
+    runs = world.runs_channel
     fault = emulator.hang_after_create(runs)
     body = {"content": "tempo tuesday", "nonce": "tue-1", "enforce_nonce": True}
     loop = asyncio.get_running_loop()
@@ -1087,12 +1101,12 @@ async def test_hang_after_create_creates_but_never_answers(
 
 # --------------------------------------------------------------------------- message history
 async def test_history_pages_like_discord_for_discord_py(
-    emulator: DiscordEmulator, dpy: discord.Client
+    emulator: DiscordEmulator, world: TestWorld, dpy: discord.Client
 ):
     emu = emulator
     old = discord.Object(emu.ids.next(time.time() - 3600))  # an id from an hour ago
     ids = [int((await emu.user_message(f"run {i}"))["id"]) for i in range(250)]
-    channel = dpy.get_channel(int(emu.channel["id"]))  # type: ignore[index]
+    channel = dpy.get_channel(int(world.channel["id"]))
     assert isinstance(channel, discord.TextChannel)
 
     oldest_first = [m async for m in channel.history(limit=None, after=old, oldest_first=True)]
@@ -1113,9 +1127,9 @@ async def test_history_pages_like_discord_for_discord_py(
     assert emu.error_responses == [] and emu.limit_violations == []
 
 
-async def test_history_query_rules_and_permissions(emulator: DiscordEmulator):
+async def test_history_query_rules_and_permissions(emulator: DiscordEmulator, world: TestWorld):
     emu = emulator
-    general = emu.channel
+    general = world.channel
     ids = [(await emu.user_message(f"m{i}"))["id"] for i in range(60)]
     async with aiohttp.ClientSession() as http:
 
@@ -1150,10 +1164,12 @@ async def test_history_query_rules_and_permissions(emulator: DiscordEmulator):
         assert await history() == (403, {"message": "Missing Access", "code": 50001})
 
 
-async def test_history_hides_content_without_the_intent(emulator: DiscordEmulator):
+async def test_history_hides_content_without_the_intent(
+    emulator: DiscordEmulator, world: TestWorld
+):
     emu = emulator
     emu.privileged_intents = P.INTENT_GUILD_MEMBERS  # Message Content off in the portal
-    general, bot = emu.channel, emu.world.bot_id
+    general, bot = world.channel, emu.world.bot_id
     row = {"type": 1, "components": [{"type": 2, "style": 1, "label": "Going", "custom_id": "go"}]}
     plan = {"content": "run at 7", "embeds": [{"title": "Plan"}], "components": [row]}
     async with aiohttp.ClientSession() as http:
@@ -1161,7 +1177,7 @@ async def test_history_hides_content_without_the_intent(emulator: DiscordEmulato
         assert status == 200
         other = await emu.user_message("I'll be late")
         mention = await emu.user_message(f"<@{bot}> count me in")
-        dm = emu.dm_channel(emu.member)
+        dm = emu.dm_channel(world.member)
         await emu.user_message("secret pace", channel=dm)
 
         async def fetch(path: str) -> Any:
@@ -1186,4 +1202,4 @@ async def test_history_hides_content_without_the_intent(emulator: DiscordEmulato
         assert page[other["id"]]["content"] == "I'll be late"
     # the rule shared with the gateway also drops polls
     poll = {**other, "poll": {"question": {"text": "pace?"}}}
-    assert "poll" not in emu.world.content_view(poll, int(emu.guild["id"]), content_intent=False)  # type: ignore[index]
+    assert "poll" not in emu.world.content_view(poll, int(world.guild["id"]), content_intent=False)

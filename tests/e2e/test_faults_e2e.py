@@ -12,11 +12,12 @@ from pathlib import Path
 from typing import Any
 
 from stride.storage.database import prepare
+from tests.emulator.emulator import DiscordEmulator
+from tests.emulator.records import InteractionRecord
 
-from .emulator import DiscordEmulator
 from .guards import db_rows
-from .records import InteractionRecord
 from .stride import BOT, Stride, bot_env, embed_of, eventually, field, start_stride
+from .testworld import TestWorld
 
 JSON = dict[str, Any]
 CHECKED_IN = "Checked in"
@@ -97,8 +98,8 @@ def log_lines(text: str, needle: str) -> list[str]:
 
 async def checkin(emu: DiscordEmulator, member: JSON, guild: JSON | None = None,
                   channel: JSON | None = None) -> InteractionRecord:
-    rec = await emu.slash("checkin", member=member, guild=guild or emu.guild,
-                          channel=channel or emu.channel)
+    """`member` checks in (by default in the test world's club, in #general: emu.defaults)."""
+    rec = await emu.slash("checkin", member=member, guild=guild, channel=channel)
     await rec.wait_response()
     return rec
 
@@ -106,7 +107,7 @@ async def checkin(emu: DiscordEmulator, member: JSON, guild: JSON | None = None,
 # --- kill -9 mid-burst ----------------------------------------------------------------------
 
 async def test_kill_9_mid_burst_keeps_every_acknowledged_checkin_and_reminder(
-    emulator: DiscordEmulator, start_bot, tmp_path: Path
+    emulator: DiscordEmulator, world: TestWorld, start_bot, tmp_path: Path
 ) -> None:
     """1,000 members check in at once while 40 reminders fall due; the bot is SIGKILLed once
     300 check-ins are acknowledged and reminders are posting. After a restart on the same
@@ -115,19 +116,19 @@ async def test_kill_9_mid_burst_keeps_every_acknowledged_checkin_and_reminder(
     down are posted late, within the grace window)."""
     emu = emulator
     db = tmp_path / "stride.db"
-    runners = [emu.add_member(emu.guild, f"runner{i}") for i in range(1000)]
-    rooms = [emu.add_channel(emu.guild, f"meet-{i}") for i in range(10)]
+    runners = [emu.add_member(world.guild, f"runner{i}") for i in range(1000)]
+    rooms = [emu.add_channel(world.guild, f"meet-{i}") for i in range(10)]
     await emu.settle()
     base = int(time.time()) + 4  # the bot is up in about 2 s
-    made = seed_reminders(db, emu.guild, rooms, [base, base + 1, base + 2, base + 3], emu.admin)
+    made = seed_reminders(db, world.guild, rooms, [base, base + 1, base + 2, base + 3], world.admin)
     # In three rooms the first two answers are lost after the message was made (502): the
     # send is retried for 4 s, so the kill cuts it short.
     cut = [emu.fail_channel(room, 502, times=2, after_create=True) for room in rooms[:3]]
-    stride = await start_stride(emu, start_bot, db)
+    stride = await start_stride(emu, world, start_bot, db)
     await eventually(lambda: time.time() >= base + 0.2, 10, "the first reminders fall due")
 
     burst = asyncio.ensure_future(asyncio.gather(*(
-        emu.slash("checkin", member=m, guild=emu.guild, channel=emu.channel) for m in runners
+        emu.slash("checkin", member=m, guild=world.guild, channel=world.channel) for m in runners
     )))
 
     def acks() -> int:
@@ -189,7 +190,7 @@ async def test_kill_9_mid_burst_keeps_every_acknowledged_checkin_and_reminder(
 # --- Discord refusing posts and answers --------------------------------------------------
 
 async def test_discord_errors_pause_retry_or_log_once_and_other_guilds_go_on(
-    emulator: DiscordEmulator, start_bot, tmp_path: Path
+    emulator: DiscordEmulator, world: TestWorld, start_bot, tmp_path: Path
 ) -> None:
     """Posts answered 403 / 403 50013 / 404 pause that reminder with the reason shown; 429
     (retry_after), 500 and 502 (answer lost after the message was made) are retried and post
@@ -201,12 +202,12 @@ async def test_discord_errors_pause_retry_or_log_once_and_other_guilds_go_on(
     track = emu.world.channel_by_name(int(other["id"]), "track")
     olga = emu.add_member(other, "olga")
     names = ["no-access", "no-send", "gone", "busy", "err500", "err502"]
-    rooms = {name: emu.add_channel(emu.guild, name) for name in names}
+    rooms = {name: emu.add_channel(world.guild, name) for name in names}
     await emu.settle()
     due = int(time.time()) - 5  # due now: fires as the bot starts
-    made = seed_reminders(db, emu.guild, list(rooms.values()), [due], emu.admin)
-    made |= seed_reminders(db, other, [track], [due], emu.admin)
-    made |= seed_reminders(db, emu.guild, [emu.member2], [due], emu.admin, kind="dm")
+    made = seed_reminders(db, world.guild, list(rooms.values()), [due], world.admin)
+    made |= seed_reminders(db, other, [track], [due], world.admin)
+    made |= seed_reminders(db, world.guild, [world.member2], [due], world.admin, kind="dm")
     rid = {emu.world.channels[tid]["name"] if tid in emu.world.channels else "dm": r
            for r, (tid, _) in made.items()}
     emu.fail_channel(rooms["no-access"], 403)
@@ -215,8 +216,8 @@ async def test_discord_errors_pause_retry_or_log_once_and_other_guilds_go_on(
     busy = emu.fail_channel(rooms["busy"], 429, times=1)
     err500 = emu.fail_channel(rooms["err500"], 500, times=1)
     err502 = emu.fail_channel(rooms["err502"], 502, times=1, after_create=True)
-    emu.close_dms(emu.member2)
-    stride = await start_stride(emu, start_bot, db)
+    emu.close_dms(world.member2)
+    stride = await start_stride(emu, world, start_bot, db)
 
     retried = ["busy", "err500", "err502", "track"]
     await eventually(lambda: all(len(emu.channel_messages(rooms.get(n, track))) == 1
@@ -230,32 +231,32 @@ async def test_discord_errors_pause_retry_or_log_once_and_other_guilds_go_on(
                      == len(paused), 10, "failed reminders paused")
     assert (busy.hits, err500.hits, err502.hits) == (1, 1, 1)
     assert len(emu.nonce_hits) == 1  # the 502 whose message was made: resent, kept once
-    listing = await stride.run("reminder", subcommand="list", member=emu.admin)
+    listing = await stride.run("reminder", subcommand="list", member=world.admin)
     for name, reason in paused.items():
         if name != "dm":
             assert f"paused: {reason}" in field(embed_of(listing), f"#{rid[name]}")
     for name in ("busy", "err500", "err502"):
         assert "paused" not in field(embed_of(listing), f"#{rid[name]}")
-    shown = await stride.run("remindme", subcommand="show", member=emu.member2)
+    shown = await stride.run("remindme", subcommand="show", member=world.member2)
     assert paused["dm"] in embed_of(shown)["description"]
     for name in names:
         assert len(emu.channel_messages(rooms[name])) == (1 if name in retried else 0)
 
     # An answer refused once with 500: discord.py retries it and the member gets it.
-    glitch = emu.fail_interactions(500, times=1, guild=emu.guild)
-    rec = await emu.slash("checkin", member=emu.member, guild=emu.guild, channel=emu.channel)
+    glitch = emu.fail_interactions(500, times=1, guild=world.guild)
+    rec = await emu.slash("checkin", member=world.member, guild=world.guild, channel=world.channel)
     await rec.wait_response(timeout=3)
     assert glitch.hits == 1 and title(rec).startswith(CHECKED_IN)
     # Refused for good (the token expired): logged once, with who, what and where.
-    emu.fail_interactions(404, 10062, guild=emu.guild)
-    lost = await emu.slash("checkin", member=emu.admin, guild=emu.guild, channel=emu.channel)
+    emu.fail_interactions(404, 10062, guild=world.guild)
+    lost = await emu.slash("checkin", member=world.admin, guild=world.guild, channel=world.channel)
     meanwhile = await checkin(emu, olga, other, track)  # another server: unaffected
     assert title(meanwhile).startswith(CHECKED_IN)
     await eventually(lambda: log_lines(stride.proc.output(), f"interaction={lost.id}") != [],
                      10, "the failed answer logged")
     await eventually(lambda: len(lost.rejected) >= 1, 5, "the answer refused")
     emu.clear_faults()
-    later = await checkin(emu, emu.admin)  # the check-in itself was kept: no silent loss
+    later = await checkin(emu, world.admin)  # the check-in itself was kept: no silent loss
     assert later.response is not None and title(later) == "Already checked in today"
     logged = log_lines(stride.proc.output(), f"interaction={lost.id}")
     assert len(logged) == 1, logged
@@ -270,7 +271,7 @@ async def test_discord_errors_pause_retry_or_log_once_and_other_guilds_go_on(
 # --- the gateway going away -------------------------------------------------------------------
 
 async def test_gateway_reconnect_invalid_session_and_drop(
-    emulator: DiscordEmulator, start_bot, tmp_path: Path
+    emulator: DiscordEmulator, world: TestWorld, start_bot, tmp_path: Path
 ) -> None:
     """op 7 RECONNECT, op 9 INVALID_SESSION (not resumable, then resumable) and a dropped
     connection (4000), each just as reminders fall due: the bot is back within a few seconds
@@ -278,14 +279,14 @@ async def test_gateway_reconnect_invalid_session_and_drop(
     posted exactly once."""
     emu = emulator
     db = tmp_path / "stride.db"
-    rooms = [emu.add_channel(emu.guild, f"meet-{i}") for i in range(3)]
-    runners = [emu.add_member(emu.guild, f"runner{i}") for i in range(8)]
+    rooms = [emu.add_channel(world.guild, f"meet-{i}") for i in range(3)]
+    runners = [emu.add_member(world.guild, f"runner{i}") for i in range(8)]
     await emu.settle()
     first = int(time.time()) + 4
     faults = ["op 7 reconnect", "op 9 invalid session", "op 9 resumable", "dropped (4000)"]
     dues = [first + 2 * i for i in range(len(faults))]
-    made = seed_reminders(db, emu.guild, rooms, dues, emu.admin)
-    stride = await start_stride(emu, start_bot, db)
+    made = seed_reminders(db, world.guild, rooms, dues, world.admin)
+    stride = await start_stride(emu, world, start_bot, db)
     gw = emu.gateway
     timings: dict[str, tuple[float, float]] = {}
     for i, (fault, due) in enumerate(zip(faults, dues, strict=True)):
@@ -303,8 +304,8 @@ async def test_gateway_reconnect_invalid_session_and_drop(
         resumable = fault != "op 9 invalid session"
         gap = None
         if resumable:  # sent while the bot is away: replayed on RESUME
-            gap = await emu.slash("checkin", member=runners[2 * i], guild=emu.guild,
-                                  channel=emu.channel)
+            gap = await emu.slash("checkin", member=runners[2 * i], guild=world.guild,
+                                  channel=world.channel)
 
         def back(s: int = sessions, r: int = resumes, resume: bool = resumable) -> bool:
             live = [x for x in gw.session_list if x.connection is not None and x.ready.is_set()]
@@ -338,7 +339,7 @@ async def test_gateway_reconnect_invalid_session_and_drop(
 # --- the database locked by another process -----------------------------------------------
 
 async def test_locked_database_waits_then_says_try_again(
-    emulator: DiscordEmulator, start_bot, tmp_path: Path
+    emulator: DiscordEmulator, world: TestWorld, start_bot, tmp_path: Path
 ) -> None:
     """Another process holds the write lock. For 1 s: the check-in waits and succeeds. For
     longer than the bot waits: members get an ephemeral "try again" in time (Discord allows
@@ -348,19 +349,19 @@ async def test_locked_database_waits_then_says_try_again(
     'claimed', to be sent again after a restart)."""
     emu = emulator
     db = tmp_path / "stride.db"
-    alice, others = emu.member, [emu.member2, *(emu.add_member(emu.guild, f"r{i}")
+    alice, others = world.member, [world.member2, *(emu.add_member(world.guild, f"r{i}")
                                                for i in range(3))]
     await emu.settle()
     due = int(time.time()) + 6
-    made = seed_reminders(db, emu.guild, [emu.runs_channel], [due], emu.admin)
-    later = seed_reminders(db, emu.guild, [emu.channel], [due + 5], emu.admin)
+    made = seed_reminders(db, world.guild, [world.runs_channel], [due], world.admin)
+    later = seed_reminders(db, world.guild, [world.channel], [due + 5], world.admin)
     # Its first answer is lost after the message was made: the send takes 1 s more.
-    emu.fail_channel(emu.channel, 502, times=1, after_create=True)
-    stride: Stride = await start_stride(emu, start_bot, db)
+    emu.fail_channel(world.channel, 502, times=1, after_create=True)
+    stride: Stride = await start_stride(emu, world, start_bot, db)
     other = sqlite3.connect(db, isolation_level=None, timeout=0)
     try:
         other.execute("BEGIN EXCLUSIVE")
-        rec = await emu.slash("checkin", member=alice, guild=emu.guild, channel=emu.channel)
+        rec = await emu.slash("checkin", member=alice, guild=world.guild, channel=world.channel)
         await asyncio.sleep(1.0)  # the other process holds the lock for a second
         assert rec.response is None  # still waiting, not failed
         other.execute("COMMIT")
@@ -372,9 +373,9 @@ async def test_locked_database_waits_then_says_try_again(
         other.execute("BEGIN EXCLUSIVE")
         locked = time.perf_counter()
         recs = list(await asyncio.gather(*(
-            emu.slash("checkin", member=m, guild=emu.guild, channel=emu.channel)
+            emu.slash("checkin", member=m, guild=world.guild, channel=world.channel)
             for m in others)))
-        streak = await emu.slash("streak", member=alice, guild=emu.guild, channel=emu.channel)
+        streak = await emu.slash("streak", member=alice, guild=world.guild, channel=world.channel)
         await streak.wait_response()
         read_time = streak.response_time
         for r in recs:

@@ -40,6 +40,7 @@ from stride.catalog import load_catalog
 from stride.errors import UserError
 from stride.schedule import days_to_mask, parse_days, parse_time
 from stride.timezones import resolve_zone
+from tests.emulator.records import InteractionRecord
 
 from .guards import (
     answer_of,
@@ -51,7 +52,6 @@ from .guards import (
     is_error,
     message_text,
 )
-from .records import InteractionRecord
 from .stride import BOT, Stride
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -188,9 +188,9 @@ async def answer(stride: Stride, name: str, options: JSON | None = None, *,
                  sub: str | None = None, member: JSON | None = None) -> tuple[
                      InteractionRecord, JSON]:
     """Run a command and return what the member finally sees (after a defer, the followup)."""
-    emu = stride.emu
-    rec = await emu.slash(name, options, member=member or emu.member, guild=emu.guild,
-                          channel=emu.channel, subcommand=sub)
+    emu, world = stride.emu, stride.world
+    rec = await emu.slash(name, options, member=member or world.member, guild=world.guild,
+                          channel=world.channel, subcommand=sub)
     await rec.wait_response()
     if rec.deferred:
         await rec.wait_message()
@@ -224,9 +224,10 @@ def outcome(check: Callable[[], Any]) -> tuple[bool, Any]:
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def world(stride_module: Stride) -> AsyncIterator[JSON]:
-    """A second server (with a channel the bot can see) and a user who is in neither."""
-    emu = stride_module.emu
+async def extras(stride_module: Stride) -> AsyncIterator[JSON]:
+    """Beyond the test world: a second server (with a channel the bot can see), a user who is
+    in neither, and the club's roles (Runners, @everyone) as option values."""
+    emu, world = stride_module.emu, stride_module.world
     other = emu.add_guild("Other Club", channels=["elsewhere"], owner="other-owner")
     outsider = emu.add_user("outsider", global_name="@everyone <@&1>")
     await emu.settle()
@@ -234,8 +235,8 @@ async def world(stride_module: Stride) -> AsyncIterator[JSON]:
     yield {
         "other_channel": emu.world.channel_by_name(int(other["id"]), "elsewhere"),
         "outsider": outsider,
-        "runners": emu.world.role_by_name(int(emu.guild["id"]), "Runners"),
-        "everyone_role": emu.world.guild(emu.guild).roles[int(emu.guild["id"])],
+        "runners": world.role,
+        "everyone_role": emu.world.guild(world.guild).roles[int(world.guild["id"])],
     }
 
 
@@ -305,7 +306,7 @@ async def test_every_choice_of_the_commands_without_free_text(stride_module: Str
 @given(what=discord_text(*ROUTINES, *NAMES))
 @all_examples("what", HOSTILE)
 async def test_checkin_what(stride_module: Stride, what: str) -> None:
-    db, emu = stride_module.db, stride_module.emu
+    db, world = stride_module.db, stride_module.world
     before = db_snapshot(db)
     rec, shown = await answer(stride_module, "checkin", {"what": what})
     routine = CATALOG.routine(what)
@@ -317,26 +318,26 @@ async def test_checkin_what(stride_module: Stride, what: str) -> None:
     expected = routine.id if routine else exercise.id  # type: ignore[union-attr]
     assert shown["embeds"][0]["title"].startswith("Checked in"), shown
     [(stored,)] = db_rows(db, "SELECT what FROM checkins WHERE guild_id = ? AND user_id = ?",
-                          (int(emu.guild["id"]), ids(emu.member)))
+                          (int(world.guild["id"]), ids(world.member)))
     assert stored == expected
     rec, shown = await answer(stride_module, "checkin", {"undo": True})
     assert shown["embeds"][0]["title"] == "Check-in taken back"
     assert db_rows(db, "SELECT * FROM checkins") == []
 
 
-async def test_streak_of_anyone(stride_module: Stride, world: JSON) -> None:
+async def test_streak_of_anyone(stride_module: Stride, extras: JSON) -> None:
     """/streak member: members, members with hostile names, and a user who is not in the
     server. Reading a streak never stores anything and never shows raw names."""
-    emu = stride_module.emu
+    emu, world = stride_module.emu, stride_module.world
     hostile_names = ["@everyone", "<@&123456789012345678>", "**bold**||x||", "\u202eevil",
                      "'; DROP TABLE members;--", "`code`"]
-    odd = [emu.add_member(emu.guild, f"odd{i}", global_name=n)
+    odd = [emu.add_member(world.guild, f"odd{i}", global_name=n)
            for i, n in enumerate(hostile_names)]
     await emu.settle()
     for person in odd[::2]:  # some with a streak (their name is in the figures), some without
         _rec, shown = await answer(stride_module, "checkin", member=person)
         assert shown["embeds"][0]["title"].startswith("Checked in"), shown
-    people = [emu.member, emu.member2, emu.admin, world["outsider"], *odd]
+    people = [world.member, world.member2, world.admin, extras["outsider"], *odd]
     before = db_snapshot(stride_module.db)
     for person in people:
         _rec, shown = await answer(stride_module, "streak", {"member": person})
@@ -349,7 +350,7 @@ async def test_streak_of_anyone(stride_module: Stride, world: JSON) -> None:
 @given(zone=zone_text())
 @all_examples("zone", HOSTILE)
 async def test_timezone_zone(stride_module: Stride, zone: str) -> None:
-    db, emu = stride_module.db, stride_module.emu
+    db, world = stride_module.db, stride_module.world
     before = db_snapshot(db)
     rec, shown = await answer(stride_module, "timezone", {"zone": zone})
     ok, resolved = outcome(lambda: resolve_zone(zone).key)
@@ -359,7 +360,7 @@ async def test_timezone_zone(stride_module: Stride, zone: str) -> None:
         return
     assert rec.ephemeral and f"**{resolved}**" in shown["content"]
     [(stored,)] = db_rows(db, "SELECT timezone FROM members WHERE guild_id = ? AND user_id = ?",
-                          (int(emu.guild["id"]), ids(emu.member)))
+                          (int(world.guild["id"]), ids(world.member)))
     assert stored == resolved
 
 
@@ -371,10 +372,10 @@ async def test_timezone_zone(stride_module: Stride, zone: str) -> None:
 @all_examples("rest_days", [-1, 7, 2**53], zone=None)
 async def test_club_settings(stride_module: Stride, zone: str | None, rest_days: int | None
                              ) -> None:
-    db, emu = stride_module.db, stride_module.emu
+    db, world = stride_module.db, stride_module.world
     options = {k: v for k, v in (("timezone", zone), ("rest_days", rest_days)) if v is not None}
     before = db_snapshot(db)
-    rec, shown = await answer(stride_module, "club", options, sub="settings", member=emu.admin)
+    rec, shown = await answer(stride_module, "club", options, sub="settings", member=world.admin)
     zone_ok, resolved = (True, None) if zone is None else outcome(lambda: resolve_zone(zone).key)
     days_ok = rest_days is None or 0 <= rest_days <= 6
     if not (zone_ok and days_ok):
@@ -388,7 +389,7 @@ async def test_club_settings(stride_module: Stride, zone: str | None, rest_days:
         return
     [(stored_zone, stored_days)] = db_rows(
         db, "SELECT timezone, rest_days FROM guild_settings WHERE guild_id = ?",
-        (int(emu.guild["id"]),))
+        (int(world.guild["id"]),))
     if resolved is not None:
         assert stored_zone == resolved
     if rest_days is not None:
@@ -445,14 +446,14 @@ def simple_clock(text: str) -> tuple[int, int] | None:
               routine=None)
 @all_examples("role", ["@everyone", "Runners"], time_text="6:30", days=None, zone=None,
               channel="runs", routine=None)
-async def test_reminder_add(stride_module: Stride, world: JSON, time_text: str,
+async def test_reminder_add(stride_module: Stride, extras: JSON, time_text: str,
                             days: str | None, zone: str | None, channel: str,
                             role: str | None, routine: str | None) -> None:
-    db, emu = stride_module.db, stride_module.emu
-    gid = int(emu.guild["id"])
-    channels = {"general": emu.channel, "runs": emu.runs_channel,
-                "other": world["other_channel"]}
-    roles = {"Runners": world["runners"], "@everyone": world["everyone_role"]}
+    db, world = stride_module.db, stride_module.world
+    gid = int(world.guild["id"])
+    channels = {"general": world.channel, "runs": world.runs_channel,
+                "other": extras["other_channel"]}
+    roles = {"Runners": extras["runners"], "@everyone": extras["everyone_role"]}
     options: JSON = {"channel": channels[channel], "time": time_text}
     for key, value in (("days", days), ("timezone", zone), ("routine", routine)):
         if value is not None:
@@ -460,7 +461,7 @@ async def test_reminder_add(stride_module: Stride, world: JSON, time_text: str,
     if role is not None:
         options["role"] = roles[role]
     before = db_snapshot(db)
-    rec, shown = await answer(stride_module, "reminder", options, sub="add", member=emu.admin)
+    rec, shown = await answer(stride_module, "reminder", options, sub="add", member=world.admin)
     problems, stored = expected_reminder(time_text, days, zone)
     if channel == "other":
         problems.append("channel in this server")
@@ -491,7 +492,7 @@ async def test_reminder_add(stride_module: Stride, world: JSON, time_text: str,
     assert s_role == (int(roles[role]["id"]) if role else None)
     assert s_routine == (routine_found.id if routine_found else None)
     rec, shown = await answer(stride_module, "reminder", {"id": rid}, sub="remove",
-                              member=emu.admin)
+                              member=world.admin)
     assert f"Reminder #{rid} deleted" in shown["content"]
     assert db_rows(db, "SELECT * FROM reminders WHERE kind = 'channel'") == []
 
@@ -504,16 +505,16 @@ async def test_reminder_add(stride_module: Stride, world: JSON, time_text: str,
 @all_examples("reminder_id", ["other", "dm", 0, -1, 2**53, -(2**53)], action="pause")
 @all_examples("reminder_id", ["other", "dm", 0, -1, 2**53, -(2**53)], action="resume")
 @all_examples("reminder_id", ["other", "dm", 0, -1, 2**53, -(2**53)], action="test")
-async def test_reminder_ids(stride_module: Stride, world: JSON, action: str,
+async def test_reminder_ids(stride_module: Stride, extras: JSON, action: str,
                             reminder_id: int | str) -> None:
     """Ids that are not a club reminder of this server: none, another server's, a member's
     DM reminder. Each is refused, listing this server's reminders, and nothing changes."""
-    db, emu = stride_module.db, stride_module.emu
+    db, world = stride_module.db, stride_module.world
     if isinstance(reminder_id, str):
-        reminder_id = await planted_reminder(stride_module, world, reminder_id)
+        reminder_id = await planted_reminder(stride_module, extras, reminder_id)
     before = db_snapshot(db)
     rec, shown = await answer(stride_module, "reminder", {"id": reminder_id}, sub=action,
-                              member=emu.admin)
+                              member=world.admin)
     assert_refused(rec, shown, f"There is no reminder {reminder_id} in this server")
     assert db_snapshot(db) == before
 
@@ -526,22 +527,22 @@ def later_today() -> str:
     return f"{datetime.now(UTC) + timedelta(hours=12):%H:%M}"
 
 
-async def planted_reminder(stride: Stride, world: JSON, kind: str) -> int:
+async def planted_reminder(stride: Stride, extras: JSON, kind: str) -> int:
     """A reminder that is not this server's club reminder: another server's channel reminder
     (made there by its owner), or alice's own DM reminder."""
     found = PLANTED.get(kind)
     if found is not None:
         return found
-    emu = stride.emu
+    emu, world = stride.emu, stride.world
     if kind == "other":
-        other = emu.world.guild(int(world["other_channel"]["guild_id"]))
-        rec = await emu.slash("reminder", {"channel": world["other_channel"],
+        other = emu.world.guild(int(extras["other_channel"]["guild_id"]))
+        rec = await emu.slash("reminder", {"channel": extras["other_channel"],
                                            "time": later_today()},
                               subcommand="add", member=other.members[other.owner_id],
-                              guild=other.id, channel=world["other_channel"])
+                              guild=other.id, channel=extras["other_channel"])
     else:
         rec = await emu.slash("remindme", {"time": later_today()}, subcommand="set",
-                              member=emu.admin, guild=emu.guild, channel=emu.channel)
+                              member=world.admin, guild=world.guild, channel=world.channel)
     await rec.wait_response()
     assert not is_error(await rec.wait_message())
     [(rid,)] = db_rows(stride.db, "SELECT MAX(id) FROM reminders")
@@ -556,7 +557,7 @@ async def next_dm_member(stride: Stride) -> JSON:
     """One of 30 members in turn: the bot paces posts to one DM channel (5 per 5 s), which
     would make this test wait, not fail."""
     if not DM_MEMBERS:
-        DM_MEMBERS.extend(stride.emu.add_member(stride.emu.guild, f"dm{i}") for i in range(30))
+        DM_MEMBERS.extend(stride.emu.add_member(stride.world.guild, f"dm{i}") for i in range(30))
         await stride.emu.settle()
     DM_MEMBERS.append(DM_MEMBERS.pop(0))
     return DM_MEMBERS[-1]
@@ -611,12 +612,12 @@ async def test_autocomplete(stride_module: Stride, where: tuple[str, str | None,
                             typed: str) -> None:
     """Whatever is typed, every autocomplete answers in time with at most 25 valid choices
     (the emulator checks names 1-100 and values up to 100 characters) and stores nothing."""
-    db, emu = stride_module.db, stride_module.emu
+    db, emu, world = stride_module.db, stride_module.emu, stride_module.world
     name, sub, focused, others = where
     before = db_snapshot(db)
-    member = emu.admin if name in ("club", "reminder") else emu.member
+    member = world.admin if name in ("club", "reminder") else world.member
     rec = await emu.autocomplete(name, {**others, focused: typed}, focused, subcommand=sub,
-                                 member=member, guild=emu.guild, channel=emu.channel)
+                                 member=member, guild=world.guild, channel=world.channel)
     await rec.wait_response()
     assert rec.choices is not None and len(rec.choices) <= 25
     event(f"autocomplete {name} {focused}: {'some' if rec.choices else 'no'} choices")

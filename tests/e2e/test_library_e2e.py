@@ -21,7 +21,7 @@ def stride(stride_module: Stride) -> Stride:
 
 
 async def test_commands_are_registered_by_the_sync_command(stride: Stride) -> None:
-    synced = stride.emu.guild_commands[int(stride.emu.guild["id"])].values()
+    synced = stride.emu.guild_commands[int(stride.world.guild["id"])].values()
     assert {"exercise", "exercises", "routine", "form", "help"} <= {c["name"] for c in synced}
     assert stride.emu.global_commands == {}  # nothing global unless asked for
 
@@ -68,14 +68,14 @@ async def test_every_exercise_renders_within_limits(stride: Stride) -> None:
 
 async def test_autocomplete(stride: Stride) -> None:
     rec = await stride.emu.autocomplete("exercise", {"name": "clamsh"}, "name",
-                                        member=stride.emu.member, guild=stride.emu.guild,
-                                        channel=stride.emu.channel)
+                                        member=stride.world.member, guild=stride.world.guild,
+                                        channel=stride.world.channel)
     await rec.wait_response()
     assert rec.choices is not None
     assert rec.choices[0] == {"name": "Clams", "value": "clams"}
     rec = await stride.emu.autocomplete("exercise", {"name": ""}, "name",
-                                        member=stride.emu.member, guild=stride.emu.guild,
-                                        channel=stride.emu.channel)
+                                        member=stride.world.member, guild=stride.world.guild,
+                                        channel=stride.world.channel)
     await rec.wait_response()
     assert 1 <= len(rec.choices or []) <= 25
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tests.emulator.emulator import DiscordEmulator
+
 from .conftest import StartBot
-from .emulator import DiscordEmulator
 from .stride import BOT, bot_env
 
 

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .emulator import DiscordEmulator
-from .payloads import INTENT_GUILD_MEMBERS, PRIVILEGED_INTENTS
+from tests.emulator.emulator import DiscordEmulator
+from tests.emulator.payloads import INTENT_GUILD_MEMBERS, PRIVILEGED_INTENTS
+
 from .stride import Stride, embed_of, eventually, field, start_stride
+from .testworld import TestWorld
 
 GET_MEMBER = "GET /guilds/{guild_id}/members/{user_id}"
 WARNING = "Discord refused the Server Members intent"
@@ -26,7 +28,7 @@ def mention(member: dict) -> str:
 
 async def club_with_runners(stride: Stride, count: int = 12) -> list[dict]:
     """`count` new members with one check-in each: page 1 of the board shows the first 10."""
-    runners = [stride.emu.add_member(stride.emu.guild, f"runner{i}") for i in range(count)]
+    runners = [stride.emu.add_member(stride.world.guild, f"runner{i}") for i in range(count)]
     await stride.emu.settle()
     for runner in runners:
         await stride.run("checkin", member=runner)
@@ -35,22 +37,22 @@ async def club_with_runners(stride: Stride, count: int = 12) -> list[dict]:
 
 async def board(stride: Stride) -> str:
     rec = await stride.run("leaderboard", {"board": "checkins", "period": "all"},
-                           member=stride.emu.admin)
+                           member=stride.world.admin)
     return embed_of(rec)["description"]
 
 
 async def test_without_the_intent_stride_starts_and_works(
-    emulator: DiscordEmulator, start_bot, tmp_path: Path
+    emulator: DiscordEmulator, world: TestWorld, start_bot, tmp_path: Path
 ) -> None:
     emu = emulator
     emu.privileged_intents = PRIVILEGED_INTENTS & ~INTENT_GUILD_MEMBERS  # the portal switch off
-    stride = await start_stride(emu, start_bot, tmp_path / "stride.db")
+    stride = await start_stride(emu, world, start_bot, tmp_path / "stride.db")
     tried = [(r.payload["intents"], r.accepted) for r in emu.gateway.identifies]
     assert tried == [(INTENT_GUILD_MEMBERS, False), (0, True)]  # refused (4014), then without
     checked = await stride.run("checkin")
     assert "Checked in" in embed_of(checked)["title"]
     top = await board(stride)
-    assert mention(emu.member) in top
+    assert mention(world.member) in top
     streak = await stride.run("streak")
     assert field(embed_of(streak), "Total") == "1"
     await eventually(lambda: streak.message and streak.message["embeds"][0].get("image"), 5,
@@ -65,18 +67,18 @@ async def test_without_the_intent_stride_starts_and_works(
 
 
 async def test_without_the_intent_a_board_drops_leavers_when_shown(
-    emulator: DiscordEmulator, start_bot, tmp_path: Path
+    emulator: DiscordEmulator, world: TestWorld, start_bot, tmp_path: Path
 ) -> None:
     emu = emulator
     emu.privileged_intents = 0
-    stride = await start_stride(emu, start_bot, tmp_path / "stride.db")
+    stride = await start_stride(emu, world, start_bot, tmp_path / "stride.db")
     runners = await club_with_runners(stride)
     assert member_lookups(emu) == []  # check-ins look nobody up
-    emu.remove_member(emu.guild, runners[0])  # no GUILD_MEMBER_REMOVE without the intent
+    emu.remove_member(world.guild, runners[0])  # no GUILD_MEMBER_REMOVE without the intent
     await emu.settle()
     asked = len(emu.requests)
     rec = await stride.run("leaderboard", {"board": "checkins", "period": "all"},
-                           member=emu.admin)
+                           member=world.admin)
     first_ms = (rec.response_at - rec.sent_at) * 1000
     description = embed_of(rec)["description"]
     assert mention(runners[0]) not in description
@@ -84,11 +86,11 @@ async def test_without_the_intent_a_board_drops_leavers_when_shown(
     looked_up = member_lookups(emu)
     ids = [int(r["user"]["id"]) for r in runners]
     assert sorted(looked_up) == sorted(ids[:11])  # the first page, then the one who moved up
-    assert int(emu.admin["user"]["id"]) not in looked_up  # the caller is never looked up
+    assert int(world.admin["user"]["id"]) not in looked_up  # the caller is never looked up
     requests = len(emu.requests) - asked
 
     again = await stride.run("leaderboard", {"board": "checkins", "period": "all"},
-                             member=emu.member)
+                             member=world.member)
     warm_ms = (again.response_at - again.sent_at) * 1000
     assert member_lookups(emu) == looked_up  # within the hour: nobody looked up again
     assert mention(runners[0]) not in embed_of(again)["description"]
@@ -99,15 +101,15 @@ async def test_without_the_intent_a_board_drops_leavers_when_shown(
 
 
 async def test_with_the_intent_leavers_drop_off_at_once_without_lookups(
-    emulator: DiscordEmulator, start_bot, tmp_path: Path
+    emulator: DiscordEmulator, world: TestWorld, start_bot, tmp_path: Path
 ) -> None:
     emu = emulator
-    stride = await start_stride(emu, start_bot, tmp_path / "stride.db")
+    stride = await start_stride(emu, world, start_bot, tmp_path / "stride.db")
     assert [(r.payload["intents"], r.accepted) for r in emu.gateway.identifies] == [
         (INTENT_GUILD_MEMBERS, True)]
     runners = await club_with_runners(stride)
     assert mention(runners[0]) in await board(stride)
-    emu.remove_member(emu.guild, runners[0])  # GUILD_MEMBER_REMOVE
+    emu.remove_member(world.guild, runners[0])  # GUILD_MEMBER_REMOVE
     await emu.settle()
     for _ in range(50):  # the event and the next command race: wait for the event's write
         if mention(runners[0]) not in (top := await board(stride)):

@@ -11,9 +11,9 @@ import pytest
 
 from stride.records import Reminder
 from stride.storage import Storage
+from tests.emulator import payloads as P
+from tests.emulator.emulator import DiscordEmulator
 
-from . import payloads as P
-from .emulator import DiscordEmulator
 from .stride import (
     BOT,
     Stride,
@@ -25,24 +25,26 @@ from .stride import (
     field,
     start_stride,
 )
+from .testworld import TestWorld
 
 NOW = int(time.time())
 
 
-async def seed(db: Path, emu: DiscordEmulator, *, channel: dict | None = None,
+async def seed(db: Path, world: TestWorld, *, channel: dict | None = None,
                due: int | None = None, kind: str = "channel", user: dict | None = None,
                routine: str | None = "quick", status: str | None = None) -> Reminder:
-    """Put a reminder straight into the database, as if made earlier (and maybe claimed)."""
+    """Put a reminder straight into the database, as if made earlier (and maybe claimed): in
+    the test world's club, by its admin, in #runs unless `channel` says otherwise."""
     storage = Storage(db)
     await storage.open()
     try:
         reminder = await storage.add_reminder(Reminder(
-            id=0, guild_id=int(emu.guild["id"]), kind=kind,
-            channel_id=int((channel or emu.runs_channel)["id"]) if kind == "channel" else None,
+            id=0, guild_id=int(world.guild["id"]), kind=kind,
+            channel_id=int((channel or world.runs_channel)["id"]) if kind == "channel" else None,
             user_id=int(user["user"]["id"]) if user else None, at="06:30", days=127,
             timezone="UTC", role_id=None, routine=routine,
             next_due=NOW - 5 if due is None else due, paused=None, fired=0,
-            created_by=int(emu.admin["user"]["id"]),
+            created_by=int(world.admin["user"]["id"]),
         ))
         if status == "claimed":  # the firing was recorded, and the process died
             from stride.records import Claim
@@ -73,8 +75,8 @@ def posts(emu: DiscordEmulator, channel: dict) -> list[dict]:
 
 
 @pytest.fixture
-async def stride(emulator: DiscordEmulator, start_bot, tmp_path: Path) -> Stride:
-    bot = await start_stride(emulator, start_bot, tmp_path / "stride.db")
+async def stride(emulator: DiscordEmulator, world: TestWorld, start_bot, tmp_path: Path) -> Stride:
+    bot = await start_stride(emulator, world, start_bot, tmp_path / "stride.db")
     yield bot
     assert emulator.limit_violations == []
     assert emulator.unhandled == []
@@ -82,21 +84,21 @@ async def stride(emulator: DiscordEmulator, start_bot, tmp_path: Path) -> Stride
 
 
 async def test_admin_sets_up_previews_and_removes(stride: Stride) -> None:
-    emu = stride.emu
-    role = emu.world.role_by_name(int(emu.guild["id"]), "Runners")
-    added = await stride.run("reminder", {"channel": emu.runs_channel, "time": "6:30am",
+    emu, world = stride.emu, stride.world
+    role = world.role
+    added = await stride.run("reminder", {"channel": world.runs_channel, "time": "6:30am",
                                           "days": "mon,wed,fri", "role": role},
-                             subcommand="add", member=emu.admin)
+                             subcommand="add", member=world.admin)
     assert added.ephemeral and embed_of(added)["title"] == "Reminder #1 added"
     assert "06:30 Mon, Wed, Fri (UTC)" in embed_of(added)["description"]
     # Runners is not mentionable: the admin is told the ping would not notify, and how to fix.
     assert "Allow anyone to @mention this role" in embed_of(added)["description"]
-    listing = await stride.run("reminder", subcommand="list", member=emu.admin)
+    listing = await stride.run("reminder", subcommand="list", member=world.admin)
     value = field(embed_of(listing), "#1")
-    assert f"<#{emu.runs_channel['id']}>" in value and "<t:" in value
-    test = await stride.run("reminder", {"id": 1}, subcommand="test", member=emu.admin)
+    assert f"<#{world.runs_channel['id']}>" in value and "<t:" in value
+    test = await stride.run("reminder", {"id": 1}, subcommand="test", member=world.admin)
     assert "Posted reminder #1" in (await test.wait_message())["content"]
-    [post] = posts(emu, emu.runs_channel)
+    [post] = posts(emu, world.runs_channel)
     assert post["content"] == f"<@&{role['id']}>"
     record = emu.message_record(post)
     mentions = record.allowed_mentions
@@ -108,95 +110,95 @@ async def test_admin_sets_up_previews_and_removes(stride: Stride) -> None:
     assert done.ephemeral and embed_of(done)["title"].startswith("Checked in")
     how = await stride.click(post, button(post, "Show me how")["custom_id"])
     assert how.ephemeral and embed_of(how)["title"].startswith("1/")
-    paused = await stride.run("reminder", {"id": 1}, subcommand="pause", member=emu.admin)
+    paused = await stride.run("reminder", {"id": 1}, subcommand="pause", member=world.admin)
     assert "paused" in paused.response["data"]["content"]
-    listing = await stride.run("reminder", subcommand="list", member=emu.admin)
+    listing = await stride.run("reminder", subcommand="list", member=world.admin)
     assert "paused: paused by Coach" in field(embed_of(listing), "#1")
-    await stride.run("reminder", {"id": 1}, subcommand="resume", member=emu.admin)
-    await stride.run("reminder", {"id": 1}, subcommand="remove", member=emu.admin)
-    listing = await stride.run("reminder", subcommand="list", member=emu.admin)
+    await stride.run("reminder", {"id": 1}, subcommand="resume", member=world.admin)
+    await stride.run("reminder", {"id": 1}, subcommand="remove", member=world.admin)
+    listing = await stride.run("reminder", subcommand="list", member=world.admin)
     assert "None yet" in embed_of(listing)["description"]
 
 
 async def test_bad_input_is_explained_and_changes_nothing(stride: Stride) -> None:
-    emu = stride.emu
+    emu, world = stride.emu, stride.world
     for options, hint in [({"time": "24:00"}, "6:30am"), ({"time": "6:61"}, "18:30"),
                           ({"time": "7:00", "days": "someday"}, "weekdays"),
                           ({"time": "7:00", "timezone": "Mars/Base"}, "Europe/Berlin")]:
-        rec = await stride.run("reminder", {"channel": emu.runs_channel, **options},
-                               subcommand="add", member=emu.admin)
+        rec = await stride.run("reminder", {"channel": world.runs_channel, **options},
+                               subcommand="add", member=world.admin)
         assert rec.ephemeral and hint in embed_of(rec)["description"], options
     # A channel hidden from Stride: said plainly, with what to change; nothing stored.
-    hidden = emu.add_channel(emu.guild, "coaches-only")
+    hidden = emu.add_channel(world.guild, "coaches-only")
     emu.world.set_overwrite(int(hidden["id"]), emu.world.bot_id, 1, 0, P.VIEW_CHANNEL)
     rec = await stride.run("reminder", {"channel": hidden, "time": "7:00"}, subcommand="add",
-                           member=emu.admin)
+                           member=world.admin)
     assert rec.ephemeral and "I can't see" in embed_of(rec)["description"]
     assert "View Channel" in embed_of(rec)["description"]
     # A mentionable role: no warning.
-    early = emu.add_role(emu.guild, "Early birds", mentionable=True)
-    ok = await stride.run("reminder", {"channel": emu.runs_channel, "time": "5:45",
-                                       "role": early}, subcommand="add", member=emu.admin)
+    early = emu.add_role(world.guild, "Early birds", mentionable=True)
+    ok = await stride.run("reminder", {"channel": world.runs_channel, "time": "5:45",
+                                       "role": early}, subcommand="add", member=world.admin)
     assert "Reminder #" in embed_of(ok)["title"] and "@mention" not in embed_of(ok)["description"]
     await stride.run("reminder", {"id": int(embed_of(ok)["title"].split("#")[1].split()[0])},
-                     subcommand="remove", member=emu.admin)
-    missing = await stride.run("reminder", {"id": 99}, subcommand="remove", member=emu.admin)
+                     subcommand="remove", member=world.admin)
+    missing = await stride.run("reminder", {"id": 99}, subcommand="remove", member=world.admin)
     assert "no reminder 99" in embed_of(missing)["description"]
     emu.enforce_command_permissions = False
-    refused = await stride.run("reminder", subcommand="list", member=emu.member)
+    refused = await stride.run("reminder", subcommand="list", member=world.member)
     emu.enforce_command_permissions = True
     assert "Manage Server" in embed_of(refused)["description"]
-    listing = await stride.run("reminder", subcommand="list", member=emu.admin)
+    listing = await stride.run("reminder", subcommand="list", member=world.admin)
     assert "None yet" in embed_of(listing)["description"]
 
 
 async def test_due_reminder_posts_once_across_restarts(
-    emulator: DiscordEmulator, start_bot, tmp_path: Path
+    emulator: DiscordEmulator, world: TestWorld, start_bot, tmp_path: Path
 ) -> None:
     db = tmp_path / "stride.db"
-    await seed(db, emulator)
+    await seed(db, world)
     bot = await start_bot(emulator, BOT, bot_env(db))
-    await eventually(lambda: len(posts(emulator, emulator.runs_channel)) == 1)
+    await eventually(lambda: len(posts(emulator, world.runs_channel)) == 1)
     await bot.stop()
     bot = await start_bot(emulator, BOT, bot_env(db))
     await asyncio.sleep(1.0)  # give a wrong second post the chance to happen
     await bot.stop()
-    assert len(posts(emulator, emulator.runs_channel)) == 1
+    assert len(posts(emulator, world.runs_channel)) == 1
     assert await firing_statuses(db) == ["sent"]
 
 
 async def test_killed_before_the_due_time(
-    emulator: DiscordEmulator, start_bot, tmp_path: Path
+    emulator: DiscordEmulator, world: TestWorld, start_bot, tmp_path: Path
 ) -> None:
     db = tmp_path / "stride.db"
-    await seed(db, emulator, due=int(time.time()) + 2)
+    await seed(db, world, due=int(time.time()) + 2)
     bot = await start_bot(emulator, BOT, bot_env(db))
     bot.kill()  # kill -9, before it is due
     await bot.wait_exit()
     bot = await start_bot(emulator, BOT, bot_env(db))
-    await eventually(lambda: len(posts(emulator, emulator.runs_channel)) == 1)
+    await eventually(lambda: len(posts(emulator, world.runs_channel)) == 1)
     await asyncio.sleep(0.5)
     await bot.stop()
-    assert len(posts(emulator, emulator.runs_channel)) == 1
+    assert len(posts(emulator, world.runs_channel)) == 1
 
 
 async def test_killed_while_sending_posts_exactly_once(
-    emulator: DiscordEmulator, start_bot, tmp_path: Path
+    emulator: DiscordEmulator, world: TestWorld, start_bot, tmp_path: Path
 ) -> None:
     """The firing was recorded and the message reached Discord, then the process died before
     recording the send: the restart sends it again with the same nonce and Discord keeps one."""
     db = tmp_path / "stride.db"
-    reminder = await seed(db, emulator, status="claimed")
+    reminder = await seed(db, world, status="claimed")
     dead = await start_bot(emulator, BOT, bot_env(db))
     dead.kill()  # it may or may not have resent before dying: either way one message
     await dead.wait_exit()
-    if not posts(emulator, emulator.runs_channel):
+    if not posts(emulator, world.runs_channel):
         # Make the "lost" first send: the same nonce the bot uses for this firing.
         import aiohttp
 
         async with aiohttp.ClientSession() as http:
             await http.post(
-                f"{emulator.api_base}/channels/{emulator.runs_channel['id']}/messages",
+                f"{emulator.api_base}/channels/{world.runs_channel['id']}/messages",
                 json={"content": "first try", "nonce": f"r{reminder.id}-{reminder.next_due}",
                       "enforce_nonce": True},
                 headers={"Authorization": f"Bot {emulator.token}"},
@@ -204,39 +206,39 @@ async def test_killed_while_sending_posts_exactly_once(
     bot = await start_bot(emulator, BOT, bot_env(db))
     await eventually(lambda: len(emulator.nonce_hits) >= 1)
     await bot.stop()
-    assert len(posts(emulator, emulator.runs_channel)) == 1
+    assert len(posts(emulator, world.runs_channel)) == 1
     assert await firing_statuses(db) == ["sent"]
 
 
 async def test_after_the_grace_window_it_is_skipped(
-    emulator: DiscordEmulator, start_bot, tmp_path: Path
+    emulator: DiscordEmulator, world: TestWorld, start_bot, tmp_path: Path
 ) -> None:
     db = tmp_path / "stride.db"
-    await seed(db, emulator, due=int(time.time()) - 40 * 60)
-    late = await seed(db, emulator, channel=emulator.channel, due=int(time.time()) - 10 * 60)
+    await seed(db, world, due=int(time.time()) - 40 * 60)
+    late = await seed(db, world, channel=world.channel, due=int(time.time()) - 10 * 60)
     bot = await start_bot(emulator, BOT, bot_env(db))
-    await eventually(lambda: len(posts(emulator, emulator.channel)) == 1)  # 10 min late: sent
+    await eventually(lambda: len(posts(emulator, world.channel)) == 1)  # 10 min late: sent
     await asyncio.sleep(0.5)
     await bot.stop()
-    assert posts(emulator, emulator.runs_channel) == []  # 40 min late: skipped
+    assert posts(emulator, world.runs_channel) == []  # 40 min late: skipped
     assert sorted(await firing_statuses(db)) == ["sent", "skipped"]
     assert late.id == 2
 
 
 async def test_deleted_channel_pauses_that_reminder_only(
-    emulator: DiscordEmulator, start_bot, tmp_path: Path
+    emulator: DiscordEmulator, world: TestWorld, start_bot, tmp_path: Path
 ) -> None:
     db = tmp_path / "stride.db"
-    gone = emulator.add_channel(emulator.guild, "old-runs")
-    await seed(db, emulator, channel=gone)
-    await seed(db, emulator, channel=emulator.runs_channel)
+    gone = emulator.add_channel(world.guild, "old-runs")
+    await seed(db, world, channel=gone)
+    await seed(db, world, channel=world.runs_channel)
     emulator.delete_channel(gone)
-    stride = await start_stride(emulator, start_bot, db)
-    await eventually(lambda: len(posts(emulator, emulator.runs_channel)) == 1)
-    listing = await stride.run("reminder", subcommand="list", member=emulator.admin)
+    stride = await start_stride(emulator, world, start_bot, db)
+    await eventually(lambda: len(posts(emulator, world.runs_channel)) == 1)
+    listing = await stride.run("reminder", subcommand="list", member=world.admin)
     await eventually(lambda: True)
     for _ in range(40):
-        listing = await stride.run("reminder", subcommand="list", member=emulator.admin)
+        listing = await stride.run("reminder", subcommand="list", member=world.admin)
         if "no longer exists" in field(embed_of(listing), "#1"):
             break
         await asyncio.sleep(0.05)
@@ -246,14 +248,14 @@ async def test_deleted_channel_pauses_that_reminder_only(
 
 
 async def test_lost_permission_pauses_with_the_reason(
-    emulator: DiscordEmulator, start_bot, tmp_path: Path
+    emulator: DiscordEmulator, world: TestWorld, start_bot, tmp_path: Path
 ) -> None:
     db = tmp_path / "stride.db"
-    await seed(db, emulator)
-    emulator.remove_send_permission(emulator.runs_channel)
-    stride = await start_stride(emulator, start_bot, db)
+    await seed(db, world)
+    emulator.remove_send_permission(world.runs_channel)
+    stride = await start_stride(emulator, world, start_bot, db)
     for _ in range(60):
-        listing = await stride.run("reminder", subcommand="list", member=emulator.admin)
+        listing = await stride.run("reminder", subcommand="list", member=world.admin)
         if "lost permission" in field(embed_of(listing), "#1"):
             break
         await asyncio.sleep(0.05)
@@ -262,38 +264,38 @@ async def test_lost_permission_pauses_with_the_reason(
 
 
 async def test_member_dm_reminder(stride: Stride) -> None:
-    emu = stride.emu
+    emu, world = stride.emu, stride.world
     rec = await stride.run("remindme", {"time": "7:00", "days": "weekdays"}, subcommand="set")
     assert rec.deferred
     assert "07:00 weekdays (UTC)" in embed_of(await rec.wait_message())["description"]
-    dm = emu.dm_channel(emu.member)
+    dm = emu.dm_channel(world.member)
     [confirmation] = posts(emu, dm)
     assert embed_of(confirmation)["title"] == "Reminders on"
     shown = await stride.run("remindme", subcommand="show")
     assert "07:00 weekdays" in embed_of(shown)["description"]
     # DMs closed: a clear message, and nothing is stored.
-    emu.close_dms(emu.member2)
+    emu.close_dms(world.member2)
     closed = await stride.run("remindme", {"time": "7:00"}, subcommand="set",
-                              member=emu.member2)
+                              member=world.member2)
     assert "can't send you direct messages" in embed_of(await closed.wait_message())[
         "description"]
-    nothing = await stride.run("remindme", subcommand="show", member=emu.member2)
+    nothing = await stride.run("remindme", subcommand="show", member=world.member2)
     assert "no DM reminder" in embed_of(nothing)["description"]
     off = await stride.run("remindme", subcommand="off")
     assert "off" in off.response["data"]["content"]
-    assert emu.dm_channel_creates_by_user[int(emu.member["user"]["id"])] == 1
+    assert emu.dm_channel_creates_by_user[int(world.member["user"]["id"])] == 1
 
 
 async def test_dm_reminder_fires_and_checks_in_to_the_server(
-    emulator: DiscordEmulator, start_bot, tmp_path: Path
+    emulator: DiscordEmulator, world: TestWorld, start_bot, tmp_path: Path
 ) -> None:
     db = tmp_path / "stride.db"
-    await seed(db, emulator, kind="dm", user=emulator.member)
-    stride = await start_stride(emulator, start_bot, db)
-    dm = emulator.dm_channel(emulator.member)
+    await seed(db, world, kind="dm", user=world.member)
+    stride = await start_stride(emulator, world, start_bot, db)
+    dm = emulator.dm_channel(world.member)
     await eventually(lambda: len(posts(emulator, dm)) == 1)
     [post] = posts(emulator, dm)
-    done = await emulator.click(post, button(post, "Done")["custom_id"], member=emulator.member)
+    done = await emulator.click(post, button(post, "Done")["custom_id"], member=world.member)
     await done.wait_response()
     assert embed_of(done)["title"].startswith("Checked in")
     streak = await stride.run("streak")
@@ -301,12 +303,12 @@ async def test_dm_reminder_fires_and_checks_in_to_the_server(
 
 
 async def test_dm_failure_later_switches_the_reminder_off(
-    emulator: DiscordEmulator, start_bot, tmp_path: Path
+    emulator: DiscordEmulator, world: TestWorld, start_bot, tmp_path: Path
 ) -> None:
     db = tmp_path / "stride.db"
-    await seed(db, emulator, kind="dm", user=emulator.member)
-    emulator.close_dms(emulator.member)
-    stride = await start_stride(emulator, start_bot, db)
+    await seed(db, world, kind="dm", user=world.member)
+    emulator.close_dms(world.member)
+    stride = await start_stride(emulator, world, start_bot, db)
     for _ in range(60):
         shown = await stride.run("remindme", subcommand="show")
         if "paused" in embed_of(shown)["description"]:

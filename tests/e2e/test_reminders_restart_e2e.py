@@ -16,11 +16,12 @@ import pytest
 
 from bench.bench_reminders import fair_sends
 from stride.storage import Storage
+from tests.emulator import payloads as P
+from tests.emulator.emulator import DiscordEmulator
 
-from . import payloads as P
-from .emulator import DiscordEmulator
 from .stride import BOT, bot_env, eventually
 from .test_reminders_e2e import seed
+from .testworld import TestWorld
 
 DOWNTIMES = [120, 600]  # within Discord's nonce memory, and well past it
 
@@ -60,7 +61,8 @@ def emulator_without_content(emulator: DiscordEmulator) -> DiscordEmulator:
 
 @pytest.mark.parametrize("downtime", DOWNTIMES)
 async def test_sigterm_during_a_burst_records_every_post_and_resends_none(
-    emulator_without_content: DiscordEmulator, start_bot, tmp_path: Path, downtime: int
+    emulator_without_content: DiscordEmulator, world: TestWorld, start_bot, tmp_path: Path,
+    downtime: int
 ) -> None:
     """20 reminders due at once in one channel go out over ~20 s (5 per 5 s). A SIGTERM
     midway: every post made before the stop is recorded as sent by the stop itself; after
@@ -70,21 +72,21 @@ async def test_sigterm_during_a_burst_records_every_post_and_resends_none(
     db = tmp_path / "stride.db"
     due = int(time.time()) - 2
     for _ in range(20):
-        await seed(db, emu, due=due)
+        await seed(db, world, due=due)
     bot = await start_bot(emu, BOT, bot_env(db))
-    await eventually(lambda: len(emu.channel_messages(emu.runs_channel)) >= 7, 30)
+    await eventually(lambda: len(emu.channel_messages(world.runs_channel)) >= 7, 30)
     assert await bot.stop() == 0
-    before = firing_tags(emu, emu.runs_channel)
+    before = firing_tags(emu, world.runs_channel)
     sent = [f for f in firings(db) if f[1] == "sent"]
     assert len(sent) == len(before) >= 7  # nothing posted is left unrecorded
-    assert {f[2] for f in sent} == {int(m["id"]) for m in emu.channel_messages(emu.runs_channel)}
+    assert {f[2] for f in sent} == {int(m["id"]) for m in emu.channel_messages(world.runs_channel)}
 
     emu.advance(downtime)
     bot = await start_bot(emu, BOT, bot_env(db), clock_offset=downtime)
-    await eventually(lambda: len(emu.channel_messages(emu.runs_channel)) >= 20, 40)
+    await eventually(lambda: len(emu.channel_messages(world.runs_channel)) >= 20, 40)
     await eventually(lambda: all(f[1] == "sent" for f in firings(db)), 10)
     await bot.stop()
-    tags = firing_tags(emu, emu.runs_channel)
+    tags = firing_tags(emu, world.runs_channel)
     assert len(tags) == len(set(tags)) == 20  # each firing posted exactly once
     assert tags[:len(before)] == before
     assert emu.rate_limited == [] and emu.limit_violations == []
@@ -93,7 +95,8 @@ async def test_sigterm_during_a_burst_records_every_post_and_resends_none(
 @pytest.mark.parametrize("kind", ["channel", "dm"])
 @pytest.mark.parametrize("downtime", DOWNTIMES)
 async def test_killed_while_discord_answers_posts_once(
-    emulator_without_content: DiscordEmulator, start_bot, tmp_path: Path, downtime: int,
+    emulator_without_content: DiscordEmulator, world: TestWorld, start_bot, tmp_path: Path,
+    downtime: int,
     kind: str,
 ) -> None:
     """kill -9 while a post's answer is in flight (Discord made the message, the bot never
@@ -101,16 +104,16 @@ async def test_killed_while_discord_answers_posts_once(
     does not post again, also when Discord has forgotten the nonce."""
     emu = emulator_without_content
     db = tmp_path / "stride.db"
-    user = emu.member
-    channel = emu.runs_channel if kind == "channel" else emu.dm_channel(user)
-    reminder = await seed(db, emu, kind=kind, user=user if kind == "dm" else None)
+    user = world.member
+    channel = world.runs_channel if kind == "channel" else emu.dm_channel(user)
+    reminder = await seed(db, world, kind=kind, user=user if kind == "dm" else None)
     hang = emu.hang_after_create(channel)
     bot = await start_bot(emu, BOT, bot_env(db))
     await eventually(lambda: hang.hits == 1, 20)
     # Others talk in the channel meanwhile (their messages are hidden from the bot).
     if kind == "channel":
-        await emu.user_message("see you at the track", member=emu.member2,
-                               channel=emu.runs_channel)
+        await emu.user_message("see you at the track", member=world.member2,
+                               channel=world.runs_channel)
     bot.kill()
     await bot.wait_exit()
     [(rid, status, message_id, attempted_at)] = firings(db)
@@ -130,13 +133,14 @@ async def test_killed_while_discord_answers_posts_once(
 
 @pytest.mark.parametrize("downtime", DOWNTIMES)
 async def test_an_attempt_that_never_reached_discord_is_sent_after_looking(
-    emulator_without_content: DiscordEmulator, start_bot, tmp_path: Path, downtime: int
+    emulator_without_content: DiscordEmulator, world: TestWorld, start_bot, tmp_path: Path,
+    downtime: int
 ) -> None:
     """The attempt was recorded, then the process died before the request reached Discord:
     the bot looks, finds nothing, and sends it once."""
     emu = emulator_without_content
     db = tmp_path / "stride.db"
-    reminder = await seed(db, emu, status="claimed")
+    reminder = await seed(db, world, status="claimed")
     storage = Storage(db)
     await storage.open()
     try:
@@ -147,8 +151,8 @@ async def test_an_attempt_that_never_reached_discord_is_sent_after_looking(
     bot = await start_bot(emu, BOT, bot_env(db), clock_offset=downtime)
     await eventually(lambda: firings(db)[0][1] == "sent", 20)
     await bot.stop()
-    assert history_reads(emu, emu.runs_channel) >= 1
-    assert len(firing_tags(emu, emu.runs_channel)) == 1
+    assert history_reads(emu, world.runs_channel) >= 1
+    assert len(firing_tags(emu, world.runs_channel)) == 1
 
 
 async def test_club_posts_are_not_held_up_by_another_servers_dm_wave(tmp_path: Path) -> None:
@@ -163,7 +167,8 @@ async def test_club_posts_are_not_held_up_by_another_servers_dm_wave(tmp_path: P
 
 @pytest.mark.parametrize("downtime", [60, 600])  # within Stride's 2 minutes of nonce trust
 async def test_without_read_message_history_the_nonce_decides(
-    emulator_without_content: DiscordEmulator, start_bot, tmp_path: Path, downtime: int
+    emulator_without_content: DiscordEmulator, world: TestWorld, start_bot, tmp_path: Path,
+    downtime: int
 ) -> None:
     """Without Read Message History Discord answers every read with no messages, which
     proves nothing: the bot checks its permissions, and re-sends only while Discord still
@@ -171,10 +176,10 @@ async def test_without_read_message_history_the_nonce_decides(
     as not sent, with the reason, rather than risk posting it twice."""
     emu = emulator_without_content
     db = tmp_path / "stride.db"
-    emu.set_permission_overwrite(emu.runs_channel, emu.world.bot_id, kind=1,
+    emu.set_permission_overwrite(world.runs_channel, emu.world.bot_id, kind=1,
                                  deny=P.READ_MESSAGE_HISTORY)
-    await seed(db, emu)
-    hang = emu.hang_after_create(emu.runs_channel)
+    await seed(db, world)
+    hang = emu.hang_after_create(world.runs_channel)
     bot = await start_bot(emu, BOT, bot_env(db))
     await eventually(lambda: hang.hits == 1, 20)
     bot.kill()
@@ -186,7 +191,7 @@ async def test_without_read_message_history_the_nonce_decides(
     bot = await start_bot(emu, BOT, bot_env(db), clock_offset=downtime)
     await eventually(lambda: firings(db)[0][1] != "claimed", 20)
     await bot.stop()
-    assert len(firing_tags(emu, emu.runs_channel)) == 1  # never twice
+    assert len(firing_tags(emu, world.runs_channel)) == 1  # never twice
     if downtime < 120:
         assert firings(db)[0][1] == "sent" and len(emu.nonce_hits) == hits + 1
     else:

@@ -17,9 +17,12 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from . import payloads as P
+from tests.emulator import payloads as P
+from tests.emulator.emulator import DiscordEmulator
+from tests.emulator.harness import BotProcess
+from tests.emulator.records import InteractionRecord
+
 from .conftest import StartBot
-from .emulator import DiscordEmulator
 from .guards import (
     answer_of,
     assert_clean_text,
@@ -31,9 +34,8 @@ from .guards import (
     is_error,
     message_text,
 )
-from .harness import BotProcess
-from .records import InteractionRecord
 from .stride import BOT, Stride, bot_env, button, embed_of, field
+from .testworld import TestWorld
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 JSON = dict[str, Any]
@@ -42,18 +44,19 @@ DEBUG_RUNS: list[BotProcess] = []  # every bot process of this module, for the t
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def stride(module_emulator: DiscordEmulator, module_start_bot: StartBot,
-                 tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stride]:
+async def stride(module_emulator: DiscordEmulator, module_world: TestWorld,
+                 module_start_bot: StartBot, tmp_path_factory: pytest.TempPathFactory
+                 ) -> AsyncIterator[Stride]:
     """The real bot, commands synced, everything at DEBUG (the sync run too)."""
-    emu = module_emulator
+    emu, world = module_emulator, module_world
     db = tmp_path_factory.mktemp("db") / "stride.db"
     env = {**bot_env(db), "LOG_LEVEL": "DEBUG"}
-    sync = await module_start_bot(emu, BOT, env, args=["sync", "--guild", str(emu.guild["id"])],
+    sync = await module_start_bot(emu, BOT, env, args=["sync", "--guild", str(world.guild["id"])],
                                   wait=False)
     assert await sync.wait_exit(60) == 0, sync.output()
     proc = await module_start_bot(emu, BOT, env)
     DEBUG_RUNS.extend([sync, proc])
-    yield Stride(emu, proc, db, module_start_bot)
+    yield Stride(emu, world, proc, db, module_start_bot)
     assert emu.limit_violations == []
     assert emu.unhandled == []
 
@@ -61,23 +64,23 @@ async def stride(module_emulator: DiscordEmulator, module_start_bot: StartBot,
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def club2(stride: Stride) -> JSON:
     """A second server with its own owner, where alice is a member too."""
-    emu = stride.emu
+    emu, world = stride.emu, stride.world
     guild = emu.add_guild("Second Club", channels=["chat"], owner="second-owner")
     gid = int(guild["id"])
-    emu.add_member(guild, user=emu.member["user"], roles=[])
+    emu.add_member(guild, user=world.member["user"], roles=[])
     await emu.settle()
     owner = emu.world.guild(gid).members[emu.world.guild(gid).owner_id]
     return {"guild": guild, "channel": emu.world.channel_by_name(gid, "chat"), "owner": owner,
-            "alice": emu.world.guild(gid).members[int(emu.member["user"]["id"])]}
+            "alice": emu.world.guild(gid).members[int(world.member["user"]["id"])]}
 
 
 async def run(stride: Stride, name: str, options: JSON | None = None, *, sub: str | None = None,
               member: JSON | None = None, guild: JSON | None = None,
               channel: JSON | None = None) -> tuple[InteractionRecord, JSON]:
     """Run a command and return what the member finally sees."""
-    emu = stride.emu
-    rec = await emu.slash(name, options, member=member or emu.member,
-                          guild=guild or emu.guild, channel=channel or emu.channel,
+    emu, world = stride.emu, stride.world
+    rec = await emu.slash(name, options, member=member or world.member,
+                          guild=guild or world.guild, channel=channel or world.channel,
                           subcommand=sub)
     await rec.wait_response()
     if rec.deferred:
@@ -115,15 +118,15 @@ async def test_admin_commands_are_checked_by_the_bot_itself(stride: Stride) -> N
     """Discord hides /club and /reminder from members (default permissions: Manage Server),
     but a server can override that: the bot refuses them itself, stores nothing and posts
     nothing. Manage Server alone (no Administrator) is enough."""
-    emu = stride.emu
-    gid = int(emu.guild["id"])
+    emu, world = stride.emu, stride.world
+    gid = int(world.guild["id"])
     synced = {c["name"]: c for c in emu.guild_commands[gid].values()}
     for name in ("club", "reminder"):
         assert synced[name]["default_member_permissions"] == str(MANAGE_GUILD)
     with pytest.raises(PermissionError):  # what Discord does by default
-        await emu.slash("club", subcommand="settings", member=emu.member, guild=emu.guild)
-    _, made = await run(stride, "reminder", {"channel": emu.runs_channel, "time": later_today()},
-                        sub="add", member=emu.admin)
+        await emu.slash("club", subcommand="settings", member=world.member, guild=world.guild)
+    _, made = await run(stride, "reminder", {"channel": world.runs_channel, "time": later_today()},
+                        sub="add", member=world.admin)
     assert embed_of(made)["title"] == "Reminder #1 added"
     posts_before = len(emu.channel_posts)
     before = db_snapshot(stride.db)
@@ -131,15 +134,15 @@ async def test_admin_commands_are_checked_by_the_bot_itself(stride: Stride) -> N
     try:
         for name, options, sub in ADMIN_RUNS:
             if sub == "add":
-                options = {**options, "channel": emu.runs_channel}
-            rec, shown = await run(stride, name, options, sub=sub, member=emu.member)
+                options = {**options, "channel": world.runs_channel}
+            rec, shown = await run(stride, name, options, sub=sub, member=world.member)
             assert rec.ephemeral and is_error(shown), (name, sub, shown)
             assert "Only members with the **Manage Server** permission" in message_text(shown)
     finally:
         emu.enforce_command_permissions = True
     assert db_snapshot(stride.db) == before
     assert len(emu.channel_posts) == posts_before
-    manager = emu.add_member(emu.guild, "manager", permissions=MANAGE_GUILD)
+    manager = emu.add_member(world.guild, "manager", permissions=MANAGE_GUILD)
     await emu.settle()
     rec, shown = await run(stride, "reminder", sub="list", member=manager)
     assert not is_error(shown) and "#1" in message_text(shown)
@@ -152,8 +155,8 @@ async def test_admin_commands_are_checked_by_the_bot_itself(stride: Stride) -> N
 async def test_a_member_cannot_change_another_members_data(stride: Stride) -> None:
     """Undo and 'delete my data' buttons belong to the member they were made for; /checkin
     undo, /timezone and /remindme only ever touch the caller's own rows."""
-    emu = stride.emu
-    alice, bob = emu.member, emu.member2
+    world = stride.world
+    alice, bob = world.member, world.member2
     checked, _ = await run(stride, "checkin", member=alice)
     assert checked.message is not None and not checked.ephemeral  # public: bob can see it
     await run(stride, "timezone", {"zone": "Europe/Berlin"}, member=alice)
@@ -182,7 +185,7 @@ async def test_servers_never_see_each_others_data(stride: Stride, club2: JSON) -
     """Alice has a streak, a zone and a DM reminder in the first server, and the first server
     has a club reminder. From the second server none of it can be seen or changed, and a
     channel of the second server cannot be used for a reminder in the first."""
-    emu = stride.emu
+    emu, world = stride.emu, stride.world
     g2, chat, owner2, alice2 = club2["guild"], club2["channel"], club2["owner"], club2["alice"]
     [(reminder_id,)] = db_rows(stride.db, "SELECT id FROM reminders WHERE kind = 'channel'")
 
@@ -211,7 +214,7 @@ async def test_servers_never_see_each_others_data(stride: Stride, club2: JSON) -
     assert export.splitlines() == ["day,checked_in_at_utc,what"]
     assert "Your 0 check-in(s)" in message_text(shown) and "not set" in message_text(shown)
     rec, shown = await run(stride, "reminder", {"channel": chat, "time": "6:30"}, sub="add",
-                           member=emu.admin)
+                           member=world.admin)
     assert rec.ephemeral and "Pick a text channel in this server" in message_text(shown)
     assert_clean_text(message_text(shown))
     assert db_snapshot(stride.db) == before
@@ -251,11 +254,11 @@ async def test_mydata_delete_removes_every_row_about_the_member(stride: Stride, 
     DM reminder (given a firing here); bob has a check-in there, alice one in the second
     server. Deleting her data there leaves no row about her in that server, and everything
     else as it was."""
-    emu = stride.emu
+    world = stride.world
     db = stride.db
-    g1, g2 = int(emu.guild["id"]), int(club2["guild"]["id"])
-    alice, bob = uid(emu.member), uid(emu.member2)
-    await run(stride, "checkin", member=emu.member2)
+    g1, g2 = int(world.guild["id"]), int(club2["guild"]["id"])
+    alice, bob = uid(world.member), uid(world.member2)
+    await run(stride, "checkin", member=world.member2)
     await run(stride, "checkin", member=club2["alice"], guild=club2["guild"],
               channel=club2["channel"])
     [(dm_id,)] = db_rows(db, "SELECT id FROM reminders WHERE kind = 'dm' AND user_id = ?",
@@ -290,20 +293,20 @@ async def test_only_a_reminders_configured_role_is_pinged(stride: Stride) -> Non
     """Names that look like pings (an admin called '@everyone', a member called '<@&id>') go
     through a check-in, a streak, a pause and the reminder list; the reminder post pings its
     configured role and nothing else."""
-    emu = stride.emu
-    gid = int(emu.guild["id"])
-    role = emu.add_role(emu.guild, "Early birds", mentionable=True)
+    emu, world = stride.emu, stride.world
+    gid = int(world.guild["id"])
+    role = emu.add_role(world.guild, "Early birds", mentionable=True)
     other_role = emu.world.role_by_name(gid, "Runners")
-    loud_admin = emu.add_member(emu.guild, "loud", admin=True,
+    loud_admin = emu.add_member(world.guild, "loud", admin=True,
                                 global_name=f"@everyone <@&{other_role['id']}>")
-    sneaky = emu.add_member(emu.guild, "sneaky", global_name=f"<@{uid(emu.admin)}> @here")
+    sneaky = emu.add_member(world.guild, "sneaky", global_name=f"<@{uid(world.admin)}> @here")
     await emu.settle()
     rec, shown = await run(stride, "checkin", member=sneaky)
     assert not rec.ephemeral and rec.message is not None
     assert rec.message["mentions"] == [] and rec.message["mention_everyone"] is False
     _, shown = await run(stride, "streak", {"member": sneaky})
     assert_clean_text(embed_of(shown)["title"] + embed_of(shown)["description"])
-    _, added = await run(stride, "reminder", {"channel": emu.runs_channel, "time": later_today(),
+    _, added = await run(stride, "reminder", {"channel": world.runs_channel, "time": later_today(),
                                               "role": role}, sub="add", member=loud_admin)
     reminder_id = int(embed_of(added)["title"].split("#")[1].split()[0])
     await run(stride, "reminder", {"id": reminder_id}, sub="pause", member=loud_admin)
@@ -314,7 +317,7 @@ async def test_only_a_reminders_configured_role_is_pinged(stride: Stride) -> Non
     rec, tested = await run(stride, "reminder", {"id": reminder_id}, sub="test",
                             member=loud_admin)
     assert "Posted reminder" in message_text(tested)
-    post = emu.channel_messages(emu.runs_channel)[-1]
+    post = emu.channel_messages(world.runs_channel)[-1]
     assert post["content"] == f"<@&{role['id']}>"
     assert post["mention_roles"] == [role["id"]]
     assert post["mentions"] == [] and post["mention_everyone"] is False
@@ -328,9 +331,9 @@ async def test_every_message_sets_allowed_mentions(stride: Stride) -> None:
     """Over everything this module made the bot send (answers, followups, edits, DMs and
     channel posts): allowed_mentions is always there with parse == [], and roles only on the
     reminder post, only its configured role."""
-    emu = stride.emu
-    role_pings = {int(emu.runs_channel["id"]): int(emu.world.role_by_name(
-        int(emu.guild["id"]), "Early birds")["id"])}
+    emu, world = stride.emu, stride.world
+    role_pings = {int(world.runs_channel["id"]): int(emu.world.role_by_name(
+        int(world.guild["id"]), "Early birds")["id"])}
     checked = assert_mentions_locked(emu, role_pings)
     assert checked >= 40
     assert_nobody_pinged(emu, role_pings)
@@ -351,12 +354,12 @@ async def test_the_token_never_appears_in_any_output(stride: Stride,
     """Everything the bot wrote at DEBUG (the sync run, this module's commands, an error the
     handler logs with its traceback, a reconnect) and a start with a rejected token: neither
     token, nor any part of it, is in the output."""
-    emu = stride.emu
+    emu, world = stride.emu, stride.world
     # An error path: Discord refuses the answer (the 3 s window closed: 404, code 10062), so
     # the error handler logs the exception.
     emu.interaction_deadline = 0.0
     try:
-        rec = await emu.slash("help", member=emu.member, guild=emu.guild, channel=emu.channel)
+        rec = await emu.slash("help", member=world.member, guild=world.guild, channel=world.channel)
         for _ in range(100):
             if "10062" in stride.proc.output():
                 break

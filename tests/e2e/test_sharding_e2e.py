@@ -6,19 +6,19 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+from tests.emulator.emulator import DiscordEmulator
+
 from .conftest import StartBot
-from .emulator import DiscordEmulator
-from .harness import populate
 from .stride import BOT, bot_env, embed_of, start_stride
+from .testworld import TestWorld
 
 JSON = dict[str, Any]
 
 
-def club_on_each_shard(emu: DiscordEmulator) -> dict[int, JSON]:
+def club_on_each_shard(emu: DiscordEmulator, world: TestWorld) -> dict[int, JSON]:
     """The standard test club, plus clubs until each of two shards has one (Discord puts a
     server on shard (server id >> 22) % shard count)."""
-    populate(emu)
-    clubs = {(int(emu.guild["id"]) >> 22) % 2: emu.guild}
+    clubs = {(int(world.guild["id"]) >> 22) % 2: world.guild}
     while len(clubs) < 2:
         guild = emu.add_guild(f"Club {len(emu.world.guilds)}", channels=["general"])
         clubs.setdefault((int(guild["id"]) >> 22) % 2, guild)
@@ -48,11 +48,11 @@ async def board_of(emu: DiscordEmulator, guild: JSON, member: JSON) -> str:
 
 
 async def test_two_shards_from_discord_both_answer(
-    emulator: DiscordEmulator, start_bot: StartBot, tmp_path: Path
+    emulator: DiscordEmulator, world: TestWorld, start_bot: StartBot, tmp_path: Path
 ) -> None:
     emulator.gateway.shard_count = 2  # what GET /gateway/bot recommends
-    clubs = club_on_each_shard(emulator)
-    stride = await start_stride(emulator, start_bot, tmp_path / "stride.db")
+    clubs = club_on_each_shard(emulator, world)
+    stride = await start_stride(emulator, world, start_bot, tmp_path / "stride.db")
     shards = sorted(tuple(s.shard) for s in stride.proc.sessions if s.shard is not None)
     assert shards == [(0, 2), (1, 2)]
     for shard, guild in clubs.items():
@@ -77,10 +77,10 @@ async def test_two_shards_from_discord_both_answer(
 
 
 async def test_configured_shard_count(
-    emulator: DiscordEmulator, start_bot: StartBot, tmp_path: Path
+    emulator: DiscordEmulator, world: TestWorld, start_bot: StartBot, tmp_path: Path
 ) -> None:
     """SHARD_COUNT=2 splits the servers even when Discord recommends one shard."""
-    clubs = club_on_each_shard(emulator)
+    clubs = club_on_each_shard(emulator, world)
     proc = await start_bot(emulator, BOT, {**bot_env(tmp_path / "stride.db"),
                                            "SHARD_COUNT": "2"})
     assert sorted(tuple(s.shard) for s in proc.sessions if s.shard) == [(0, 2), (1, 2)]

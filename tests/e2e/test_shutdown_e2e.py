@@ -12,11 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from .emulator import DiscordEmulator
+from tests.emulator.emulator import DiscordEmulator
+from tests.emulator.records import InteractionRecord
+
 from .guards import db_rows
-from .records import InteractionRecord
 from .stride import BOT, Stride, bot_env, button, embed_of, eventually, start_stride
 from .test_faults_e2e import CHECKED_IN, checkin, title
+from .testworld import TestWorld
 
 STOP_BOUND = 10.0  # bot.STOP_SECONDS
 RESTARTING = "Stride is restarting"
@@ -46,12 +48,12 @@ def assert_refused(rec: InteractionRecord) -> None:
 
 
 async def test_an_acknowledged_checkin_survives_sigterm_and_restart(
-    emulator: DiscordEmulator, start_bot, tmp_path: Path
+    emulator: DiscordEmulator, world: TestWorld, start_bot, tmp_path: Path
 ) -> None:
     emu = emulator
     db = tmp_path / "stride.db"
-    stride = await start_stride(emu, start_bot, db)
-    rec = await checkin(emu, emu.member)
+    stride = await start_stride(emu, world, start_bot, db)
+    rec = await checkin(emu, world.member)
     assert title(rec).startswith(CHECKED_IN)
     code, took = await stop(stride)  # right after the answer
     output = stride.proc.output()
@@ -60,34 +62,34 @@ async def test_an_acknowledged_checkin_survives_sigterm_and_restart(
     assert "Stopped in" in output and "Traceback" not in output
 
     stride.proc = await start_bot(emu, BOT, bot_env(db))
-    again = await checkin(emu, emu.member)
+    again = await checkin(emu, world.member)
     assert title(again) == "Already checked in today"
     code, _ = await stop(stride, signal.SIGINT)  # Ctrl-C stops the same way
     assert code == 0, stride.proc.output()
     assert "Stopped in" in stride.proc.output() and "Traceback" not in stride.proc.output()
-    assert checkins_of(db, emu.member) == 1
+    assert checkins_of(db, world.member) == 1
     assert db_rows(db, "PRAGMA integrity_check") == [("ok",)]
     print(f"\nidle: SIGTERM to exit {took:.2f} s")
 
 
 async def test_interactions_in_flight_finish_and_new_ones_are_asked_to_retry(
-    emulator: DiscordEmulator, start_bot, tmp_path: Path
+    emulator: DiscordEmulator, world: TestWorld, start_bot, tmp_path: Path
 ) -> None:
     """Another process holds the write lock; Bob's check-in waits on it. SIGTERM arrives
     meanwhile: /checkin and a button pressed during the stop are answered "try again", the
     lock goes, Bob is answered and his check-in is stored; then the bot exits 0."""
     emu = emulator
     db = tmp_path / "stride.db"
-    carl = emu.add_member(emu.guild, "carl")
+    carl = emu.add_member(world.guild, "carl")
     await emu.settle()
-    stride = await start_stride(emu, start_bot, db)
-    first = await checkin(emu, emu.member)  # Alice's answer carries an Undo button
+    stride = await start_stride(emu, world, start_bot, db)
+    first = await checkin(emu, world.member)  # Alice's answer carries an Undo button
     assert first.message is not None
     other = sqlite3.connect(db, isolation_level=None, timeout=0)
     try:
         other.execute("BEGIN IMMEDIATE")
-        bob = await emu.slash("checkin", member=emu.member2, guild=emu.guild,
-                              channel=emu.channel)
+        bob = await emu.slash("checkin", member=world.member2, guild=world.guild,
+                              channel=world.channel)
         await asyncio.sleep(0.3)
         assert bob.response is None  # waiting for the lock
         started = time.monotonic()
@@ -111,35 +113,36 @@ async def test_interactions_in_flight_finish_and_new_ones_are_asked_to_retry(
     assert_refused(undo)
     assert "asked 2 interaction(s) that came meanwhile to try again" in output
     assert "Traceback" not in output
-    assert (checkins_of(db, emu.member2), checkins_of(db, carl)) == (1, 0)
-    assert checkins_of(db, emu.member) == 1  # the refused Undo did nothing
+    assert (checkins_of(db, world.member2), checkins_of(db, carl)) == (1, 0)
+    assert checkins_of(db, world.member) == 1  # the refused Undo did nothing
     assert db_rows(db, "PRAGMA integrity_check") == [("ok",)]
     print(f"\nin flight: SIGTERM to exit {took:.2f} s (the lock held 1.0 s from SIGTERM)")
 
 
-async def start_patient_bot(emu: DiscordEmulator, start_bot, db: Path) -> Stride:
+async def start_patient_bot(emu: DiscordEmulator, world: TestWorld, start_bot, db: Path
+                            ) -> Stride:
     """Stride with its commands synced, set to wait up to 30 s for a locked database."""
     sync = await start_bot(emu, BOT, bot_env(db),
-                           args=["sync", "--guild", str(emu.guild["id"])], wait=False)
+                           args=["sync", "--guild", str(world.guild["id"])], wait=False)
     assert await sync.wait_exit(60) == 0
     proc = await start_bot(emu, BOT, {**bot_env(db), "DATABASE_BUSY_TIMEOUT_MS": "30000"})
-    return Stride(emu, proc, db, start_bot)
+    return Stride(emu, world, proc, db, start_bot)
 
 
 async def test_stopping_is_bounded_when_a_write_is_stuck(
-    emulator: DiscordEmulator, start_bot, tmp_path: Path
+    emulator: DiscordEmulator, world: TestWorld, start_bot, tmp_path: Path
 ) -> None:
     """A write waits on another process's lock for far longer than the stop may take (the
     bot set to wait 30 s for it): the bot gives up on it at the bound and exits 0; nothing
     is half-written."""
     emu = emulator
     db = tmp_path / "stride.db"
-    stride = await start_patient_bot(emu, start_bot, db)
+    stride = await start_patient_bot(emu, world, start_bot, db)
     other = sqlite3.connect(db, isolation_level=None, timeout=0)
     try:
         other.execute("BEGIN IMMEDIATE")
-        stuck = await emu.slash("checkin", member=emu.member, guild=emu.guild,
-                                channel=emu.channel)
+        stuck = await emu.slash("checkin", member=world.member, guild=world.guild,
+                                channel=world.channel)
         await stuck.wait_response(3)
         assert stuck.deferred  # "thinking...", still waiting for the lock
         code, took = await stop(stride, timeout=STOP_BOUND + 5)
@@ -151,7 +154,7 @@ async def test_stopping_is_bounded_when_a_write_is_stuck(
     assert STOP_BOUND - 2 < took < STOP_BOUND + 1, took
     assert "cancelled 1 interaction(s) still running" in output
     assert "Traceback" not in output
-    assert checkins_of(db, emu.member) == 0
+    assert checkins_of(db, world.member) == 0
     assert db_rows(db, "SELECT COUNT(*) FROM members") == [(0,)]
     assert db_rows(db, "PRAGMA integrity_check") == [("ok",)]
     print(f"\nstuck write: SIGTERM to exit {took:.2f} s")
@@ -159,17 +162,18 @@ async def test_stopping_is_bounded_when_a_write_is_stuck(
 
 @pytest.mark.parametrize(("signum", "exit_code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
 async def test_a_second_signal_during_the_stop_exits_at_once(
-    emulator: DiscordEmulator, start_bot, tmp_path: Path, signum: int, exit_code: int
+    emulator: DiscordEmulator, world: TestWorld, start_bot, tmp_path: Path, signum: int,
+    exit_code: int
 ) -> None:
     """The stop waits on a check-in held up by another process's lock (for up to 10 s); a
     second SIGTERM / Ctrl-C ends it at once, saying so, and the database is whole."""
     emu = emulator
     db = tmp_path / "stride.db"
-    stride = await start_patient_bot(emu, start_bot, db)
+    stride = await start_patient_bot(emu, world, start_bot, db)
     other = sqlite3.connect(db, isolation_level=None, timeout=0)
     try:
         other.execute("BEGIN IMMEDIATE")
-        await emu.slash("checkin", member=emu.member, guild=emu.guild, channel=emu.channel)
+        await emu.slash("checkin", member=world.member, guild=world.guild, channel=world.channel)
         await asyncio.sleep(0.3)
         stride.proc.popen.send_signal(signum)
         await eventually(lambda: STOPPING_WITH_ONE in stride.proc.output(), 2,
@@ -187,6 +191,6 @@ async def test_a_second_signal_during_the_stop_exits_at_once(
     assert output.count(f"Second {name} while stopping: exiting now (exit code {exit_code})") == 1
     assert output.rstrip().endswith("without waiting"), output  # the last line, flushed
     assert "Traceback" not in output and "Stopped in" not in output
-    assert checkins_of(db, emu.member) == 0
+    assert checkins_of(db, world.member) == 0
     assert db_rows(db, "PRAGMA integrity_check") == [("ok",)]
     print(f"\nsecond {name}: exit {code} in {took * 1000:.0f} ms")

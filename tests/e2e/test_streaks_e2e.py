@@ -28,7 +28,7 @@ async def test_checkin_once_a_day_with_undo(stride: Stride) -> None:
     assert message is not None
     # Someone else cannot undo it.
     other = await stride.click(message, button(message, "Undo")["custom_id"],
-                               member=stride.emu.member2)
+                               member=stride.world.member2)
     assert other.ephemeral and "Only the member who checked in" in other.response["data"]["content"]
     undone = await stride.click(message, button(message, "Undo")["custom_id"])
     assert undone.ephemeral and field(embed_of(undone), "Total") == "0"
@@ -39,30 +39,30 @@ async def test_checkin_once_a_day_with_undo(stride: Stride) -> None:
 
 
 async def test_checkin_what_is_checked(stride: Stride) -> None:
-    rec = await stride.run("checkin", {"what": "marathon"}, member=stride.emu.member2)
+    rec = await stride.run("checkin", {"what": "marathon"}, member=stride.world.member2)
     assert rec.ephemeral and "quick" in embed_of(rec)["description"]
     rec = await stride.emu.autocomplete("checkin", {"what": "qu"}, "what",
-                                        member=stride.emu.member, guild=stride.emu.guild,
-                                        channel=stride.emu.channel)
+                                        member=stride.world.member, guild=stride.world.guild,
+                                        channel=stride.world.channel)
     await rec.wait_response()
     assert rec.choices and rec.choices[0]["value"] == "quick"
 
 
 async def test_done_screen_checks_in(stride: Stride) -> None:
-    rec = await stride.run("routine", {"name": "quick"}, member=stride.emu.member2)
+    rec = await stride.run("routine", {"name": "quick"}, member=stride.world.member2)
     msg = rec.message
     assert msg is not None
     done_id = f"stride:walk:quick:{2}:n"  # the Finish button of the two-step quick routine
-    start = await stride.click(msg, button(msg, "Start")["custom_id"], member=stride.emu.member2)
+    start = await stride.click(msg, button(msg, "Start")["custom_id"], member=stride.world.member2)
     screen = start.message
     assert screen is not None
     screen = (await stride.click(screen, button(screen, "Next")["custom_id"],
-                                 member=stride.emu.member2)).message
+                                 member=stride.world.member2)).message
     assert screen is not None and button(screen, "Finish")["custom_id"] == done_id
-    done = (await stride.click(screen, done_id, member=stride.emu.member2)).message
+    done = (await stride.click(screen, done_id, member=stride.world.member2)).message
     assert done is not None
     checked = await stride.click(done, button(done, "Check in")["custom_id"],
-                                 member=stride.emu.member2)
+                                 member=stride.world.member2)
     assert "Checked in (Quick" in embed_of(checked)["title"]
 
 
@@ -72,8 +72,8 @@ async def test_timezone(stride: Stride) -> None:
     good = await stride.run("timezone", {"zone": "europe/berlin"})
     assert "Europe/Berlin" in good.response["data"]["content"]
     rec = await stride.emu.autocomplete("timezone", {"zone": "berl"}, "zone",
-                                        member=stride.emu.member, guild=stride.emu.guild,
-                                        channel=stride.emu.channel)
+                                        member=stride.world.member, guild=stride.world.guild,
+                                        channel=stride.world.channel)
     await rec.wait_response()
     assert rec.choices and rec.choices[0]["value"] == "Europe/Berlin"
 
@@ -89,19 +89,19 @@ async def test_streak_with_heatmap_and_a_nudge(stride: Stride) -> None:
     files = stride.emu.message_record(message).files
     assert files and files[0].data.startswith(b"\x89PNG")
     assert "Europe/Berlin" in text_of(embed_of(message))
-    newcomer = stride.emu.add_member(stride.emu.guild, "carol")
+    newcomer = stride.emu.add_member(stride.world.guild, "carol")
     await stride.emu.settle()
     nudge = await stride.run("streak", member=newcomer)
     assert "No check-ins yet" in embed_of(nudge)["description"]
 
 
 async def test_leaderboard_pages_and_own_rank(stride: Stride) -> None:
-    runners = [stride.emu.add_member(stride.emu.guild, f"runner{i}") for i in range(12)]
+    runners = [stride.emu.add_member(stride.world.guild, f"runner{i}") for i in range(12)]
     await stride.emu.settle()
     for runner in runners:
         await stride.run("checkin", member=runner)
     rec = await stride.run("leaderboard", {"board": "checkins", "period": "week"},
-                           member=stride.emu.admin)
+                           member=stride.world.admin)
     message = copy.deepcopy(rec.message)
     assert message is not None
     embed = embed_of(message)
@@ -115,7 +115,7 @@ async def test_leaderboard_pages_and_own_rank(stride: Stride) -> None:
     assert field(embed_of(page2), "You") == "#1 with 1 check-ins"
     assert button(page2, "Next")["disabled"] is True
     # A member who leaves drops off the board.
-    stride.emu.remove_member(stride.emu.guild, runners[0])
+    stride.emu.remove_member(stride.world.guild, runners[0])
     await stride.emu.settle()
     for _ in range(50):
         rec = await stride.run("leaderboard", {"board": "checkins", "period": "all"})
@@ -132,18 +132,18 @@ async def test_club_settings_need_manage_server(stride: Stride) -> None:
     finally:
         stride.emu.enforce_command_permissions = True
     assert rec.ephemeral and "Manage Server" in embed_of(rec)["description"]
-    shown = await stride.run("club", subcommand="settings", member=stride.emu.admin)
+    shown = await stride.run("club", subcommand="settings", member=stride.world.admin)
     assert field(embed_of(shown), "Rest days") == "2"
     changed = await stride.run("club", {"rest_days": 0, "timezone": "Europe/London"},
-                               subcommand="settings", member=stride.emu.admin)
+                               subcommand="settings", member=stride.world.admin)
     assert changed.deferred
     message = await changed.wait_message()
     assert field(embed_of(message), "Rest days") == "0"
     assert field(embed_of(message), "Time zone") == "Europe/London"
     bad = await stride.run("club", {"timezone": "Mars/Olympus"}, subcommand="settings",
-                           member=stride.emu.admin)
+                           member=stride.world.admin)
     assert "like Europe/Berlin" in text_of(embed_of(await bad.wait_message()))
-    kept = await stride.run("club", subcommand="settings", member=stride.emu.admin)
+    kept = await stride.run("club", subcommand="settings", member=stride.world.admin)
     assert field(embed_of(kept), "Time zone") == "Europe/London"
 
 
@@ -158,7 +158,7 @@ async def test_mydata_export_and_delete(stride: Stride) -> None:
     message = ask.message
     assert message is not None
     stranger = await stride.click(message, button(message, "Yes, delete my data")["custom_id"],
-                                  member=stride.emu.member2)
+                                  member=stride.world.member2)
     assert "isn't yours" in stranger.response["data"]["content"]
     done = await stride.click(message, button(message, "Yes, delete my data")["custom_id"])
     assert "deleted" in embed_of(done)["title"]

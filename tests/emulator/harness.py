@@ -16,20 +16,10 @@ from .gateway import Session
 
 #: Repository root (the bot is started from here, as in production).
 REPO_ROOT = Path(__file__).resolve().parents[2]
+#: Bots that exercise the emulator: ``/ping`` + ``/echo`` (also the benchmarks' floor), and
+#: one touching every flow the emulator supports (its self-test).
 MINIMAL_BOT = Path(__file__).resolve().with_name("minimal_bot.py")
-
-
-def populate(emu: DiscordEmulator) -> None:
-    """The standard test world: one running club with an admin and two runners."""
-    guild = emu.add_guild(
-        "Test Running Club", channels=["general", "runs"], roles=["Runners"], owner="club-owner"
-    )
-    emu.guild = guild
-    emu.channel = emu.world.channel_by_name(int(guild["id"]), "general")
-    emu.runs_channel = emu.world.channel_by_name(int(guild["id"]), "runs")
-    emu.admin = emu.add_member(guild, "coach", admin=True, global_name="Coach")
-    emu.member = emu.add_member(guild, "alice", roles=["Runners"], global_name="Alice")
-    emu.member2 = emu.add_member(guild, "bob", roles=["Runners"], global_name="Bob")
+FEATURE_BOT = Path(__file__).resolve().with_name("feature_bot.py")
 
 
 class BotProcess:
@@ -104,7 +94,7 @@ async def launch_bot(
     timeout: float = 20.0,
     clock_offset: float = 0.0,
 ) -> BotProcess:
-    """Spawn ``python -m tests.e2e.launch ... -- script args`` from the repo root.
+    """Spawn ``python -m tests.emulator.launch ... -- script args`` from the repo root.
 
     The environment is ``os.environ`` + ``DISCORD_TOKEN=emu.token`` + ``env``
     (``PYTHONUNBUFFERED=1`` too, so the log is complete even after SIGKILL).
@@ -119,7 +109,7 @@ async def launch_bot(
     cmd = [
         sys.executable,
         "-m",
-        "tests.e2e.launch",
+        "tests.emulator.launch",
         "--api",
         emu.api_base,
         "--gateway",

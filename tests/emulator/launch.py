@@ -1,6 +1,6 @@
 """Run a discord.py bot script against the emulator, exactly as production would run it.
 
-    python -m tests.e2e.launch --api http://127.0.0.1:PORT/api/v10 \\
+    python -m tests.emulator.launch --api http://127.0.0.1:PORT/api/v10 \\
         --gateway ws://127.0.0.1:PORT/gateway -- path/to/bot.py [args...]
 
 Only two class attributes of discord.py are redirected before the script runs:
@@ -51,7 +51,7 @@ def shift_clock(seconds: float) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
-        prog="python -m tests.e2e.launch", description=__doc__.split("\n")[0]
+        prog="python -m tests.emulator.launch", description=__doc__.split("\n")[0]
     )
     parser.add_argument(
         "--api", required=True, help="emulator REST base, e.g. http://127.0.0.1:PORT/api/v10"

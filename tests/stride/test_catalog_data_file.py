@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from stride.catalog import Catalog, CatalogError, parse_catalog
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 RAW = tomllib.loads((ROOT / "data" / "exercises.toml").read_text("utf-8"))
 
 # Any TOML value (and None: the field left out).

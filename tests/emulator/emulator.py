@@ -18,7 +18,9 @@ advanceable clock), ``world`` (state and permission/mention/content rules),
 routes), ``ratelimits`` (global limit and per-route buckets), ``faults`` (error
 answers for the send fault switches), ``actions`` (what users do:
 slash/autocomplete/click/select/modal), ``records`` (what tests inspect), ``harness``
-(bot subprocesses).  See README.md next to this file.
+(bot subprocesses), ``launch`` (``python -m tests.emulator.launch``: runs a bot script
+pointed at the emulator), ``minimal_bot`` / ``feature_bot`` (bots that exercise it).
+See README.md next to this file.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from typing import Any
 from aiohttp import web
 
 from . import payloads as P
-from .actions import Option, UserActions
+from .actions import ActionDefaults, Option, UserActions
 from .clock import EmulatorClock
 from .faults import ChannelFault, HangFault, InteractionFault, error_for
 from .gateway import TRACE, Gateway, Session
@@ -56,14 +58,6 @@ GLOBAL_EXEMPT = ("/interactions/", "/webhooks/")
 
 class DiscordEmulator(UserActions):
     """Discord REST + gateway on 127.0.0.1 with a scriptable world and full recording."""
-
-    # Filled by the test fixtures (see conftest.py); None until then.
-    guild: JSON | None = None
-    channel: JSON | None = None
-    runs_channel: JSON | None = None
-    admin: JSON | None = None
-    member: JSON | None = None
-    member2: JSON | None = None
 
     def __init__(
         self,
@@ -100,6 +94,8 @@ class DiscordEmulator(UserActions):
         self.interaction_deadline = interaction_deadline
         #: Seconds interaction tokens stay valid for webhooks (followups, @original).
         self.interaction_token_ttl = interaction_token_ttl
+        #: Guild, channel and member of actions that name none (see ActionDefaults).
+        self.defaults = ActionDefaults()
         #: slash()/autocomplete() refuse commands that were never synced.
         self.strict_commands = False
         #: slash() refuses members lacking a command's default_member_permissions.
@@ -765,6 +761,7 @@ def _int_or_none(value: Any) -> int | None:
 
 __all__ = [
     "MESSAGE_CREATE",
+    "ActionDefaults",
     "ApiError",
     "ChannelFault",
     "DiscordEmulator",

@@ -9,23 +9,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from stride.catalog import Catalog
+from stride.clock import ManualClock
 from stride.errors import UserError
 from stride.records import Claim, Reminder
 from stride.reminders import Outcome, Post, Reminders, from_unix
 from stride.storage import Storage
 
 G, CHANNEL, ADMIN = 1000, 2000, 3000
-
-
-class FakeClock:
-    def __init__(self, now: datetime) -> None:
-        self.current = now
-
-    def now(self) -> datetime:
-        return self.current
-
-    async def wait(self, event: asyncio.Event, seconds: float | None) -> None:
-        self.current += timedelta(seconds=seconds or 0)
 
 
 class RecordingSender:
@@ -58,16 +48,16 @@ class RecordingSender:
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(datetime(2026, 3, 27, 12, 0, tzinfo=UTC))  # a Friday
+def clock() -> ManualClock:
+    return ManualClock(datetime(2026, 3, 27, 12, 0, tzinfo=UTC))  # a Friday
 
 
 @pytest.fixture
-def reminders(storage: Storage, catalog: Catalog, clock: FakeClock) -> Reminders:
+def reminders(storage: Storage, catalog: Catalog, clock: ManualClock) -> Reminders:
     return Reminders(storage, catalog, clock)
 
 
-async def run_until(reminders: Reminders, sender: RecordingSender, clock: FakeClock,
+async def run_until(reminders: Reminders, sender: RecordingSender, clock: ManualClock,
                     until: datetime) -> None:
     """Drive the scheduler like run() does, jumping the clock from one due time to the next."""
     while True:
@@ -99,7 +89,7 @@ async def test_add_validates_and_schedules(reminders: Reminders, storage: Storag
 
 
 async def test_fires_once_per_due_time_and_rotates_routines(
-    reminders: Reminders, clock: FakeClock, catalog: Catalog
+    reminders: Reminders, clock: ManualClock, catalog: Catalog
 ) -> None:
     sender = RecordingSender()
     await reminders.add_club(G, CHANNEL, "07:00", None, "UTC", None, None, ADMIN)
@@ -116,7 +106,7 @@ async def test_fires_once_per_due_time_and_rotates_routines(
 
 
 async def test_dst_spring_forward_fires_at_the_jump(
-    reminders: Reminders, clock: FakeClock
+    reminders: Reminders, clock: ManualClock
 ) -> None:
     sender = RecordingSender()
     await reminders.add_club(G, CHANNEL, "02:30", None, "Europe/Berlin", None, "quick", ADMIN)
@@ -129,7 +119,7 @@ async def test_dst_spring_forward_fires_at_the_jump(
 
 
 async def test_restart_neither_repeats_nor_loses(
-    reminders: Reminders, storage: Storage, catalog: Catalog, clock: FakeClock
+    reminders: Reminders, storage: Storage, catalog: Catalog, clock: ManualClock
 ) -> None:
     sender = RecordingSender()
     r = await reminders.add_club(G, CHANNEL, "07:00", None, "UTC", None, None, ADMIN)
@@ -162,7 +152,7 @@ class Hangs(RecordingSender):
         raise AssertionError("unreachable")
 
 
-async def cut_short(reminders: Reminders, clock: FakeClock, *, posts: bool) -> Hangs:
+async def cut_short(reminders: Reminders, clock: ManualClock, *, posts: bool) -> Hangs:
     r = await reminders.add_club(G, CHANNEL, "07:00", None, "UTC", None, None, ADMIN)
     clock.current = from_unix(r.next_due) + timedelta(seconds=5)
     hangs = Hangs(posts=posts)
@@ -174,7 +164,7 @@ async def cut_short(reminders: Reminders, clock: FakeClock, *, posts: bool) -> H
 
 @pytest.mark.parametrize("posted", [True, False])
 async def test_an_unknown_outcome_is_looked_for_before_sending_again(
-    reminders: Reminders, storage: Storage, catalog: Catalog, clock: FakeClock, posted: bool
+    reminders: Reminders, storage: Storage, catalog: Catalog, clock: ManualClock, posted: bool
 ) -> None:
     """The request left, then the process stopped: after any downtime within the grace
     window, the post is looked for and sent again only if it is not there."""
@@ -196,7 +186,7 @@ async def test_an_unknown_outcome_is_looked_for_before_sending_again(
 
 
 async def test_a_firing_never_attempted_is_sent_without_looking(
-    reminders: Reminders, storage: Storage, catalog: Catalog, clock: FakeClock
+    reminders: Reminders, storage: Storage, catalog: Catalog, clock: ManualClock
 ) -> None:
     """Stopped while the post waited for its turn: nothing left, so nothing to look for."""
     r = await reminders.add_club(G, CHANNEL, "07:00", None, "UTC", None, None, ADMIN)
@@ -213,7 +203,7 @@ async def test_a_firing_never_attempted_is_sent_without_looking(
 
 
 async def test_when_the_channel_cannot_be_read_the_nonce_decides(
-    reminders: Reminders, storage: Storage, catalog: Catalog, clock: FakeClock
+    reminders: Reminders, storage: Storage, catalog: Catalog, clock: ManualClock
 ) -> None:
     """Without Read Message History: sent again while Discord surely remembers the nonce,
     recorded as not sent (and why) after that; Discord being down is asked again later."""
@@ -243,7 +233,7 @@ async def test_when_the_channel_cannot_be_read_the_nonce_decides(
 
 
 async def test_a_clean_stop_records_every_finished_send(
-    reminders: Reminders, storage: Storage, catalog: Catalog, clock: FakeClock
+    reminders: Reminders, storage: Storage, catalog: Catalog, clock: ManualClock
 ) -> None:
     """Posts finished before the stop are recorded by the stop itself, not by a later flush."""
     for minute in range(3):
@@ -259,7 +249,7 @@ async def test_a_clean_stop_records_every_finished_send(
 
 
 async def test_turns_are_fair_across_servers(
-    storage: Storage, catalog: Catalog, clock: FakeClock
+    storage: Storage, catalog: Catalog, clock: ManualClock
 ) -> None:
     """One server's 200 DMs and three other servers' club posts due at once: the club posts
     go first, each in its turn, before the wave of DMs is through."""
@@ -281,7 +271,7 @@ async def test_turns_are_fair_across_servers(
 
 
 async def test_downtime_within_grace_posts_late_and_after_it_skips(
-    reminders: Reminders, storage: Storage, clock: FakeClock
+    reminders: Reminders, storage: Storage, clock: ManualClock
 ) -> None:
     sender = RecordingSender()
     late = await reminders.add_club(G, CHANNEL, "07:00", None, "UTC", None, None, ADMIN)
@@ -299,7 +289,7 @@ async def test_downtime_within_grace_posts_late_and_after_it_skips(
 
 
 async def test_permanent_failure_pauses_with_the_reason(
-    reminders: Reminders, storage: Storage, clock: FakeClock
+    reminders: Reminders, storage: Storage, clock: ManualClock
 ) -> None:
     sender = RecordingSender()
     sender.outcomes = [Outcome("failed", pause="the channel no longer exists")]
@@ -314,7 +304,7 @@ async def test_permanent_failure_pauses_with_the_reason(
 
 
 async def test_transient_failure_is_retried_within_grace(
-    reminders: Reminders, storage: Storage, clock: FakeClock
+    reminders: Reminders, storage: Storage, clock: ManualClock
 ) -> None:
     sender = RecordingSender()
     sender.outcomes = [Outcome("retry", detail="502"), Outcome("retry", detail="502")]

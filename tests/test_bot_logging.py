@@ -1,9 +1,9 @@
-"""LOG_FILE: logs to a rotating file instead of standard output, the token never written."""
+"""Logging (bot.setup_logging): with LOG_FILE, a rotating file instead of standard output, the
+token never written. (The LOG_FILE setting itself: tests/stride/test_config.py.)"""
 
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Iterator
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import bot
-from stride.config import ROOT, ConfigError, Settings
+from stride.config import Settings
 
 TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GhIjKl.s3cr3tP4rtOfTheT0ken"
 
@@ -27,42 +27,6 @@ def restore_logging() -> Iterator[None]:
     root.handlers[:], level, discord_level = saved
     root.setLevel(level)
     discord_log.setLevel(discord_level)
-
-
-def test_log_file_is_optional_and_relative_paths_are_from_the_project() -> None:
-    assert Settings.from_env({}, need_token=False).log_file is None
-    assert Settings.from_env({"LOG_FILE": " "}, need_token=False).log_file is None
-    s = Settings.from_env({"LOG_FILE": "logs/stride.log"}, need_token=False)
-    assert s.log_file == ROOT / "logs" / "stride.log"
-
-
-def test_log_file_may_name_folders_still_to_be_created(tmp_path: Path) -> None:
-    path = tmp_path / "a" / "b" / "stride.log"
-    assert Settings.from_env({"LOG_FILE": str(path)}, need_token=False).log_file == path
-    assert not (tmp_path / "a").exists()  # created at start, not while reading settings
-
-
-def test_log_file_that_is_a_folder_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match=r"LOG_FILE=.* is a folder; name a file in it"):
-        Settings.from_env({"LOG_FILE": str(tmp_path)}, need_token=False)
-
-
-def test_log_file_under_a_file_is_refused(tmp_path: Path) -> None:
-    (tmp_path / "notes").write_text("x")
-    with pytest.raises(ConfigError, match=r"is a file, not a folder"):
-        Settings.from_env({"LOG_FILE": str(tmp_path / "notes" / "stride.log")},
-                          need_token=False)
-
-
-@pytest.mark.skipif(os.geteuid() == 0, reason="root may write anywhere")
-def test_log_file_in_a_folder_stride_cannot_write_is_refused(tmp_path: Path) -> None:
-    locked = tmp_path / "locked"
-    locked.mkdir(mode=0o500)
-    try:
-        with pytest.raises(ConfigError, match=r"cannot write to"):
-            Settings.from_env({"LOG_FILE": str(locked / "stride.log")}, need_token=False)
-    finally:
-        locked.chmod(0o700)
 
 
 def test_logs_go_to_the_rotating_file_with_the_token_redacted(

@@ -12,7 +12,7 @@ import pytest
 
 import bot
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 UNIT = ROOT / "deploy" / "stride.service"
 
 

@@ -1,6 +1,6 @@
 """What emulated users do: slash commands, autocomplete, buttons, selects, modals.
 
-:class:`UserActions` is mixed into :class:`~tests.e2e.emulator.DiscordEmulator`;
+:class:`UserActions` is mixed into :class:`~tests.emulator.emulator.DiscordEmulator`;
 each action builds a real-shaped INTERACTION_CREATE (or MESSAGE_CREATE), sends it
 through the gateway and returns an :class:`InteractionRecord` to await on.
 """
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from . import payloads as P
@@ -36,17 +37,30 @@ class Option:
         self.value = value
 
 
+@dataclass
+class ActionDefaults:
+    """Where and as whom an action happens when it names no ``guild``/``channel``/``member``.
+
+    ``None`` (the emulator's default): the first guild, its first channel, and no member
+    (an action must then name one).  A test world sets them once (``emu.defaults = ...``).
+    """
+
+    guild: JSON | None = None
+    channel: JSON | None = None
+    member: JSON | None = None
+
+
 class UserActions:
     """Interaction and message helpers (needs ``world``, ``gateway``, command stores)."""
+
+    #: Who acts, and where, when an action does not say (see :class:`ActionDefaults`).
+    defaults: ActionDefaults
 
     if TYPE_CHECKING:
         world: World
         gateway: Gateway
         ids: P.SnowflakeFactory
         application_id: int
-        guild: JSON | None
-        channel: JSON | None
-        member: JSON | None
         strict_commands: bool
         enforce_command_permissions: bool
         interactions: dict[int, InteractionRecord]
@@ -60,9 +74,9 @@ class UserActions:
     # ------------------------------------------------------------------ users acting
     async def user_message(self, content: str, *, member: Any = None, channel: Any = None) -> JSON:
         """A user posts a plain message (MESSAGE_CREATE to the bot, subject to intents)."""
-        channel_id = P.snowflake_of(channel if channel is not None else self.channel)
+        channel_id = P.snowflake_of(channel if channel is not None else self.defaults.channel)
         guild_id = self.world.channel_guild.get(channel_id)
-        user = self._user_of(member if member is not None else self.member)
+        user = self._user_of(member if member is not None else self.defaults.member)
         message_id = self.world.next_message_id()
         message = self.world.build_message(
             message_id, channel_id, {"content": content}, author=user
@@ -448,8 +462,9 @@ class UserActions:
     def _context(
         self, guild: Any, channel: Any, member: Any, dm: bool
     ) -> tuple[int | None, int, JSON]:
-        """Resolve (guild_id, channel_id, user) with fixture defaults."""
-        user = self._user_of(member if member is not None else self.member)
+        """Resolve (guild_id, channel_id, user), falling back to ``self.defaults``."""
+        defaults = self.defaults
+        user = self._user_of(member if member is not None else defaults.member)
         if dm:
             return None, int(self.world.dm_channel(int(user["id"]))["id"]), user
         if guild is None and channel is not None:
@@ -457,13 +472,17 @@ class UserActions:
             if guild_id is None:
                 return None, P.snowflake_of(channel), user
         elif guild is None:
-            guild_id = P.snowflake_of(self.guild) if self.guild else next(iter(self.world.guilds))
+            guild_id = (
+                P.snowflake_of(defaults.guild) if defaults.guild else next(iter(self.world.guilds))
+            )
         else:
             guild_id = P.snowflake_of(guild)
         g = self.world.guilds[guild_id]
         if channel is None:
             default = (
-                self.channel if self.channel and int(self.channel["id"]) in g.channels else None
+                defaults.channel
+                if defaults.channel and int(defaults.channel["id"]) in g.channels
+                else None
             )
             channel = default or next(iter(g.channels.values()))
         channel_id = P.snowflake_of(channel)

@@ -23,7 +23,7 @@ import pytest
 from stride.storage import migrations
 from stride.storage.database import prepare
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 APP_ID = 123456789012345678
 TOKEN = base64.b64encode(str(APP_ID).encode()).decode().rstrip("=") + ".GhIjKl.s3cr3tP4rtOfTheT0ken"
 LATEST = migrations.available()[-1].version

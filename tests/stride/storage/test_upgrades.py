@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from stride.checkins import Checkins
+from stride.clock import ManualClock
 from stride.records import Claim, ClubSettings, Reminder
 from stride.storage import SchemaError, Storage
 from stride.storage import migrations as mig
@@ -311,7 +312,7 @@ async def test_upgrade_keeps_every_row_and_works(tmp_path: Path, version: int) -
     storage = Storage(old)
     await storage.open()
     try:
-        checkins = Checkins(storage, clock=lambda: NOW)
+        checkins = Checkins(storage, ManualClock(NOW))
         for level in range(1, version + 1):
             await LEVELS[level].check(storage, checkins)
     finally:

@@ -10,20 +10,13 @@ from datetime import UTC, datetime
 import pytest
 
 from stride.checkins import BoardPage, Checkins
+from stride.clock import ManualClock
 from stride.membership import Membership
 from stride.storage import Storage
 
 G = 1000
 CALLER = 1
 RUNNERS = range(1, 16)  # 15 members with one check-in each: pages of 10, ordered by id
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 5000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 class Directory:
@@ -45,18 +38,18 @@ class Directory:
 @pytest.fixture
 async def checkins(storage: Storage) -> Checkins:
     day = datetime(2026, 11, 23, 12, tzinfo=UTC)
-    checkins = Checkins(storage, lambda: day)
+    checkins = Checkins(storage, ManualClock(day))
     for user in RUNNERS:
         await checkins.check_in(G, user)
     return checkins
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> ManualClock:
+    return ManualClock(datetime(2026, 11, 23, 12, tzinfo=UTC))
 
 
-def members(storage: Storage, clock: Clock, **kw: float) -> Membership:
+def members(storage: Storage, clock: ManualClock, **kw: float) -> Membership:
     return Membership(storage, lookups=True, clock=clock, **kw)
 
 
@@ -68,7 +61,7 @@ async def show(membership: Membership, checkins: Checkins, directory: Directory 
 
 
 async def test_leavers_are_taken_off_and_the_page_stays_full(
-    storage: Storage, checkins: Checkins, clock: Clock
+    storage: Storage, checkins: Checkins, clock: ManualClock
 ) -> None:
     directory = Directory(gone={2, 5})
     shown = await show(members(storage, clock), checkins, directory)
@@ -81,23 +74,25 @@ async def test_leavers_are_taken_off_and_the_page_stays_full(
 
 
 async def test_present_members_are_remembered_for_an_hour(
-    storage: Storage, checkins: Checkins, clock: Clock
+    storage: Storage, checkins: Checkins, clock: ManualClock
 ) -> None:
     membership = members(storage, clock)
     directory = Directory()
     await show(membership, checkins, directory)
     assert len(directory.calls) == 9
-    clock.now += 3599
+    clock.advance(3599)
     assert await show(membership, checkins, directory) == list(range(1, 11))
     assert len(directory.calls) == 9  # no new look-up within the hour
     await show(membership, checkins, directory, page=1)
     assert directory.calls[9:] == [11, 12, 13, 14, 15]
-    clock.now += 1
+    clock.advance(1)
     await show(membership, checkins, directory)
     assert directory.calls[14:] == list(range(2, 11))  # an hour on: asked again
 
 
-async def test_memory_is_bounded_least_recently_used_first(storage: Storage, clock: Clock) -> None:
+async def test_memory_is_bounded_least_recently_used_first(
+    storage: Storage, clock: ManualClock
+) -> None:
     membership = members(storage, clock, remembered=3)
     for user in (1, 2, 3):
         membership.seen(G, user)
@@ -108,7 +103,7 @@ async def test_memory_is_bounded_least_recently_used_first(storage: Storage, clo
 
 
 async def test_slow_lookups_are_bounded_and_finish_for_next_time(
-    storage: Storage, checkins: Checkins, clock: Clock
+    storage: Storage, checkins: Checkins, clock: ManualClock
 ) -> None:
     membership = members(storage, clock, budget=0.1)
     directory = Directory(gone={3, 4}, slow={3: 0.4, 4: 30})
@@ -126,7 +121,7 @@ async def test_slow_lookups_are_bounded_and_finish_for_next_time(
 
 
 async def test_a_lookup_that_outlasts_its_own_bound_is_given_up(
-    storage: Storage, checkins: Checkins, clock: Clock
+    storage: Storage, checkins: Checkins, clock: ManualClock
 ) -> None:
     membership = members(storage, clock, budget=0.05, lookup_timeout=0.2)
     directory = Directory(gone={2}, slow={2: 5})
@@ -138,7 +133,7 @@ async def test_a_lookup_that_outlasts_its_own_bound_is_given_up(
 
 
 async def test_failed_lookups_leave_the_member_shown_and_unremembered(
-    storage: Storage, checkins: Checkins, clock: Clock, caplog: pytest.LogCaptureFixture
+    storage: Storage, checkins: Checkins, clock: ManualClock, caplog: pytest.LogCaptureFixture
 ) -> None:
     membership = members(storage, clock)
     directory = Directory(broken={4})
@@ -156,10 +151,10 @@ async def test_no_lookups_when_the_intent_is_on(storage: Storage, checkins: Chec
 
 
 async def test_a_member_who_left_is_back_with_their_next_checkin(
-    storage: Storage, checkins: Checkins, clock: Clock
+    storage: Storage, checkins: Checkins, clock: ManualClock
 ) -> None:
     await show(members(storage, clock), checkins, Directory(gone={2}))
-    tomorrow = Checkins(storage, lambda: datetime(2026, 11, 24, 9, tzinfo=UTC))
+    tomorrow = Checkins(storage, ManualClock(datetime(2026, 11, 24, 9, tzinfo=UTC)))
     assert (await tomorrow.check_in(G, 2)).recorded
     top = await tomorrow.board(G, CALLER, "checkins", "all", 0)
     assert top.slice.rows[0].user_id == 2 and top.slice.rows[0].value == 2

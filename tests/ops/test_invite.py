@@ -16,7 +16,7 @@ import pytest
 from ops import invite
 from ops.invite import NEEDED, PERMISSIONS, TokenError, application_id, invite_url, snowflake
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def token_for(app_id: int, altchars: bool = False) -> str:

@@ -1,7 +1,7 @@
 """The smallest useful discord.py bot: ``/ping`` and ``/echo text:<autocomplete>``.
 
-Used to prove the e2e harness and as the performance floor for benchmarks.
-Run: ``DISCORD_TOKEN=... python tests/e2e/minimal_bot.py``.
+Used to prove the emulator and the launch path and as the performance floor for benchmarks.
+Run: ``DISCORD_TOKEN=... python tests/emulator/minimal_bot.py``.
 """
 
 from __future__ import annotations
