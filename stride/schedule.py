@@ -18,8 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from stride.errors import UserError
@@ -104,11 +103,6 @@ def parse_time(text: str) -> time:
     if not 1 <= hour <= 12:
         raise fail
     return time(hour % 12 + (12 if match["half"] == "p" else 0), minute)
-
-
-def describe_time(at: time) -> str:
-    """A time of day for display, 24-hour clock: time(6, 30) -> '06:30'."""
-    return f"{at.hour:02d}:{at.minute:02d}"
 
 
 # --- days of the week ----------------------------------------------------------------------
@@ -272,68 +266,3 @@ def next_fire(after: datetime, at: time, days: Iterable[int], zone: ZoneInfo) ->
                 return due
         day += _ONE_DAY
     raise RuntimeError(f"no due instant within {_LOOKAHEAD_DAYS} days of {after!r}")
-
-
-def due_between(
-    start: datetime, end: datetime, at: time, days: Iterable[int], zone: ZoneInfo
-) -> list[datetime]:
-    """Every instant in (start, end] at which the schedule is due, in order, in UTC."""
-    _check_aware(end, "end")
-    chosen = _check_days(days)
-    found: list[datetime] = []
-    due = next_fire(start, at, chosen, zone)
-    while due <= end:
-        found.append(due)
-        due = next_fire(due, at, chosen, zone)
-    return found
-
-
-def local_date_of(due: datetime, at: time, days: Iterable[int], zone: ZoneInfo) -> date:
-    """The local date whose reminder is due at `due` (a result of `next_fire`).
-
-    Usually the local date at `due`; after a jump over midnight it can be the day before.
-    Raises ValueError if nothing is due at `due`.
-    """
-    _check_aware(due, "due")
-    chosen = _check_days(days)
-    local = due.astimezone(zone).date()
-    for day in (local, local - timedelta(days=1)):
-        if day.weekday() in chosen and wall_instant(day, at, zone) == due.astimezone(UTC):
-            return day
-    raise ValueError(f"nothing is due at {due!r}")
-
-
-@dataclass(frozen=True)
-class Schedule:
-    """A reminder at local time `at` on the weekdays `days` (Monday=0) in `zone`."""
-
-    at: time
-    days: frozenset[int]
-    zone: ZoneInfo
-
-    def __post_init__(self) -> None:
-        if self.at.tzinfo is not None:
-            raise ValueError(f"need a naive time of day, got {self.at!r}")
-        object.__setattr__(self, "days", _check_days(self.days))
-
-    @classmethod
-    def from_mask(cls, at: time, mask: int, zone: ZoneInfo) -> Schedule:
-        return cls(at, mask_to_days(mask), zone)
-
-    @property
-    def mask(self) -> int:
-        return days_to_mask(self.days)
-
-    def next_after(self, after: datetime) -> datetime:
-        """The first due instant strictly after `after` (see `next_fire`)."""
-        return next_fire(after, self.at, self.days, self.zone)
-
-    def due_between(self, start: datetime, end: datetime) -> list[datetime]:
-        """Every due instant in (start, end] (see `due_between`)."""
-        return due_between(start, end, self.at, self.days, self.zone)
-
-    def describe(self) -> str:
-        """For display: '06:30 on weekdays (Europe/Berlin)', '18:00 every day (UTC)'."""
-        days = describe_days(self.days)
-        when = days if days == "every day" else f"on {days}"
-        return f"{describe_time(self.at)} {when} ({self.zone.key})"

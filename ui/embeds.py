@@ -41,7 +41,8 @@ def shown(text: str, limit: int = 80) -> str:
     characters (right-to-left marks, zero-width spaces) dropped, runs of whitespace made one
     space, cut to `limit`, then markdown and mentions escaped, so it reads as typed, formats
     nothing and pings no one."""
-    visible = "".join(c for c in text if unicodedata.category(c) not in ("Cc", "Cf"))
+    visible = "".join(" " if c.isspace() else c for c in text
+                      if c.isspace() or unicodedata.category(c) not in ("Cc", "Cf"))
     visible = clip(" ".join(visible.split()), limit)
     if not visible:
         return "(blank)"
@@ -79,14 +80,25 @@ def bullets(items: Iterable[str], mark: str = "•") -> list[str]:
     return [f"{mark} {item}" for item in items]
 
 
+# The last to go when an embed is too big: how to do the move, and its cautions (safety).
+KEPT_FIELDS = frozenset({"How to do it", "How to do it (cont.)", "Cautions"})
+
+
 def fit(embed: discord.Embed) -> discord.Embed:
-    """Drop trailing fields until the embed is within Discord's size limits (a last resort)."""
+    """Drop trailing fields until the embed is within Discord's size limits (a last resort),
+    the steps and cautions last; if the title, description and footer alone are too big, the
+    description is cut."""
     if embed.title:
         embed.title = clip(embed.title, TITLE_MAX)
     if embed.description:
         embed.description = clip(embed.description, DESCRIPTION_MAX)
     while len(embed.fields) > FIELDS_MAX or len(embed) > EMBED_TOTAL_MAX:
-        embed.remove_field(len(embed.fields) - 1)
+        droppable = [i for i, f in enumerate(embed.fields) if f.name not in KEPT_FIELDS]
+        if droppable or embed.fields:
+            embed.remove_field(droppable[-1] if droppable else len(embed.fields) - 1)
+        else:
+            over = len(embed) - EMBED_TOTAL_MAX
+            embed.description = clip(embed.description or "", len(embed.description or "") - over)
     return embed
 
 

@@ -24,17 +24,14 @@ from stride.schedule import (
     ALL_DAYS,
     WEEKDAYS,
     WEEKENDS,
-    Schedule,
     days_to_mask,
     describe_days,
-    describe_time,
-    due_between,
-    local_date_of,
     mask_to_days,
     next_fire,
     parse_days,
     parse_time,
 )
+from stride.timezones import wall_instant
 
 MINUTE = timedelta(minutes=1)
 SECOND = timedelta(seconds=1)
@@ -44,6 +41,28 @@ NEW_YORK = ZoneInfo("America/New_York")
 
 def utc(*args: int) -> datetime:
     return datetime(*args, tzinfo=UTC)
+
+def due_between(
+    start: datetime, end: datetime, at: time, days: frozenset[int], zone: ZoneInfo
+) -> list[datetime]:
+    """Every instant in (start, end] at which the schedule is due, by chaining `next_fire`."""
+    found: list[datetime] = []
+    due = next_fire(start, at, days, zone)
+    while due <= end:
+        found.append(due)
+        due = next_fire(due, at, days, zone)
+    return found
+
+
+def local_date_of(due: datetime, at: time, days: frozenset[int], zone: ZoneInfo) -> date:
+    """The local date whose reminder is due at `due`: usually the local date at `due`, after a
+    jump over midnight the day before."""
+    local = due.astimezone(zone).date()
+    for day in (local, local - timedelta(days=1)):
+        if day.weekday() in days and wall_instant(day, at, zone) == due.astimezone(UTC):
+            return day
+    raise ValueError(f"nothing is due at {due!r}")
+
 
 
 # --- parse_time ------------------------------------------------------------------------------
@@ -153,18 +172,12 @@ def test_parse_time_does_not_repeat_unsafe_text(text: str) -> None:
 
 
 @given(hour=st.integers(0, 23), minute=st.integers(0, 59))
-def test_parse_time_reads_what_describe_time_writes(hour: int, minute: int) -> None:
+def test_parse_time_reads_what_reminders_show(hour: int, minute: int) -> None:
     at = time(hour, minute)
-    assert parse_time(describe_time(at)) == at
+    assert parse_time(at.strftime("%H:%M")) == at
     twelve = f"{(hour + 11) % 12 + 1}:{minute:02d}{'pm' if hour >= 12 else 'am'}"
     assert parse_time(twelve) == at
     assert parse_time(f"{hour:02d}{minute:02d}") == at
-
-
-def test_describe_time() -> None:
-    assert describe_time(time(6, 30)) == "06:30"
-    assert describe_time(time(0)) == "00:00"
-    assert describe_time(time(23, 59)) == "23:59"
 
 
 # --- days ------------------------------------------------------------------------------------
@@ -414,43 +427,6 @@ def test_next_fire_refuses_bad_arguments() -> None:
         next_fire(utc(2026, 1, 1), time(6), frozenset(), BERLIN)
     with pytest.raises(ValueError, match="naive time"):
         next_fire(utc(2026, 1, 1), time(6, tzinfo=UTC), ALL_DAYS, BERLIN)
-    with pytest.raises(ValueError, match="naive"):
-        due_between(utc(2026, 1, 1), datetime(2026, 2, 1), time(6), ALL_DAYS, BERLIN)
-
-
-def test_due_between() -> None:
-    at, days = time(6, 30), frozenset({0, 2, 4})
-    start, end = utc(2026, 3, 2, 5, 30), utc(2026, 3, 6, 5, 30)  # 06:30 CET Mon .. Fri
-    assert due_between(start, end, at, days, BERLIN) == [utc(2026, 3, 4, 5, 30), end]
-    assert due_between(start - SECOND, end - SECOND, at, days, BERLIN) == [
-        start,
-        utc(2026, 3, 4, 5, 30),
-    ]
-    assert due_between(end, start, at, days, BERLIN) == []
-    assert due_between(start, start, at, days, BERLIN) == []
-
-
-def test_schedule_object() -> None:
-    schedule = Schedule(time(6, 30), frozenset(WEEKDAYS), BERLIN)
-    assert schedule.next_after(utc(2026, 3, 6, 6)) == utc(2026, 3, 9, 5, 30)  # Fri -> Mon
-    assert schedule.due_between(utc(2026, 3, 6), utc(2026, 3, 10, 6)) == [
-        utc(2026, 3, 6, 5, 30),
-        utc(2026, 3, 9, 5, 30),
-        utc(2026, 3, 10, 5, 30),
-    ]
-    assert schedule.mask == 31
-    assert Schedule.from_mask(time(6, 30), 31, BERLIN) == schedule
-    assert schedule.describe() == "06:30 on weekdays (Europe/Berlin)"
-    assert Schedule(time(18), ALL_DAYS, ZoneInfo("UTC")).describe() == "18:00 every day (UTC)"
-    assert Schedule(time(7), {6}, BERLIN).describe() == "07:00 on Sun (Europe/Berlin)"  # type: ignore[arg-type]
-    assert isinstance(Schedule(time(7), {6}, BERLIN).days, frozenset)  # type: ignore[arg-type]
-    assert hash(schedule) == hash(Schedule(time(6, 30), WEEKDAYS, BERLIN))
-    with pytest.raises(ValueError):
-        Schedule(time(6), frozenset(), BERLIN)
-    with pytest.raises(ValueError):
-        Schedule(time(6), frozenset({7}), BERLIN)
-    with pytest.raises(ValueError):
-        Schedule(time(6, tzinfo=UTC), ALL_DAYS, BERLIN)
 
 
 # --- next_fire against an independent oracle ---------------------------------------------------
@@ -673,4 +649,3 @@ def test_next_fire_properties(name: str, at: time, days: frozenset[int], after: 
     assert next_fire(got - SECOND, at, days, zone) == got
     assert due_between(after, got, at, days, zone) == [got]
     assert due_between(after, got - SECOND, at, days, zone) == []
-    assert Schedule(at, days, zone).next_after(after) == got

@@ -120,6 +120,7 @@ def test_an_exercise_at_every_maximum_fits_keeping_its_steps_first() -> None:
              "Category", "Equipment", "Cautions", "Myrtl hip circuit", "Related"]
     ranks = [order.index(n) for n in names(data)]
     assert ranks == sorted(ranks) and "Related" not in names(data)
+    assert "Cautions" in names(data)  # safety first: the cautions are the last to go
 
 
 def test_text_beyond_discords_limits_is_cut_with_an_ellipsis() -> None:
@@ -169,6 +170,13 @@ def test_fit_drops_fields_from_the_end_until_discord_would_take_it() -> None:
     assert names(data) == [f"f{i}" for i in range(16)]
 
 
+def test_fit_cuts_the_description_when_no_field_is_left_to_drop() -> None:
+    embed = discord.Embed(title="t" * 256, description="d" * 4096)
+    embed.set_footer(text="f" * 2048)  # 6400 characters before any field
+    data = assert_fits(fit(embed))
+    assert len(data["description"]) == 6000 - 256 - 2048 and data["description"].endswith("…")
+
+
 # --- helpers -------------------------------------------------------------------------------
 
 def test_clip_keeps_what_fits_and_marks_a_cut() -> None:
@@ -208,8 +216,8 @@ def test_notice_embed_stays_within_limits() -> None:
         ("zero\u200bwidth\u200d\ufeff", "zerowidth"),
         ("a   b \u3000 c\u00a0d", "a b c d"),  # any run of spaces is one
         ("bell\x00\x07\x1b[31mred", "bell[31mred"),  # control characters dropped
-        # A newline is a control character too: no line of its own (no heading, no quote).
-        ("two\n# lines\r\n> quoted", "two# lines> quoted"),
+        # A line break becomes a space: no line of its own (no heading, no quote).
+        ("two\n# lines\r\n> quoted", "two # lines > quoted"),
         ("# heading", "\\# heading"),  # markdown that works at the start is escaped there
         ("> quote", "\\> quote"),
         ("-# small", "\\-# small"),
