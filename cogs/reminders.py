@@ -47,6 +47,16 @@ class DiscordSender:
         self.bot = bot
         self.pacer = bot.pacer
         self._dm_channels: dict[int, int] = {}
+        self._embeds: dict[str | None, discord.Embed] = {}
+
+    def _embed(self, routine: Routine | None) -> discord.Embed:
+        """The reminder embed of a routine, made once (the catalog does not change while the
+        bot runs); only the buttons differ from one post to the next."""
+        key = routine.id if routine else None
+        found = self._embeds.get(key)
+        if found is None:
+            found = self._embeds[key] = reminder_embed(routine, self.bot.catalog)
+        return found
 
     def ready(self, reminder: Reminder) -> bool:
         if reminder.kind == "dm" or reminder.channel_id is None:
@@ -75,7 +85,8 @@ class DiscordSender:
             channel_id = await self._channel_of(reminder)
             channel = self.bot.get_partial_messageable(channel_id)
             message = reminder_message(self.bot, reminder, post.routine,
-                                       firing_tag(reminder.id, post.due_at))
+                                       firing_tag(reminder.id, post.due_at),
+                                       embed=self._embed(post.routine))
             async with self.pacer.channel(channel_id), self.pacer.request:
                 await attempt()
                 # The nonce names the firing (discord.py sets enforce_nonce with it): if it is
@@ -227,7 +238,8 @@ class ReminderMessage(TypedDict):
 
 
 def reminder_message(bot: StrideBot, reminder: Reminder, routine: Routine | None,
-                     firing: str | None = None) -> ReminderMessage:
+                     firing: str | None = None, *, embed: discord.Embed | None = None
+                     ) -> ReminderMessage:
     """The reminder's content, embed, buttons and exactly the mentions it may make; `firing`
     (its tag) goes into the Done button, so the post can be found again after a restart."""
     buttons: list[discord.ui.Item[Any]] = [
@@ -240,7 +252,7 @@ def reminder_message(bot: StrideBot, reminder: Reminder, routine: Routine | None
     role = discord.Object(reminder.role_id) if reminder.role_id else None
     return {
         "content": f"<@&{reminder.role_id}>" if role else None,
-        "embed": reminder_embed(routine, bot.catalog),
+        "embed": embed or reminder_embed(routine, bot.catalog),
         "view": view_of(*buttons),
         # Only the configured role is pinged; never @everyone, other roles or members.
         "allowed_mentions": discord.AllowedMentions(
