@@ -31,8 +31,8 @@ from stride.membership import Membership
 from stride.pacing import Pacer
 from stride.reminders import Reminders
 from stride.storage import SchemaError, Storage
-from ui.command_tree import Root
-from ui.errors import Restarting, report_error
+from ui.command_tree import SERVER_CONTEXTS, SERVER_INSTALLS, Root, server_only
+from ui.errors import NotInThisServer, Restarting, report_error
 from ui.interaction import Interaction
 
 log = logging.getLogger("stride")
@@ -47,7 +47,9 @@ CLOSE_RESERVE = 1.5  # of those, kept for cancelling what is stuck and closing c
 
 class StrideTree(app_commands.CommandTree["StrideBot"]):
     """Tracks every command while it runs (refusing new ones while the bot stops), refuses
-    server-only commands in DMs, and routes every command error to one handler."""
+    server-only commands outside servers that added Stride (DMs, group DMs, a server where a
+    member only added Stride to their own account), and routes every command error to one
+    handler."""
 
     async def interaction_check(self, interaction: Interaction) -> bool:
         # The first step of the task discord.py runs each command (and autocomplete) in.
@@ -57,8 +59,11 @@ class StrideTree(app_commands.CommandTree["StrideBot"]):
         root: Root | app_commands.ContextMenu | None = command
         if isinstance(command, app_commands.Command):
             root = command.root_parent or command  # a group's subcommand: the group says
-        if root is not None and root.guild_only and interaction.guild_id is None:
-            raise app_commands.NoPrivateMessage()
+        if root is not None and server_only(root, self):
+            if interaction.guild_id is None:
+                raise app_commands.NoPrivateMessage()
+            if not interaction.is_guild_integration():  # only a member's own install here
+                raise NotInThisServer()
         return True
 
     async def on_error(
@@ -82,6 +87,8 @@ class StrideBot(commands.AutoShardedBot):
             command_prefix=commands.when_mentioned,
             help_command=None,
             tree_cls=StrideTree,
+            allowed_contexts=SERVER_CONTEXTS,  # commands are server-only unless they opt in
+            allowed_installs=SERVER_INSTALLS,
             intents=minimal_intents(members),
             allowed_mentions=discord.AllowedMentions.none(),
             member_cache_flags=discord.MemberCacheFlags.none(),
@@ -235,7 +242,7 @@ def setup_logging(settings: Settings) -> None:
 def build_bot(settings: Settings, *, background: bool = True, members: bool = True
               ) -> StrideBot:
     """The bot with its services; raises CatalogError if the exercise file is malformed."""
-    catalog = load_catalog(settings.exercises_path)
+    catalog = load_catalog(settings.exercises_path, settings.club_exercises_path)
     storage = Storage(settings.database_path, settings.database_busy_timeout_ms,
                       settings.database_sync)
     return StrideBot(settings, catalog, storage, background=background, members=members)

@@ -16,8 +16,15 @@ if TYPE_CHECKING:
     from bot import StrideBot
 
 ABOUT = (
-    "Stride helps your club keep its glutes switched on: it teaches the activation exercises "
-    "that keep runners healthy and walks you through short routines before you run."
+    "Stride teaches short exercises that wake up and practise the hip and glute muscles "
+    "runners tend to under-use, walks you through them step by step, and lets the club keep "
+    "the habit going together."
+)
+
+HOW_MUCH = (
+    "Nobody does all of this every day. The idea is a couple of minutes of two or three moves "
+    "before most runs (`/routine name:quick`); the longer routines, drills, strength and "
+    "mobility work are for days when you have the time."
 )
 
 
@@ -42,9 +49,12 @@ class Help(commands.Cog):
         self.bot = bot
 
     @app_commands.command(name="help", description="What Stride does and its commands")
+    @app_commands.allowed_installs(guilds=True, users=True)
+    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
     async def help(self, interaction: Interaction) -> None:
         embed = discord.Embed(title="Stride: activation for runners", description=ABOUT,
                               colour=BRAND)
+        add_list_field(embed, "How much?", [HOW_MUCH])
         add_list_field(embed, "Commands", command_lines(self.bot.tree))
         add_list_field(embed, "Start here", [
             "Before your next run, try `/routine name:quick` and press **Start**.",

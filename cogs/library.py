@@ -112,6 +112,8 @@ class Library(commands.Cog):
         return self.bot.catalog
 
     @app_commands.command(name="exercise", description="How to do an exercise: steps, cues, dose")
+    @app_commands.allowed_installs(guilds=True, users=True)
+    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
     @app_commands.describe(name="The exercise, e.g. clams or lunge matrix")
     async def exercise(self, interaction: Interaction, name: str) -> None:
         found = self.catalog.resolve(name)
@@ -140,6 +142,8 @@ class Library(commands.Cog):
         ]
 
     @app_commands.command(name="exercises", description="Browse the exercise library by category")
+    @app_commands.allowed_installs(guilds=True, users=True)
+    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
     @app_commands.describe(category="Show only this category")
     @app_commands.choices(category=CATEGORY_CHOICES)
     async def exercises(
@@ -157,6 +161,8 @@ class Library(commands.Cog):
             await interaction.response.send_message(embed=embed, view=view, ephemeral=True)
 
     @app_commands.command(name="form", description="The running-form checklist")
+    @app_commands.allowed_installs(guilds=True, users=True)
+    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
     async def form(self, interaction: Interaction) -> None:
         entries = self.catalog.in_category("form")
         if not entries:

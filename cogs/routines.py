@@ -115,6 +115,8 @@ class Routines(commands.Cog):
     @app_commands.command(
         name="routine", description="Ready-made routines with a guided walk-through"
     )
+    @app_commands.allowed_installs(guilds=True, users=True)
+    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
     @app_commands.describe(name="The routine, e.g. quick or full; leave empty to list them all")
     @app_commands.autocomplete(name=routine_autocomplete)
     async def routine(self, interaction: Interaction, name: str | None = None) -> None:

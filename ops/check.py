@@ -160,14 +160,23 @@ def check_packages(requirements: Path, report: Report) -> None:
 
 def check_catalog(settings: Settings, report: Report) -> Catalog | None:
     report.section("Exercise data")
+    club = settings.club_exercises_path
     try:
-        catalog = load_catalog(settings.exercises_path)
+        catalog = load_catalog(settings.exercises_path, club)
     except CatalogError as exc:
-        report.problem(f"{exc}. Fix that entry (README: Editing the exercise library), or set "
-                       "EXERCISES_PATH to a good file.")
+        fix = ("set CLUB_EXERCISES_PATH to a good file" if str(exc).startswith(f"{club}:")
+               else "set EXERCISES_PATH to a good file")
+        report.problem(f"{exc}. Fix that entry (README: Editing the exercise library), or "
+                       f"{fix}.")
         return None
-    report.ok(f"{settings.exercises_path}: {len(catalog.exercises)} exercises, "
-              f"{len(catalog.routines)} routines")
+    if club.is_file():
+        report.ok(f"{settings.exercises_path} with the club's own {club} merged over it: "
+                  f"{len(catalog.exercises)} exercises, {len(catalog.routines)} routines")
+    else:
+        report.ok(f"{settings.exercises_path}: {len(catalog.exercises)} exercises, "
+                  f"{len(catalog.routines)} routines")
+        report.ok(f"no club file at {club} (optional: the club's own entries, see "
+                  "CLUB_EXERCISES_PATH)")
     return catalog
 
 

@@ -1,4 +1,5 @@
-"""`bot.py invite`: the link that adds Stride to a server, asking for exactly what it needs."""
+"""`bot.py invite`: the links that add Stride to a server (asking for exactly the permissions it
+needs) and to a member's own account (a user install: the library commands everywhere)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ import discord
 from stride.config import TOKEN_HELP
 
 SCOPES = ("bot", "applications.commands")
+USER_SCOPES = ("applications.commands",)  # a user install has no bot user and no permissions
+USER_INSTALL = 1  # Discord's integration_type for "add to my apps" (0: a server)
 
 NEEDED: tuple[tuple[str, str, str], ...] = (
     ("view_channel", "View Channels",
@@ -79,9 +82,17 @@ def invite_url(app_id: int, permissions: discord.Permissions = PERMISSIONS) -> s
     )
 
 
+def user_install_url(app_id: int) -> str:
+    """The link that adds Stride to the member's own account ("Add to My Apps")."""
+    return (
+        f"https://discord.com/oauth2/authorize?client_id={app_id}"
+        f"&integration_type={USER_INSTALL}&scope={'+'.join(USER_SCOPES)}"
+    )
+
+
 def run(app_id: int | None, env: Mapping[str, str] | None = None,
         out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
-    """Print the invite link for `app_id`, else for the application of DISCORD_TOKEN."""
+    """Print the invite links for `app_id`, else for the application of DISCORD_TOKEN."""
     env = os.environ if env is None else env
     source = "--app-id"
     if app_id is None:
@@ -111,7 +122,19 @@ def run(app_id: int | None, env: Mapping[str, str] | None = None,
         "need no permissions.",
         "To ping a role with a reminder, the role must allow it: Server Settings -> Roles -> "
         "the role -> 'Allow anyone to @mention this role'.",
-        "Then register the commands once: bot.py sync --global",
+        "",
+        "Add Stride to your own account (Add to My Apps): /exercise, /exercises, /routine, "
+        "/form and /help then work in DMs, group DMs and other servers; club commands stay "
+        "in servers that added Stride. Needs no permissions.",
+        "",
+        user_install_url(app_id),
+        "",
+        "In a server that blocks external apps, Discord makes those answers visible only to "
+        "you. The Developer Portal must allow it: Installation -> Installation Contexts -> "
+        "User Install.",
+        "",
+        "Then register the commands once: bot.py sync --global (user installs use only "
+        "global commands)",
     ]
     print("\n".join(lines), file=out)
     return 0

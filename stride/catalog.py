@@ -18,8 +18,20 @@ CATEGORIES: dict[str, str] = {
     "drill": "During-run drills",
     "form": "Running form",
     "strength": "Strength",
+    "mobility": "After the run: mobility",
 }
 """Category id -> display name, in the order the library is browsed."""
+
+ROUTINE_KINDS: dict[str, str] = {
+    "pre-run": "Before the run",
+    "drills": "During or after a run",
+    "strength": "On an easy day",
+    "mobility": "After the run",
+}
+"""Routine kind -> when it is done."""
+
+PLACEHOLDERS = frozenset({"", "none", "no", "nothing", "n a", "na", "nil", "no equipment"})
+"""Equipment texts (normalized) that mean 'no equipment': leave the field out instead."""
 
 SCHEMA_VERSION = 1
 MAX_QUERY = 100
@@ -30,6 +42,11 @@ SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
 class CatalogError(ValueError):
     """The data file cannot be used; the message names the file, the entry and the field."""
+
+
+def is_placeholder(equipment: str | None) -> bool:
+    """Whether an equipment text says there is none ('None', '-', 'n/a', ...)."""
+    return equipment is None or normalize(equipment) in PLACEHOLDERS
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,10 +65,18 @@ class Exercise:
     related: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
     seconds: int | None = None
+    easier: str | None = None
+    harder: str | None = None
+    without: str | None = None  # what to do without the equipment
 
     @property
     def category_name(self) -> str:
         return CATEGORIES[self.category]
+
+    @property
+    def needs_equipment(self) -> bool:
+        """Done with equipment as described (a `without` alternative is another move)."""
+        return not is_placeholder(self.equipment)
 
     @property
     def myrtl(self) -> bool:
@@ -63,10 +88,16 @@ class Exercise:
 class RoutineStep:
     exercise: Exercise
     dose: str
+    seconds: int | None = None  # the step's own time; else the exercise's
 
     @property
     def name(self) -> str:
         return self.exercise.name
+
+    @property
+    def duration(self) -> int:
+        """Seconds the step takes: its own time, else its exercise's (0 if neither)."""
+        return self.seconds if self.seconds is not None else (self.exercise.seconds or 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +107,30 @@ class Routine:
     summary: str
     minutes: int
     steps: tuple[RoutineStep, ...]
+    kind: str = "pre-run"
+
+    @property
+    def total_seconds(self) -> int:
+        return sum(step.duration for step in self.steps)
+
+    @property
+    def equipment(self) -> list[str]:
+        """The real equipment its moves use, each once, in the order they come."""
+        found: dict[str, str] = {}
+        for step in self.steps:
+            item = step.exercise.equipment
+            if item is not None and not is_placeholder(item):
+                found.setdefault(normalize(item), item)
+        return list(found.values())
+
+    @property
+    def needs_equipment(self) -> bool:
+        return any(step.exercise.needs_equipment for step in self.steps)
+
+
+def rounded_minutes(seconds: int) -> int:
+    """Seconds as whole minutes, to the nearest (half a minute rounds up), at least 1."""
+    return max(1, (seconds + 30) // 60)
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,15 +178,23 @@ _EXERCISE_FIELDS: dict[str, Any] = {
     "related": _TextList(5, 40),
     "tags": _TextList(8, 30),
     "seconds": _Int(10, 900, required=False),
+    # Each fits one embed field (1,024) with room to spare; the card stays under 6,000.
+    "easier": _Text(200, required=False),
+    "harder": _Text(200, required=False),
+    "without": _Text(200, required=False),
 }
 _ROUTINE_FIELDS: dict[str, Any] = {
     "id": _Text(40),
     "name": _Text(80),
+    "kind": _Text(20),
     "summary": _Text(300),
     "minutes": _Int(1, 90),
     "steps": None,  # checked by _routine_steps
 }
-_STEP_FIELDS: dict[str, Any] = {"exercise": _Text(40), "dose": _Text(150, required=False)}
+_STEP_FIELDS: dict[str, Any] = {
+    "exercise": _Text(40), "dose": _Text(150, required=False),
+    "seconds": _Int(10, 900, required=False),
+}
 _TOP_FIELDS = {"schema", "safety", "exercises", "routines"}
 
 
@@ -355,23 +418,52 @@ class Catalog:
         return None
 
 
-def load_catalog(path: str | Path) -> Catalog:
-    """Read and validate the data file; raise CatalogError naming the file, entry and field."""
+def load_catalog(path: str | Path, club_path: str | Path | None = None) -> Catalog:
+    """Read and validate the data file, with the club's own file merged over it when
+    `club_path` is given and exists; raise CatalogError naming the file, entry and field."""
     path = Path(path)
+    raw = _read(path)
+    club = Path(club_path) if club_path is not None else None
+    if club is None or not club.is_file():
+        return parse_catalog(raw, str(path))
+    return parse_catalog(raw, str(path), club=_read(club), club_source=str(club))
+
+
+def _read(path: Path) -> dict[str, Any]:
     source = str(path)
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise CatalogError(f"{source}: file not found") from None
+    except IsADirectoryError:
+        raise CatalogError(f"{source}: is a folder, not a file") from None
     except UnicodeDecodeError as exc:
         raise CatalogError(f"{source}: not UTF-8 text ({exc.reason})") from None
     except tomllib.TOMLDecodeError as exc:
         raise CatalogError(f"{source}: not valid TOML: {exc}") from None
-    return parse_catalog(raw, source)
 
 
-def parse_catalog(raw: Mapping[str, Any], source: str = "<data>") -> Catalog:
-    """Validate already-parsed data (see load_catalog)."""
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    """One [[exercises]] or [[routines]] table, and where it came from."""
+
+    source: str
+    index: int  # 1-based, in its own file
+    table: Any
+    club: bool = False
+
+    def checker(self, kind: str) -> _Checker:
+        return _Checker(self.source, _entry_label(kind, self.index, self.table), self.table)
+
+
+def parse_catalog(
+    raw: Mapping[str, Any], source: str = "<data>", *,
+    club: Mapping[str, Any] | None = None, club_source: str = "<club data>",
+) -> Catalog:
+    """Validate already-parsed data (see load_catalog), with the club's own data merged over
+    it: an entry whose id is new is added, one with a shipped id replaces that entry whole
+    (exercises and routines alike). The merged library is validated as one; errors name the
+    file each entry came from."""
     top = _Checker(source, "top level", raw)
     unknown = sorted(set(raw) - _TOP_FIELDS)
     if unknown:
@@ -380,9 +472,49 @@ def parse_catalog(raw: Mapping[str, Any], source: str = "<data>") -> Catalog:
     if type(schema) is not int or schema != SCHEMA_VERSION:  # true and 1.0 equal 1 in Python
         top.fail("schema", f"must be {SCHEMA_VERSION}")
     safety = top._text("safety", raw.get("safety"), _Text(300)) or ""
-    exercises = _exercises(source, raw.get("exercises"))
-    routines = _routines(source, raw.get("routines"), {e.id: e for e in exercises})
-    return Catalog(exercises=tuple(exercises), routines=tuple(routines), safety=safety)
+    exercises = _entries(source, _tables(source, raw.get("exercises"), "exercises"))
+    routines = _entries(source, _tables(source, raw.get("routines"), "routines"))
+    if club is not None:
+        extra = _Checker(club_source, "top level", club)
+        unknown = sorted(set(club) - _TOP_FIELDS)
+        if unknown:
+            extra.fail(unknown[0], f"unknown field (allowed: {', '.join(sorted(_TOP_FIELDS))})")
+        if "schema" in club and (type(club["schema"]) is not int
+                                 or club["schema"] != SCHEMA_VERSION):
+            extra.fail("schema", f"must be {SCHEMA_VERSION} (or left out)")
+        if "safety" in club:
+            safety = extra._text("safety", club["safety"], _Text(300)) or safety
+        for kind, merged in (("exercises", exercises), ("routines", routines)):
+            value = club.get(kind, [])
+            if not isinstance(value, list):
+                extra.fail(kind, f"must be [[{kind}]] tables")
+            _overlay(merged, _entries(club_source, value, club=True))
+    found = _exercises(exercises)
+    club_ids = {_entry_id(e) for e in exercises if e.club}
+    plans = _routines(routines, {e.id: e for e in found}, club_ids, club_source)
+    return Catalog(exercises=tuple(found), routines=tuple(plans), safety=safety)
+
+
+def _entries(source: str, tables: list[Any], *, club: bool = False) -> list[_Entry]:
+    return [_Entry(source, i, table, club) for i, table in enumerate(tables, 1)]
+
+
+def _entry_id(entry: _Entry) -> Any:
+    return entry.table.get("id") if isinstance(entry.table, Mapping) else None
+
+
+def _overlay(merged: list[_Entry], extra: list[_Entry]) -> None:
+    """The club's entries over the shipped ones: same id replaces in place, new id appends.
+    A second club entry with the same id is appended, so the duplicate is reported."""
+    position = {_entry_id(e): i for i, e in enumerate(merged) if isinstance(_entry_id(e), str)}
+    replaced: set[str] = set()
+    for entry in extra:
+        ident = _entry_id(entry)
+        if isinstance(ident, str) and ident in position and ident not in replaced:
+            merged[position[ident]] = entry
+            replaced.add(ident)
+        else:
+            merged.append(entry)
 
 
 def _tables(source: str, value: Any, kind: str) -> list[Any]:
@@ -393,19 +525,34 @@ def _tables(source: str, value: Any, kind: str) -> list[Any]:
     return value
 
 
-def _exercises(source: str, value: Any) -> list[Exercise]:
+def _exercises(entries: list[_Entry]) -> list[Exercise]:
     found: list[Exercise] = []
-    owners: dict[str, str] = {}
-    for index, table in enumerate(_tables(source, value, "exercises"), 1):
-        checker = _Checker(source, _entry_label("exercise", index, table), table)
+    checked: list[tuple[_Entry, _Checker, dict[str, Any]]] = []
+    seen: set[str] = set()
+    for entry in entries:
+        checker = entry.checker("exercise")
         data = checker.check(_EXERCISE_FIELDS)
         if not SLUG.match(data["id"]):
             checker.fail("id", "must be lower-case letters, digits and dashes, like 'side-plank'")
+        if data["id"] in seen:
+            checker.fail("id", f"{data['id']!r} is used by another exercise in this file")
+        seen.add(data["id"])
         if data["category"] not in CATEGORIES:
             checker.fail("category", f"unknown category; use one of: {', '.join(CATEGORIES)}")
         for tag in data["tags"]:
             if not SLUG.match(tag):
                 checker.fail("tags", f"tag {tag!r} must be lower-case letters, digits and dashes")
+        if data["equipment"] is not None and is_placeholder(data["equipment"]):
+            checker.fail("equipment", f"{data['equipment']!r} is not equipment; leave the "
+                         "field out when the move needs none")
+        if data["without"] is not None and data["equipment"] is None:
+            checker.fail("without", "says what to do without the equipment, but there is no "
+                         "'equipment'; add it or leave 'without' out")
+        checked.append((entry, checker, data))
+        found.append(Exercise(**data))
+    # Names and aliases: the club's entries last, so a clash is reported on the club's entry.
+    owners: dict[str, str] = {}
+    for _, checker, data in sorted(checked, key=lambda c: c[0].club):
         for fname, key in [("id", data["id"]), ("name", data["name"])] + [
             ("aliases", a) for a in data["aliases"]
         ]:
@@ -416,36 +563,63 @@ def _exercises(source: str, value: Any) -> list[Exercise]:
             if owner is not None and owner != data["id"]:
                 checker.fail(fname, f"{key!r} is already used by entry {owner!r}")
             owners[squashed] = data["id"]
-        found.append(Exercise(**data))
     ids = {e.id for e in found}
-    for index, e in enumerate(found, 1):
+    for (_, checker, _), e in zip(checked, found, strict=True):
         for rel in e.related:
             if rel not in ids or rel == e.id:
-                where = _entry_label("exercise", index, {"id": e.id})
-                raise CatalogError(
-                    f"{source}: {where}, field 'related': {rel!r} is not another entry's id"
-                )
+                checker.fail("related", f"{rel!r} is not another entry's id")
     return found
 
 
-def _routines(source: str, value: Any, by_id: Mapping[str, Exercise]) -> list[Routine]:
+def _routines(entries: list[_Entry], by_id: Mapping[str, Exercise], club_ids: set[Any],
+              club_source: str) -> list[Routine]:
     found: list[Routine] = []
     seen: set[str] = set()
-    for index, table in enumerate(_tables(source, value, "routines"), 1):
-        checker = _Checker(source, _entry_label("routine", index, table), table)
+    for entry in entries:
+        checker = entry.checker("routine")
         data = checker.check(_ROUTINE_FIELDS)
         if not SLUG.match(data["id"]):
             checker.fail("id", "must be lower-case letters, digits and dashes, like 'quick'")
         if data["id"] in seen:
             checker.fail("id", f"{data['id']!r} is used by another routine")
         seen.add(data["id"])
-        data["steps"] = tuple(_routine_steps(checker, table.get("steps"), by_id))
-        found.append(Routine(**data))
+        if data["kind"] not in ROUTINE_KINDS:
+            checker.fail("kind", f"unknown kind; use one of: {', '.join(ROUTINE_KINDS)}")
+        # A shipped routine timed by exercises the club replaced: the fix is in the club's file.
+        hint = "" if entry.club else _club_hint(entry.table.get("steps"), club_ids, club_source)
+        data["steps"] = tuple(_routine_steps(checker, entry.table.get("steps"), by_id, hint))
+        routine = Routine(**data)
+        _check_minutes(checker, routine, hint)
+        found.append(routine)
     return found
 
 
+def _club_hint(steps: Any, club_ids: set[Any], club_source: str) -> str:
+    if not isinstance(steps, list):
+        return ""
+    timed_by_club = sorted({s["exercise"] for s in steps if isinstance(s, Mapping)
+                            and "seconds" not in s and isinstance(s.get("exercise"), str)
+                            and s["exercise"] in club_ids})
+    if not timed_by_club:
+        return ""
+    names = ", ".join(repr(i) for i in timed_by_club)
+    return (f" (the time of {names} comes from {club_source}: copy this routine there, "
+            "with the same id, and fix it in the copy)")
+
+
+def _check_minutes(checker: _Checker, routine: Routine, hint: str = "") -> None:
+    total = routine.total_seconds
+    expected = rounded_minutes(total)
+    if routine.minutes == expected:
+        return
+    spent = f"{total // 60} min {total % 60} s" if total % 60 else f"{total // 60} min"
+    problem = (f"is {routine.minutes}, but its steps take {spent} in all; make it {expected} "
+               f"(or change the steps' seconds){hint}")
+    checker.fail("minutes", problem)
+
+
 def _routine_steps(
-    checker: _Checker, value: Any, by_id: Mapping[str, Exercise]
+    checker: _Checker, value: Any, by_id: Mapping[str, Exercise], hint: str = ""
 ) -> Iterable[RoutineStep]:
     if not isinstance(value, list) or not 1 <= len(value) <= 15:
         checker.fail("steps", "must list 1 to 15 steps like { exercise = \"clams\" }")
@@ -454,5 +628,9 @@ def _routine_steps(
         data = inner.check(_STEP_FIELDS)
         exercise = by_id.get(data["exercise"])
         if exercise is None:
-            inner.fail("exercise", f"{data['exercise']!r} is not an exercise id in this file")
-        yield RoutineStep(exercise=exercise, dose=data["dose"] or exercise.dose)
+            inner.fail("exercise", f"{data['exercise']!r} is not an exercise id in the library")
+        if data["seconds"] is None and exercise.seconds is None:
+            inner.fail("seconds", f"is required: exercise {exercise.id!r} has no 'seconds', so "
+                       f"give this step its own, like seconds = 60{hint}")
+        yield RoutineStep(exercise=exercise, dose=data["dose"] or exercise.dose,
+                          seconds=data["seconds"])

@@ -12,6 +12,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE = ROOT / "data" / "stride.db"
 DEFAULT_EXERCISES = ROOT / "data" / "exercises.toml"
+DEFAULT_CLUB_EXERCISES = ROOT / "data" / "club-exercises.toml"
 
 TOKEN_HELP = (
     "Create a bot at https://discord.com/developers/applications (New Application -> Bot -> "
@@ -29,6 +30,8 @@ class Settings:
     token: str = field(repr=False)
     database_path: Path = DEFAULT_DATABASE
     exercises_path: Path = DEFAULT_EXERCISES
+    # The club's own entries, merged over the shipped library; used only if the file exists.
+    club_exercises_path: Path = DEFAULT_CLUB_EXERCISES
     log_level: str = "INFO"
     log_file: Path | None = None  # None: standard output
     dev_guild_id: int | None = None
@@ -87,6 +90,7 @@ class Settings:
             backup_keep=backup_keep,
             database_path=_path(env.get("DATABASE_PATH"), DEFAULT_DATABASE),
             exercises_path=_path(env.get("EXERCISES_PATH"), DEFAULT_EXERCISES),
+            club_exercises_path=_path(env.get("CLUB_EXERCISES_PATH"), DEFAULT_CLUB_EXERCISES),
             log_level=level,
             log_file=_log_file(env.get("LOG_FILE")),
             dev_guild_id=int(guild) if guild else None,

@@ -48,6 +48,7 @@ LOOK_AFTER = 300  # ... and after the last retry could have been made
 NONCE_TRUST = 120  # seconds after an attempt that Discord surely still remembers its nonce
 BUSY_RETRY = 1.0  # seconds before looking again when another process had the database locked
 MAX_CHANNEL_REMINDERS = 25  # per server: fits one /reminder list
+ROTATION_MINUTES = 6  # the longest routine a reminder picks by itself
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,10 +138,13 @@ class Reminders:
     # --- setting up -----------------------------------------------------------------------
 
     def pre_run_routines(self) -> list[Routine]:
-        """The routines a reminder rotates through: those made only of activation moves."""
-        found = [r for r in self.catalog.routines
-                 if all(s.exercise.category == "activation" for s in r.steps)]
-        return found or list(self.catalog.routines)
+        """The routines a reminder without its own rotates through: the short pre-run ones
+        that can be done anywhere (kind "pre-run", at most ROTATION_MINUTES, no move that needs
+        equipment it has no way round); else every pre-run routine; else all of them."""
+        pre_run = [r for r in self.catalog.routines if r.kind == "pre-run"]
+        short = [r for r in pre_run
+                 if r.minutes <= ROTATION_MINUTES and not r.needs_equipment]
+        return short or pre_run or list(self.catalog.routines)
 
     def routine_for(self, reminder: Reminder, fired: int) -> Routine | None:
         if reminder.routine:

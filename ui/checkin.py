@@ -11,6 +11,7 @@ from stride.catalog import Catalog
 
 from .components import PersistentButton, view_of
 from .custom_id import SLUG, SNOWFLAKE, CustomId
+from .errors import NotInThisServer
 from .interaction import Interaction
 from .respond import respond
 from .streak_embeds import checkin_embed, undo_embed
@@ -152,6 +153,9 @@ class CheckinButton(
         return cls(what, guild_id=int(guild_id) if guild_id else None, firing=firing)
 
     async def run(self, interaction: Interaction) -> None:
+        if interaction.guild_id is not None and not interaction.is_guild_integration():
+            # A walk-through in a server where a member only added Stride to their account.
+            raise NotInThisServer()
         guild_id = interaction.guild_id or self.guild_id
         if guild_id is None:
             await interaction.response.send_message(

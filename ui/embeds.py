@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 
 import discord
 
-from stride.catalog import CATEGORIES, Catalog, Exercise, Routine
+from stride.catalog import CATEGORIES, Catalog, Exercise, Routine, is_placeholder
 
 # Discord's embed limits (https://discord.com/developers/docs/resources/message#embed-object-embed-limits)
 TITLE_MAX = 256
@@ -24,6 +24,7 @@ COLOURS = {
     "drill": discord.Colour.from_rgb(60, 150, 233),
     "form": discord.Colour.from_rgb(90, 190, 120),
     "strength": discord.Colour.from_rgb(150, 90, 210),
+    "mobility": discord.Colour.from_rgb(70, 180, 190),
 }
 BRAND = discord.Colour.from_rgb(233, 110, 60)
 SAFETY_PREFIX = "⚠️ "
@@ -121,8 +122,15 @@ def exercise_embed(exercise: Exercise, catalog: Catalog) -> discord.Embed:
         add_list_field(embed, "Common mistakes", bullets(exercise.mistakes, "✗"))
     embed.add_field(name="Dose", value=exercise.dose, inline=True)
     embed.add_field(name="Category", value=exercise.category_name, inline=True)
-    if exercise.equipment:
-        embed.add_field(name="Equipment", value=exercise.equipment, inline=True)
+    equipment = None if is_placeholder(exercise.equipment) else exercise.equipment
+    if equipment:
+        embed.add_field(name="Equipment", value=equipment, inline=True)
+        if exercise.without:
+            embed.add_field(name=without_title(equipment), value=exercise.without, inline=False)
+    if exercise.easier:
+        embed.add_field(name="Easier", value=exercise.easier, inline=True)
+    if exercise.harder:
+        embed.add_field(name="Harder", value=exercise.harder, inline=True)
     if exercise.cautions:
         add_list_field(embed, "Cautions", bullets(exercise.cautions, "⚠️"))
     if exercise.myrtl:
@@ -133,6 +141,14 @@ def exercise_embed(exercise: Exercise, catalog: Catalog) -> discord.Embed:
     if related:
         embed.add_field(name="Related", value=", ".join(related), inline=False)
     return fit(safety_footer(embed, catalog))
+
+
+def without_title(equipment: str) -> str:
+    """'No resistance band?': the heading of what to do without the equipment."""
+    first = equipment[:1]
+    if first.isupper() and not equipment[1:2].isupper():  # keep acronyms: 'TRX straps'
+        equipment = first.lower() + equipment[1:]
+    return clip(f"No {equipment}?", FIELD_NAME_MAX)
 
 
 def library_embed(catalog: Catalog) -> discord.Embed:
@@ -197,7 +213,7 @@ def routine_embed(routine: Routine, catalog: Catalog) -> discord.Embed:
     add_list_field(
         embed, "Moves", numbered(f"{step.name}: {step.dose}" for step in routine.steps)
     )
-    equipment = sorted({s.exercise.equipment for s in routine.steps if s.exercise.equipment})
+    equipment = routine.equipment
     if equipment:
         add_list_field(embed, "You will need", bullets(equipment))
     return fit(safety_footer(embed, catalog))
@@ -222,13 +238,25 @@ def walkthrough_embed(routine: Routine, index: int, catalog: Catalog) -> discord
     return fit(safety_footer(embed, catalog))
 
 
+DONE_LINES = {
+    "pre-run": "Your glutes are awake: go and have a good run!",
+    "drills": "Nice work. Drills belong in or at the end of a run, while your legs are warm: "
+              "jog easily for a few minutes now to finish.",
+    "strength": "Strong work. Keep sessions like this for an easy day or after a short run, "
+                "not just before a hard one, and give your legs a day to recover.",
+    "mobility": "All done: a good way to wind down after your run. Drink some water and rest "
+                "your legs.",
+}
+"""The Done screen's closing line, by routine kind (stride.catalog.ROUTINE_KINDS)."""
+
+
 def walkthrough_done_embed(routine: Routine, catalog: Catalog) -> discord.Embed:
+    count = len(routine.steps)
+    opening = f"That was all {count} moves." if count > 1 else "That was the whole routine."
+    closing = DONE_LINES.get(routine.kind, DONE_LINES["pre-run"])
     embed = discord.Embed(
         title=f"Done: {routine.name} 🎉",
-        description=(
-            f"That was all {len(routine.steps)} moves. Your glutes are awake: go and have a "
-            "good run!"
-        ),
+        description=f"{opening} {closing}",
         colour=BRAND,
     )
     embed.set_author(name=routine.name)

@@ -34,6 +34,21 @@ class Restarting(app_commands.CheckFailure):
         super().__init__(RESTARTING)
 
 
+NOT_IN_THIS_SERVER = (
+    "Stride isn't added to this server, so club commands and check-ins don't work here "
+    "(you added it to your own account). `/exercise`, `/exercises`, `/routine`, `/form` and "
+    "`/help` work anywhere; ask this server's admins to add Stride for the rest."
+)
+
+
+class NotInThisServer(app_commands.CheckFailure):
+    """A server-only command (or a check-in) in a server that did not add Stride: a member
+    who added it to their own account uses it there."""
+
+    def __init__(self) -> None:
+        super().__init__(NOT_IN_THIS_SERVER)
+
+
 def describe(interaction: Interaction) -> str:
     """Who did what where, for log lines (ids only, never message text)."""
     what: object = interaction.command.qualified_name if interaction.command else None
@@ -62,6 +77,8 @@ def user_message(error: Exception) -> str | None:
         return str(original)
     if isinstance(error, Restarting):
         return RESTARTING
+    if isinstance(error, NotInThisServer):
+        return NOT_IN_THIS_SERVER
     if isinstance(error, app_commands.MissingPermissions):
         needed = ", ".join(
             PERMISSION_NAMES.get(p, p.replace("_", " ").title()) for p in error.missing_permissions

@@ -1203,3 +1203,97 @@ async def test_history_hides_content_without_the_intent(
     # the rule shared with the gateway also drops polls
     poll = {**other, "poll": {"question": {"text": "pace?"}}}
     assert "poll" not in emu.world.content_view(poll, int(world.guild["id"]), content_intent=False)
+
+
+# --------------------------------------------------------------------------- user installs
+async def test_user_install_contexts_like_discord(
+    emulator: DiscordEmulator, world: TestWorld, raw_bot: Any
+):
+    """Commands keep `contexts` / `integration_types` from the sync; interactions carry
+    `context`, `authorizing_integration_owners`, `app_permissions`, `user` outside servers;
+    a user install in a server that never added the app (and blocks external apps) gets
+    `guild_id` and `member`, but the bot is not there and its answers are made ephemeral."""
+    gw, http = raw_bot
+    commands = [
+        {"name": "lib", "description": "anywhere", "type": 1,
+         "contexts": [0, 1, 2], "integration_types": [0, 1]},
+        {"name": "club", "description": "servers only", "type": 1,
+         "contexts": [0], "integration_types": [0]},
+    ]
+    status, _, body = await api(emulator, "PUT", f"/applications/{emulator.application_id}"
+                                "/commands", json=commands)
+    assert status == 200
+    assert [(c["contexts"], c["integration_types"]) for c in body] == [
+        ([0, 1, 2], [0, 1]), ([0], [0])
+    ]
+    alice, bob = world.member, world.member2
+    alice_id = alice["user"]["id"]
+    group = emulator.add_group_dm(alice, bob)
+    assert group["type"] == P.CHANNEL_TYPE_GROUP_DM
+    other = emulator.add_guild("Other Server", with_bot=False, external_apps=False)
+    emulator.add_member(other, user=alice["user"])
+    await emulator.settle()
+
+    # not installed yet: a group DM and a server without the app offer neither command
+    with pytest.raises(ValueError, match="not installed"):
+        await emulator.slash("lib", channel=group)
+    with pytest.raises(ValueError, match="not installed"):
+        await emulator.slash("lib", guild=other)
+    emulator.install_for_user(alice)
+
+    # the club server (guild install) with alice's own install too
+    rec = await emulator.slash("lib")
+    inter = (await gw.until("INTERACTION_CREATE"))["d"]
+    assert inter["context"] == 0 and inter["authorizing_integration_owners"] == {
+        "0": world.guild["id"], "1": alice_id
+    }
+    await callback(http, emulator, inter, {"type": 4, "data": {"content": "hi"}})
+    assert rec.ephemeral is False
+
+    # the bot's DM: `user`, no guild, context 1
+    rec = await emulator.slash("lib", dm=True)
+    inter = (await gw.until("INTERACTION_CREATE"))["d"]
+    assert inter["context"] == 1 and "member" not in inter and "guild_id" not in inter
+    assert inter["user"]["id"] == alice_id
+    assert inter["authorizing_integration_owners"] == {"0": "0", "1": alice_id}
+    with pytest.raises(ValueError, match="context 1"):
+        await emulator.slash("club", dm=True)
+
+    # a group DM: context 2, only the user install; the bot cannot post there
+    rec = await emulator.slash("lib", channel=group)
+    inter = (await gw.until("INTERACTION_CREATE"))["d"]
+    assert inter["context"] == 2 and inter["channel"]["type"] == 3
+    assert inter["authorizing_integration_owners"] == {"1": alice_id}
+    assert "member" not in inter and inter["user"]["id"] == alice_id
+    assert int(inter["app_permissions"]) & P.SEND_MESSAGES
+    status, body = await callback(http, emulator, inter, {"type": 4, "data": {"content": "ok"}})
+    assert status == 200 and rec.message is not None and rec.message["content"] == "ok"
+    assert rec.ephemeral is False
+    status, _, body = await api(emulator, "POST", f"/channels/{group['id']}/messages",
+                                json={"content": "hello"})
+    assert (status, body["code"]) == (403, 50001)
+    with pytest.raises(ValueError, match="context 2"):
+        await emulator.slash("club", channel=group)
+    with pytest.raises(ValueError, match="not installed"):
+        await emulator.slash("lib", channel=group, member=bob)  # bob has no install
+
+    # another server, Stride only in alice's account, external apps blocked
+    rec = await emulator.slash("lib", guild=other)
+    inter = (await gw.until("INTERACTION_CREATE"))["d"]
+    assert inter["context"] == 0 and inter["guild_id"] == other["id"]
+    assert inter["member"]["user"]["id"] == alice_id
+    assert inter["authorizing_integration_owners"] == {"1": alice_id}
+    assert rec.force_ephemeral
+    await callback(http, emulator, inter, {"type": 4, "data": {"content": "public?"}})
+    assert rec.ephemeral is True and rec.message is not None
+    assert rec.message["flags"] & P.MESSAGE_FLAG_EPHEMERAL
+    with pytest.raises(ValueError, match="not installed"):
+        await emulator.slash("club", guild=other)
+    channel = next(iter(emulator.world.guilds[int(other["id"])].channels.values()))
+    status, _, body = await api(emulator, "POST", f"/channels/{channel['id']}/messages",
+                                json={"content": "hello"})
+    assert (status, body["code"]) == (403, 50001)
+    status, _, body = await api(emulator, "GET", f"/guilds/{other['id']}")
+    assert (status, body["code"]) == (403, 50001)
+    assert [g.core["name"] for g in emulator.world.guilds.values()
+            if emulator.world.bot_in_guild(g.id)] == ["Test Running Club"]

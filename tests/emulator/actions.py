@@ -63,6 +63,7 @@ class UserActions:
         application_id: int
         strict_commands: bool
         enforce_command_permissions: bool
+        enforce_command_contexts: bool
         interactions: dict[int, InteractionRecord]
         interactions_by_token: dict[str, InteractionRecord]
         global_commands: dict[int, JSON]
@@ -192,8 +193,10 @@ class UserActions:
         command = self.find_command(name, guild_id)
         if command is None and self.strict_commands:
             raise ValueError(f"/{name} was never synced; Discord would not offer it")
+        context = self.world.context_of(channel_id)
+        owners = self._authorizing_owners(command, context, guild_id, user)
         if command is not None:
-            self._check_command_usable(command, guild_id, channel_id, user)
+            self._check_command_usable(command, context, owners, guild_id, channel_id, user)
         resolved: JSON = {}
         schema = None if command is None else command.get("options") or []
         path = [p for p in (group, subcommand) if p]
@@ -216,18 +219,60 @@ class UserActions:
             data["resolved"] = resolved
         if command is not None and command.get("guild_id"):
             data["guild_id"] = command["guild_id"]
-        return await self._send_interaction(itype, data, guild_id, channel_id, user, locale=locale)
+        return await self._send_interaction(
+            itype, data, guild_id, channel_id, user, locale=locale, context=context,
+            owners=owners,
+        )
+
+    def _authorizing_owners(
+        self, command: JSON | None, context: int, guild_id: int | None, user: JSON
+    ) -> JSON:
+        """``authorizing_integration_owners`` of a command used here: ``"0"`` (guild install)
+        the guild's id where the app is in the server, ``"0"`` in the bot's DM; ``"1"``
+        (user install) the user's id if they added the app to their account.  Only the
+        install types the command's ``integration_types`` allow (default: guild install)."""
+        types = [P.GUILD_INSTALL, P.USER_INSTALL] if command is None else (
+            command.get("integration_types") or [P.GUILD_INSTALL]
+        )
+        owners: JSON = {}
+        if P.GUILD_INSTALL in types:
+            if context == P.CONTEXT_GUILD and self.world.bot_in_guild(guild_id):
+                owners[str(P.GUILD_INSTALL)] = str(guild_id)
+            elif context == P.CONTEXT_BOT_DM:
+                owners[str(P.GUILD_INSTALL)] = "0"
+        if P.USER_INSTALL in types and int(user["id"]) in self.world.user_installs:
+            owners[str(P.USER_INSTALL)] = str(user["id"])
+        if not owners and command is None:  # never synced (strict_commands off): as before
+            owners[str(P.GUILD_INSTALL)] = str(guild_id) if guild_id is not None else "0"
+        return owners
 
     def _check_command_usable(
+        self, command: JSON, context: int, owners: JSON, guild_id: int | None,
+        channel_id: int, user: JSON,
+    ) -> None:
+        """Refuse what the Discord client would not let a user run: a command whose
+        ``contexts`` leave this context out, or that no installation reaches here (a
+        guild-install-only command in a group DM or a server that never added the app)."""
+        name = command["name"]
+        if not self.enforce_command_contexts:
+            return self._check_member_permissions(command, guild_id, channel_id, user)
+        contexts = command.get("contexts")
+        if contexts is not None and context not in contexts:
+            raise ValueError(f"/{name} is not available in context {context} "
+                             f"(its contexts: {contexts})")
+        if guild_id is None and command.get("dm_permission") is False:
+            raise ValueError(f"/{name} is guild-only")
+        if not owners:
+            raise ValueError(
+                f"/{name} is not installed here: integration_types "
+                f"{command.get('integration_types')}, context {context} (the app is not in "
+                "this server, or the user has not added it to their account)"
+            )
+        self._check_member_permissions(command, guild_id, channel_id, user)
+
+    def _check_member_permissions(
         self, command: JSON, guild_id: int | None, channel_id: int, user: JSON
     ) -> None:
-        """Refuse what the Discord client would not let a user run."""
-        contexts = command.get("contexts")
-        where = 0 if guild_id is not None else 1
-        if contexts is not None and where not in contexts:
-            raise ValueError(f"/{command['name']} is not available in context {where}")
-        if guild_id is None and command.get("dm_permission") is False:
-            raise ValueError(f"/{command['name']} is guild-only")
         required = command.get("default_member_permissions")
         if guild_id is not None and required is not None and self.enforce_command_permissions:
             have = self.world.channel_permissions(channel_id, int(user["id"]))
@@ -407,7 +452,13 @@ class UserActions:
             raise ValueError(f"{custom_id!r} is a select menu; use select()")
         ch = channel if channel is not None else record.channel_id
         gd = guild if guild is not None else record.guild_id
-        guild_id, channel_id, user = self._context(gd, ch, member, record.guild_id is None)
+        guild_id, channel_id, user = self._context(gd, ch, member, False)
+        # A component carries the owners of the interaction whose answer holds it; the
+        # bot's own posts are its guild install's (or its DM's).
+        metadata = current.get("interaction_metadata") or {}
+        owners = metadata.get("authorizing_integration_owners") or {
+            str(P.GUILD_INSTALL): str(guild_id) if guild_id is not None else "0"
+        }
         rec = await self._send_interaction(
             MESSAGE_COMPONENT,
             data,
@@ -417,6 +468,7 @@ class UserActions:
             message=current,
             locale=locale,
             source_message_id=record.id,
+            owners=dict(owners),
         )
         return rec
 
@@ -457,6 +509,7 @@ class UserActions:
             message=source_message,
             locale=locale,
             source_message_id=shown.source_message_id,
+            owners=dict(payload["authorizing_integration_owners"]),
         )
 
     def _context(
@@ -467,7 +520,7 @@ class UserActions:
         user = self._user_of(member if member is not None else defaults.member)
         if dm:
             return None, int(self.world.dm_channel(int(user["id"]))["id"]), user
-        if guild is None and channel is not None:
+        if guild is None and channel is not None:  # a DM, a group DM, or a guild's channel
             guild_id = self.world.channel_guild.get(P.snowflake_of(channel))
             if guild_id is None:
                 return None, P.snowflake_of(channel), user
@@ -501,12 +554,26 @@ class UserActions:
         message: JSON | None = None,
         locale: str = "en-US",
         source_message_id: int | None = None,
+        context: int | None = None,
+        owners: JSON | None = None,
     ) -> InteractionRecord:
         interaction_id = self.ids.next()
         token = P.make_interaction_token(interaction_id)
         user_id = int(user["id"])
-        channel = dict(self.world.channels[channel_id])
-        channel["permissions"] = str(self.world.channel_permissions(channel_id, user_id))
+        world = self.world
+        if context is None:
+            context = world.context_of(channel_id)
+        if owners is None:
+            owners = {str(P.GUILD_INSTALL): str(guild_id) if guild_id is not None else "0"}
+        guild_installed = str(P.GUILD_INSTALL) in owners and world.bot_sees_channel(channel_id)
+        channel = dict(world.channels[channel_id])
+        user_perms = world.channel_permissions(channel_id, user_id)
+        channel["permissions"] = str(user_perms)
+        # The app's permissions where it answers: the bot's where it is; a user install's
+        # elsewhere (in a server that never added it, as @everyone's; in group DMs, a DM's).
+        app_permissions = world.channel_permissions(
+            channel_id, world.bot_id if world.bot_sees_channel(channel_id) else 0
+        )
         payload: JSON = {
             "id": str(interaction_id),
             "application_id": str(self.application_id),
@@ -516,7 +583,9 @@ class UserActions:
             "channel_id": str(channel_id),
             "token": token,
             "version": 1,
-            "app_permissions": str(self.world.channel_permissions(channel_id, self.world.bot_id)),
+            "app_permissions": str(app_permissions),
+            "context": context,
+            "authorizing_integration_owners": owners,
             "locale": locale,
             "entitlements": [],
             "entitlement_sku_ids": [],
@@ -536,15 +605,19 @@ class UserActions:
                 },
                 guild_locale=guild.core.get("preferred_locale", "en-US"),
                 member=member,
-                authorizing_integration_owners={"0": str(guild_id)},
-                context=0,
             )
         else:
-            payload.update(user=user, authorizing_integration_owners={"0": "0"}, context=1)
+            payload["user"] = user
         if message is not None:
             payload["message"] = message
         rec = InteractionRecord(interaction_id, token, payload)
         rec.source_message_id = source_message_id
+        # A server that blocks external apps (the member lacks USE_EXTERNAL_APPS): Discord
+        # makes the answers of an app only the member installed ephemeral.
+        rec.force_ephemeral = (
+            guild_id is not None and not guild_installed
+            and not user_perms & P.USE_EXTERNAL_APPS
+        )
         self.interactions[interaction_id] = rec
         self.interactions_by_token[token] = rec
         rec.sent_at = time.perf_counter()

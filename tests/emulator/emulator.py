@@ -100,6 +100,9 @@ class DiscordEmulator(UserActions):
         self.strict_commands = False
         #: slash() refuses members lacking a command's default_member_permissions.
         self.enforce_command_permissions = True
+        #: slash() refuses a command where its synced ``contexts`` / ``integration_types``
+        #: do not reach (False: send it anyway, as a stale client might).
+        self.enforce_command_contexts = True
         self.gateway = Gateway(self)
         self.gateway.heartbeat_interval = heartbeat_interval
         self.gateway.shard_count = shard_count
@@ -440,12 +443,19 @@ class DiscordEmulator(UserActions):
         bot_permissions: int = P.DEFAULT_BOT_PERMISSIONS,
         everyone_permissions: int = P.DEFAULT_EVERYONE_PERMISSIONS,
         guild_id: int | None = None,
+        with_bot: bool = True,
+        external_apps: bool = True,
     ) -> JSON:
         """Create a guild the bot is in; returns its core dict (``id``, ``name``, ``owner_id``).
 
         ``roles`` are names or ``{"name", "permissions", "mentionable", ...}`` dicts;
         ``guild_id`` fixes the id (e.g. to match a prepared database), else a new snowflake.
         If the bot is connected the guild arrives as GUILD_CREATE right away.
+        ``with_bot=False``: a server that never added the app (no GUILD_CREATE, its REST
+        routes answer 403 50001); members who added the app to their own account
+        (``install_for_user``) still use its user-installable commands there.
+        ``external_apps=False``: the server blocks external apps (@everyone lacks
+        USE_EXTERNAL_APPS), so Discord forces such a member's answers to be ephemeral.
         """
         if owner is None:
             owner = self.add_user(f"{name.split()[0].lower()}-owner")
@@ -461,8 +471,14 @@ class DiscordEmulator(UserActions):
             bot_permissions=bot_permissions,
             everyone_permissions=everyone_permissions,
             guild_id=guild_id,
+            with_bot=with_bot,
         )
-        self._emit_guild_create(guild)
+        guild.external_apps = external_apps
+        if not external_apps:
+            everyone = guild.roles[guild.id]
+            everyone["permissions"] = str(int(everyone["permissions"]) & ~P.USE_EXTERNAL_APPS)
+        if with_bot:
+            self._emit_guild_create(guild)
         return guild.core
 
     def add_channel(self, guild: Any, name: str, *, topic: str | None = None) -> JSON:
@@ -545,8 +561,25 @@ class DiscordEmulator(UserActions):
         """The DM channel between the bot and ``user`` (member dicts accepted)."""
         return self.world.dm_channel(P.snowflake_of(user))
 
+    def add_group_dm(self, owner: Any, *others: Any) -> JSON:
+        """A group DM (channel type 3) between users; the bot is not in it, so it can only
+        answer interactions there (its posts get 403 50001).  Member dicts accepted."""
+        users = [self._user_of(u) for u in (owner, *others)]
+        return self.world.add_group_dm(users[0], users[1:])
+
+    def install_for_user(self, user: Any) -> None:
+        """``user`` adds the app to their own account (a user install, integration type 1):
+        its commands with ``integration_types`` containing 1 reach them in every context
+        the command's ``contexts`` allow; ``authorizing_integration_owners`` gets ``"1"``."""
+        self.world.user_installs.add(P.snowflake_of(self._user_of(user)))
+
+    def uninstall_for_user(self, user: Any) -> None:
+        self.world.user_installs.discard(P.snowflake_of(self._user_of(user)))
+
     def _emit(self, event: str, data: JSON, *, guild_id: int | None, intent: int | None) -> None:
         """Fire-and-forget gateway event from synchronous world-building calls."""
+        if guild_id is not None and not self.world.bot_in_guild(guild_id):
+            return  # a server the app is not in sends it nothing
         if self.gateway.live_sessions:
             self._spawn(self.gateway.dispatch(event, data, guild_id=guild_id, intent=intent))
 
@@ -636,7 +669,7 @@ class DiscordEmulator(UserActions):
         await self._dispatch_message_event("MESSAGE_CREATE", record)
 
     async def _dispatch_message_event(self, event: str, record: MessageRecord) -> None:
-        if record.ephemeral:
+        if record.ephemeral or not self.world.bot_sees_channel(record.channel_id):
             return
         guild_id = record.guild_id
         intent = P.INTENT_DIRECT_MESSAGES if guild_id is None else P.INTENT_GUILD_MESSAGES
@@ -658,7 +691,7 @@ class DiscordEmulator(UserActions):
         await self._dispatch_message_event("MESSAGE_UPDATE", record)
 
     async def dispatch_message_delete(self, record: MessageRecord) -> None:
-        if record.ephemeral:
+        if record.ephemeral or not self.world.bot_sees_channel(record.channel_id):
             return
         data: JSON = {"id": record.message["id"], "channel_id": str(record.channel_id)}
         intent = P.INTENT_DIRECT_MESSAGES

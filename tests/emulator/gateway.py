@@ -377,7 +377,10 @@ class Gateway:
         self.session_list.append(session)
         conn.session = session
         session.connection = conn
-        guilds = [g for g in self.emu.world.guilds.values() if session.covers(g.id)]
+        guilds = [
+            g for g in self.emu.world.guilds.values()
+            if session.covers(g.id) and g.has_member(self.emu.world.bot_id)
+        ]
         await session.dispatch("READY", self.emu.ready_payload(session, guilds))
         for guild in guilds:
             if session.wants(P.INTENT_GUILDS):

@@ -73,6 +73,12 @@ DEFAULT_EVERYONE_PERMISSIONS = (
     | USE_EXTERNAL_APPS
 )
 
+#: Interaction context types (``context`` of an interaction, ``contexts`` of a command).
+CONTEXT_GUILD, CONTEXT_BOT_DM, CONTEXT_PRIVATE_CHANNEL = 0, 1, 2
+#: Application integration types (keys of ``authorizing_integration_owners``,
+#: ``integration_types`` of a command).
+GUILD_INSTALL, USER_INSTALL = 0, 1
+
 #: Permissions of the bot's managed role (a typical invite link: no admin).
 DEFAULT_BOT_PERMISSIONS = (
     VIEW_CHANNEL
@@ -121,6 +127,7 @@ MESSAGE_TYPE_CONTEXT_MENU_COMMAND = 23
 
 CHANNEL_TYPE_GUILD_TEXT = 0
 CHANNEL_TYPE_DM = 1
+CHANNEL_TYPE_GROUP_DM = 3
 
 ATTACHMENT_SIZE_LIMIT = 10 * 1024 * 1024  # 10 MiB for a guild without boosts
 
@@ -324,6 +331,22 @@ def dm_channel_payload(channel_id: int, recipient: JSON) -> JSON:
         "last_message_id": None,
         "flags": 0,
         "recipients": [recipient],
+    }
+
+
+def group_dm_channel_payload(channel_id: int, owner: JSON, recipients: list[JSON]) -> JSON:
+    """PrivateGroupChannelResponse (type 3): a group DM between users (the bot is never one
+    of its ``recipients``)."""
+    return {
+        "id": str(channel_id),
+        "type": CHANNEL_TYPE_GROUP_DM,
+        "last_message_id": None,
+        "flags": 0,
+        "recipients": recipients,
+        "name": None,
+        "icon": None,
+        "owner_id": owner["id"],
+        "managed": False,
     }
 
 

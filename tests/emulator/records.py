@@ -108,6 +108,9 @@ class InteractionRecord:
         self.followup_records: list[MessageRecord] = []
         self.deleted_original = False
         self.source_message_id: int | None = None  # message a component was used on
+        #: Discord makes every answer ephemeral: a member's own install of the app, used in
+        #: a server that did not add it and blocks external apps.
+        self.force_ephemeral = False
         self._responded = asyncio.Event()
         self._message_ready = asyncio.Event()
         self._followup_added = asyncio.Event()

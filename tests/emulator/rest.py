@@ -309,7 +309,7 @@ class RestApi:
         if "guild_id" not in p:
             return self.emu.global_commands, None
         gid = _int(p["guild_id"])
-        if gid not in self.world.guilds:
+        if not self.world.bot_in_guild(gid):
             raise ApiError(*MISSING_ACCESS)
         return self.emu.guild_commands.setdefault(gid, {}), gid
 
@@ -469,6 +469,7 @@ class RestApi:
             message_type=message_type,
             extra=extra,
         )
+        ephemeral = ephemeral or rec.force_ephemeral  # a server that blocks external apps
         if ephemeral:
             message["flags"] |= P.MESSAGE_FLAG_EPHEMERAL
         msg = MessageRecord(
@@ -690,6 +691,8 @@ class RestApi:
 
     def _require(self, channel: JSON, perms: int) -> None:
         cid = int(channel["id"])
+        if not self.world.bot_sees_channel(cid):  # a group DM, a server that never added it
+            raise ApiError(*MISSING_ACCESS)
         if self.world.channel_guild.get(cid) is None:
             return
         have = self.world.channel_permissions(cid, self.world.bot_id)
@@ -773,7 +776,7 @@ class RestApi:
         channel = self._channel(p["channel_id"])
         cid = int(channel["id"])
         guild_id = self.world.channel_guild.get(cid)
-        if guild_id is None:
+        if guild_id is None and channel["type"] == P.CHANNEL_TYPE_DM:
             recipient = int(channel["recipients"][0]["id"])
             if recipient in self.world.dm_closed:
                 raise ApiError(*CANNOT_DM)
@@ -866,6 +869,8 @@ class RestApi:
         guild = self.world.guilds.get(_int(guild_id))
         if guild is None:
             raise unknown("Guild")
+        if not guild.has_member(self.world.bot_id):
+            raise ApiError(*MISSING_ACCESS)
         return guild
 
     async def get_guild(self, record: RequestRecord, p: dict[str, str]) -> Reply:

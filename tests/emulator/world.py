@@ -27,6 +27,9 @@ class Guild:
     channels: dict[int, JSON] = field(default_factory=dict)
     members: dict[int, JSON] = field(default_factory=dict)
     created_at: float = 0.0  # unix time on the emulator's clock
+    #: False: the server blocks external apps (@everyone lacks USE_EXTERNAL_APPS), so the
+    #: answers of an app a member added to their own account are forced ephemeral there.
+    external_apps: bool = True
 
     @property
     def id(self) -> int:
@@ -35,6 +38,9 @@ class Guild:
     @property
     def owner_id(self) -> int:
         return int(self.core["owner_id"])
+
+    def has_member(self, user_id: int) -> bool:
+        return user_id in self.members
 
 
 class World:
@@ -53,6 +59,7 @@ class World:
         self.channel_guild: dict[int, int | None] = {}
         self.dm_by_user: dict[int, int] = {}
         self.dm_closed: set[int] = set()  # users that refuse DMs from the bot (50007)
+        self.user_installs: set[int] = set()  # users who added the app to their account
         self.messages: dict[int, MessageRecord] = {}
         self.channel_index: dict[int, list[int]] = {}
         self.reactions: list[tuple[int, int, str]] = []  # (channel, message, emoji)
@@ -76,6 +83,7 @@ class World:
         bot_permissions: int,
         everyone_permissions: int,
         guild_id: int | None = None,
+        with_bot: bool = True,
     ) -> Guild:
         guild_id = guild_id or self.ids.next()
         core = {
@@ -96,6 +104,8 @@ class World:
         if guild.channels:
             core["system_channel_id"] = next(iter(guild.channels.values()))["id"]
         self.add_member(guild_id, owner, joined_at=guild.created_at)
+        if not with_bot:  # a server that never added the app (members may have, to themselves)
+            return guild
         bot_role = self.add_role(
             guild_id,
             name=self.bot_user["username"],
@@ -105,6 +115,19 @@ class World:
         )
         self.add_member(guild_id, self.bot_user, role_ids=[int(bot_role["id"])])
         return guild
+
+    def bot_in_guild(self, guild_id: int | None) -> bool:
+        guild = self.guilds.get(guild_id) if guild_id is not None else None
+        return guild is not None and guild.has_member(self.bot_id)
+
+    def bot_sees_channel(self, channel_id: int) -> bool:
+        """The bot is in the channel: a channel of a guild it is in, or its own DM (never a
+        group DM, nor a channel of a server only a member's own install reaches)."""
+        guild_id = self.channel_guild.get(channel_id)
+        if guild_id is not None:
+            return self.bot_in_guild(guild_id)
+        channel = self.channels.get(channel_id)
+        return channel is not None and channel["type"] == P.CHANNEL_TYPE_DM
 
     def guild(self, guild: Any) -> Guild:
         return self.guilds[P.snowflake_of(guild)]
@@ -214,6 +237,22 @@ class World:
         self.channel_guild[cid] = None
         self.dm_by_user[user_id] = cid
         return channel
+
+    def add_group_dm(self, owner: JSON, others: Sequence[JSON]) -> JSON:
+        """A group DM between users (the bot is not in it)."""
+        channel = P.group_dm_channel_payload(self.ids.next(), owner, [owner, *others])
+        cid = int(channel["id"])
+        self.channels[cid] = channel
+        self.channel_guild[cid] = None
+        return channel
+
+    def context_of(self, channel_id: int) -> int:
+        """The interaction context type of a channel: 0 guild, 1 bot DM, 2 private channel."""
+        if self.channel_guild.get(channel_id) is not None:
+            return P.CONTEXT_GUILD
+        if self.channels[channel_id]["type"] == P.CHANNEL_TYPE_DM:
+            return P.CONTEXT_BOT_DM
+        return P.CONTEXT_PRIVATE_CHANNEL
 
     # -- permissions ---------------------------------------------------------------
     def base_permissions(self, guild_id: int, user_id: int) -> int:

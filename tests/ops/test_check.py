@@ -20,8 +20,11 @@ from pathlib import Path
 
 import pytest
 
+from ops.check import Report, check_catalog
+from stride.config import Settings
 from stride.storage import migrations
 from stride.storage.database import prepare
+from tests.stride.test_catalog_schema import CALF, _toml, small
 
 ROOT = Path(__file__).resolve().parents[2]
 APP_ID = 123456789012345678
@@ -35,7 +38,8 @@ def check_env(folder: Path, **env: str) -> dict[str, str]:
     """Every setting explicit, so a developer's own .env changes nothing here."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "LOG_"))}
     clean.update(DISCORD_TOKEN=TOKEN, DATABASE_PATH=str(folder / "stride.db"),
-                 EXERCISES_PATH="", LOG_FILE="", LOG_LEVEL="INFO", BACKUP_DIR="")
+                 EXERCISES_PATH="", CLUB_EXERCISES_PATH=str(folder / "club-exercises.toml"),
+                 LOG_FILE="", LOG_LEVEL="INFO", BACKUP_DIR="")
     clean.update(env)
     return clean
 
@@ -321,3 +325,29 @@ def test_damage_found_by_integrity_check_is_listed_on_one_line(tmp_path: Path,
     assert len(problems) == 1
     assert f"{db} is damaged (PRAGMA integrity_check: " in problems[0]
     assert "Stride must not run on it" in problems[0]
+
+
+def test_the_club_file_is_checked_with_the_shipped_one(tmp_path: Path) -> None:
+    shipped, club = tmp_path / "exercises.toml", tmp_path / "club-exercises.toml"
+    shipped.write_text(_toml(small()), "utf-8")
+    settings = Settings.from_env({"EXERCISES_PATH": str(shipped),
+                                  "CLUB_EXERCISES_PATH": str(club)}, need_token=False)
+
+    def checked() -> tuple[Report, str]:
+        out = io.StringIO()
+        report = Report(out)
+        check_catalog(settings, report)
+        return report, out.getvalue()
+
+    report, out = checked()
+    assert report.problems == [] and f"no club file at {club}" in out
+    club.write_text(_toml({"exercises": [CALF]}), "utf-8")
+    report, out = checked()
+    assert report.problems == []
+    assert f"with the club's own {club} merged over it: 5 exercises, 2 routines" in out
+    club.write_text(_toml({"exercises": [{**CALF, "equipment": "None"}]}), "utf-8")
+    report, _ = checked()
+    [problem] = report.problems
+    assert problem.startswith(f"{club}: exercise #1 ('calf-raises'), field 'equipment': "
+                              "'None' is not equipment")
+    assert "set CLUB_EXERCISES_PATH to a good file" in problem

@@ -14,7 +14,15 @@ import discord
 import pytest
 
 from ops import invite
-from ops.invite import NEEDED, PERMISSIONS, TokenError, application_id, invite_url, snowflake
+from ops.invite import (
+    NEEDED,
+    PERMISSIONS,
+    TokenError,
+    application_id,
+    invite_url,
+    snowflake,
+    user_install_url,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -47,6 +55,11 @@ def test_the_permissions_are_exactly_what_stride_needs() -> None:
 def test_the_url() -> None:
     assert invite_url(123) == ("https://discord.com/oauth2/authorize?client_id=123"
                                "&scope=bot+applications.commands&permissions=84992")
+
+
+def test_the_user_install_url() -> None:
+    assert user_install_url(123) == ("https://discord.com/oauth2/authorize?client_id=123"
+                                     "&integration_type=1&scope=applications.commands")
 
 
 @pytest.mark.parametrize("app_id", [1, 80351110224678912, 123456789012345678,
@@ -82,6 +95,9 @@ def test_invite_with_app_id_needs_no_token() -> None:
     for _, name, _ in NEEDED:
         assert any(line.strip().startswith(name) for line in lines), name
     assert "integer 84992" in result.stdout
+    assert ("https://discord.com/oauth2/authorize?client_id=123&integration_type=1"
+            "&scope=applications.commands") in lines
+    assert "blocks external apps" in result.stdout
 
 
 def test_invite_reads_the_application_from_the_token() -> None:
@@ -114,3 +130,9 @@ def test_the_readme_states_the_same_permissions() -> None:
     assert "52224" not in readme  # the old integer, with Attach Files
     for _, name, _ in NEEDED:
         assert name in readme
+
+
+def test_the_readme_gives_the_user_install_link() -> None:
+    readme = (ROOT / "README.md").read_text("utf-8")
+    assert "integration_type=1&scope=applications.commands" in readme
+    assert "external apps" in readme and "ephemeral" in readme

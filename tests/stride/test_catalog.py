@@ -45,10 +45,22 @@ def test_required_routines(catalog: Catalog) -> None:
     assert quick and full
     assert 2 <= quick.minutes <= 3
     assert {s.exercise.id for s in quick.steps} == {"clams", "lunge-matrix"}
-    activation = {e.id for e in catalog.in_category("activation")}
-    assert {s.exercise.id for s in full.steps} == activation
-    for rid in ("drills", "strength"):
-        assert catalog.routine(rid), rid
+    # The long pre-run routine: the article's activation set, with the ball and the band.
+    assert full.kind == "pre-run" and full.minutes >= 12 and full.needs_equipment
+    article = {"glute-isolation", "clams", "reverse-clams", "side-plank", "glute-bridge",
+               "fire-hydrant", "donkey-kicks", "trunk-extension", "monster-walk",
+               "lunge-matrix"}
+    assert article <= {s.exercise.id for s in full.steps}
+    assert all(s.exercise.category in ("activation", "drill") for s in full.steps)
+    kinds = {"drills": "drills", "strength": "strength", "standing": "pre-run",
+             "after-run": "mobility", "myrtl": "pre-run"}
+    for rid, kind in kinds.items():
+        found = catalog.routine(rid)
+        assert found is not None and found.kind == kind, rid
+    # Myrtl is the whole 12-move circuit, about 5 minutes, with no equipment.
+    myrtl = catalog.routine("myrtl")
+    assert myrtl is not None and len(myrtl.steps) == 12 and 4 <= myrtl.minutes <= 6
+    assert not myrtl.needs_equipment
 
 
 def test_no_people_are_named(catalog: Catalog) -> None:
@@ -192,3 +204,32 @@ def test_a_club_can_add_an_exercise(raw_catalog: dict[str, Any]) -> None:
     catalog = parse_catalog(raw)
     found = catalog.resolve("heel raise")
     assert found is not None and found.id == "calf-raises"
+
+
+def test_the_reviewed_corrections_hold(catalog: Catalog) -> None:
+    """What a review of the library against the article and coaching practice corrected."""
+    def text(eid: str) -> str:
+        found = catalog.get(eid)
+        assert found is not None, eid
+        return " ".join([found.name, found.summary, *found.steps, *found.cues, *found.mistakes,
+                         *found.cautions, found.dose]).lower()
+
+    form = text("running-form")
+    assert "ankles" in form and "hinging from the hips" not in form  # lean from the ankles
+    assert "breath" not in form
+    strides = catalog.get("strides")
+    assert strides is not None and "15-30 s" in strides.dose and "7-10 s" in strides.dose
+    assert not any("10 seconds" in m or "10 s" in m for m in strides.mistakes)
+    assert "8-10" in text("bounding")  # 2-3 sets of 8-10 contacts, not 2-4 × 10-15
+    assert "labrum" in text("bosu-runners-lunge") and "labrum" in text("lunge-matrix")
+    step_ups = text("step-ups")
+    assert "non-folding" in step_ups and "wall" in step_ups and "coaching" in step_ups
+    deadlifts = catalog.get("deadlifts")
+    assert deadlifts is not None and deadlifts.name == "Romanian deadlifts"
+    assert "before" in text("deadlifts") and "round" in text("deadlifts")
+    aliases = {a.lower() for e in catalog.exercises for a in e.aliases}
+    assert not aliases & {"runner's lunge", "runners lunge", "crab walk"}
+    for myrtl_move in ("clams", "fire-hydrant", "donkey-kicks"):
+        assert "12" in text(myrtl_move) and "myrtl" in text(myrtl_move), myrtl_move
+    assert all(e.equipment is None or e.equipment.lower() not in ("none", "-")
+               for e in catalog.exercises)

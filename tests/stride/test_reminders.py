@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from stride.catalog import Catalog
+from stride.catalog import Catalog, parse_catalog
 from stride.clock import ManualClock
 from stride.errors import UserError
 from stride.records import Claim, Reminder
 from stride.reminders import Outcome, Post, Reminders, from_unix
 from stride.storage import Storage
+from tests.stride.test_catalog_schema import small
 
 G, CHANNEL, ADMIN = 1000, 2000, 3000
 
@@ -350,3 +352,56 @@ def test_the_firing_tag_fits_any_custom_id() -> None:
     assert match is not None and match["what"] == "r" * 40
     assert match["firing"] == firing_tag(2**63 - 1, 2**40)
     assert firing_tag(0, 61) == "0.z" and firing_tag(62, 1) == "10.1"
+
+
+def _library(*routines: dict[str, object]) -> Catalog:
+    """A small library (tests/stride/test_catalog_schema.py) with these routines."""
+    raw = small()
+    raw["exercises"].append({"id": "mini-band-walk", "name": "Mini band walk",
+                             "category": "activation", "summary": "Band.", "steps": ["Step."],
+                             "dose": "10 steps", "equipment": "Mini band", "seconds": 60})
+    raw["routines"] = list(routines)
+    return parse_catalog(raw)
+
+
+def _routine(rid: str, kind: str, *steps: dict[str, object]) -> dict[str, object]:
+    total = sum(int(s.get("seconds", 60)) for s in steps)  # type: ignore[call-overload]
+    return {"id": rid, "name": rid.title(), "kind": kind, "summary": "s.",
+            "minutes": max(1, (total + 30) // 60), "steps": list(steps)}
+
+
+async def test_the_rotation_is_short_pre_run_routines_without_equipment(
+    storage: Storage,
+) -> None:
+    catalog = _library(
+        _routine("quick", "pre-run", {"exercise": "clams"}, {"exercise": "band-walk"}),
+        _routine("six", "pre-run", {"exercise": "clams", "seconds": 360}),
+        _routine("long", "pre-run", {"exercise": "clams", "seconds": 390}),  # about 7 min
+        _routine("banded", "pre-run", {"exercise": "mini-band-walk"}),  # needs the band
+        _routine("legs", "strength", {"exercise": "squats", "seconds": 60}),
+        _routine("stretch", "mobility", {"exercise": "hip-flexor-stretch"}),
+        _routine("quick2", "pre-run", {"exercise": "clams"}),
+    )
+    reminders = Reminders(storage, catalog, ManualClock(datetime(2026, 3, 27, tzinfo=UTC)))
+    # band-walk says what to do without its band, but done as written it needs one.
+    assert [r.id for r in reminders.pre_run_routines()] == ["six", "quick2"]
+    plain = Reminder(id=1, guild_id=G, kind="channel", channel_id=CHANNEL, user_id=None,
+                     at="07:00", days=127, timezone="UTC", role_id=None, routine=None,
+                     next_due=None, paused=None, fired=0, created_by=ADMIN)
+    picked = [reminders.routine_for(plain, fired) for fired in range(4)]
+    assert [r.id for r in picked if r] == ["six", "quick2", "six", "quick2"]
+    fixed = replace(plain, routine="legs")
+    fixed_routine = reminders.routine_for(fixed, 0)
+    assert fixed_routine is not None and fixed_routine.id == "legs"  # a chosen one is kept
+
+
+async def test_the_rotation_falls_back_to_every_pre_run_routine(storage: Storage) -> None:
+    catalog = _library(
+        _routine("long", "pre-run", {"exercise": "clams", "seconds": 600}),
+        _routine("legs", "strength", {"exercise": "squats", "seconds": 60}),
+        _routine("banded", "pre-run", {"exercise": "mini-band-walk"}),
+    )
+    reminders = Reminders(storage, catalog)
+    assert [r.id for r in reminders.pre_run_routines()] == ["long", "banded"]
+    only_strength = _library(_routine("legs", "strength", {"exercise": "squats", "seconds": 60}))
+    assert [r.id for r in Reminders(storage, only_strength).pre_run_routines()] == ["legs"]

@@ -12,6 +12,7 @@ import pytest
 
 from stride.catalog import Catalog, Exercise, Routine, RoutineStep
 from ui.embeds import (
+    DONE_LINES,
     category_page_embed,
     chunk_lines,
     clip,
@@ -25,6 +26,7 @@ from ui.embeds import (
     shown,
     walkthrough_done_embed,
     walkthrough_embed,
+    without_title,
 )
 
 from .checks import assert_fits, assert_safe, text_of
@@ -48,6 +50,7 @@ def longest_exercise(n: int = 0, **kw: object) -> Exercise:
         "equipment": "E" * 100, "cues": tuple("c" * 150 for _ in range(6)),
         "mistakes": tuple("m" * 150 for _ in range(6)),
         "cautions": tuple("a" * 250 for _ in range(4)), "tags": ("myrtl",),
+        "easier": "z" * 200, "harder": "h" * 200, "without": "w" * 200,
     }
     return exercise(n, **{**fields, **kw})
 
@@ -117,7 +120,8 @@ def test_an_exercise_at_every_maximum_fits_keeping_its_steps_first() -> None:
     assert steps == [f"**{i}.** {s}" for i, s in enumerate(longest.steps, 1)]
     # What does not fit in 6000 characters is dropped from the end, never from the middle.
     order = ["How to do it", "How to do it (cont.)", "Key cues", "Common mistakes", "Dose",
-             "Category", "Equipment", "Cautions", "Myrtl hip circuit", "Related"]
+             "Category", "Equipment", without_title("E" * 100), "Easier", "Harder", "Cautions",
+             "Myrtl hip circuit", "Related"]
     ranks = [order.index(n) for n in names(data)]
     assert ranks == sorted(ranks) and "Related" not in names(data)
     assert "Cautions" in names(data)  # safety first: the cautions are the last to go
@@ -255,3 +259,82 @@ def test_a_catalog_name_with_markup_is_shown_as_in_the_file() -> None:
     e = exercise(name="Clams *slow*", summary="Use **both** sides.")
     data = assert_fits(exercise_embed(e, catalog_of([e])))
     assert data["title"] == "Clams *slow*" and "**both**" in text_of(data)
+
+
+# --- library v2: easier / harder / without, equipment, the Done screen by kind ----------------
+
+def test_the_exercise_card_shows_easier_harder_and_what_to_do_without() -> None:
+    e = exercise(equipment="Resistance band (loop)", without="Do side lunges instead.",
+                 easier="Smaller steps.", harder="A stronger band.",
+                 cautions=("Stop if your hip pinches.",))
+    data = assert_fits(exercise_embed(e, catalog_of([e])))
+    fields = {f["name"]: f["value"] for f in data["fields"]}
+    assert fields["Easier"] == "Smaller steps." and fields["Harder"] == "A stronger band."
+    assert fields["No resistance band (loop)?"] == "Do side lunges instead."
+    assert fields["Equipment"] == "Resistance band (loop)"
+    order = names(data)
+    assert order.index("Equipment") < order.index("No resistance band (loop)?") < order.index(
+        "Easier") < order.index("Harder") < order.index("Cautions")
+
+
+def test_the_exercise_card_leaves_out_what_is_not_there() -> None:
+    e = exercise(equipment="None")  # a placeholder (refused by the loader) is never shown
+    data = assert_fits(exercise_embed(e, catalog_of([e])))
+    assert not {"Easier", "Harder", "Equipment"} & set(names(data))
+    assert not any(n.startswith("No ") for n in names(data))
+
+
+@pytest.mark.parametrize(("equipment", "title"), [
+    ("Mat", "No mat?"), ("TRX straps", "No TRX straps?"), ("a step", "No a step?"),
+])
+def test_without_title(equipment: str, title: str) -> None:
+    assert without_title(equipment) == title
+    assert len(without_title("E" * 300)) == 256
+
+
+def test_you_will_need_lists_real_equipment_once() -> None:
+    band = exercise(1, equipment="Resistance band (loop)")
+    band2 = exercise(2, equipment="resistance band (loop)")
+    none = exercise(3, equipment="None")
+    dash = exercise(4, equipment="-")
+    bare = exercise(5)
+    mat = exercise(6, equipment="Mat")
+    moves = [band, none, band2, dash, bare, mat]
+    routine = Routine("r", "R", "s", 6, tuple(RoutineStep(m, "1") for m in moves))
+    data = assert_fits(routine_embed(routine, catalog_of(moves, [routine])))
+    need = next(f["value"] for f in data["fields"] if f["name"] == "You will need")
+    assert need.splitlines() == ["• Resistance band (loop)", "• Mat"]
+    plain = Routine("p", "P", "s", 1, (RoutineStep(none, "1"), RoutineStep(bare, "1")))
+    assert "You will need" not in names(assert_fits(routine_embed(plain, catalog_of(moves))))
+
+
+def test_the_routine_card_shows_about_how_long_it_takes() -> None:
+    e = exercise(seconds=60)
+    routine = Routine("r", "R", "s", 3, (RoutineStep(e, "1"), RoutineStep(e, "1", 120)),
+                      "pre-run")
+    assert routine.total_seconds == 180
+    data = assert_fits(routine_embed(routine, catalog_of([e], [routine])))
+    assert data["title"] == "R · about 3 min"
+
+
+@pytest.mark.parametrize(("kind", "words"), [
+    ("pre-run", "have a good run"), ("drills", "end of a run"), ("strength", "easy day"),
+    ("mobility", "after your run"),
+])
+def test_the_done_screen_closes_by_the_routines_kind(kind: str, words: str) -> None:
+    e = exercise()
+    routine = Routine("r", "R", "s", 2, (RoutineStep(e, "1"), RoutineStep(e, "2")), kind)
+    data = assert_fits(walkthrough_done_embed(routine, catalog_of([e], [routine])))
+    assert data["description"] == f"That was all 2 moves. {DONE_LINES[kind]}"
+    assert words in data["description"]
+    others = [line for k, line in DONE_LINES.items() if k != kind]
+    assert not any(line in data["description"] for line in others)
+
+
+def test_only_a_pre_run_done_screen_sends_you_off_to_run() -> None:
+    assert "good run" in DONE_LINES["pre-run"]
+    assert "not just before a hard one" in DONE_LINES["strength"]
+    assert all("good run" not in DONE_LINES[k] for k in ("drills", "strength", "mobility"))
+    one = Routine("r", "R", "s", 1, (RoutineStep(exercise(), "1"),), "mobility")
+    data = assert_fits(walkthrough_done_embed(one, catalog_of([exercise()], [one])))
+    assert data["description"].startswith("That was the whole routine. ")
