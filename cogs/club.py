@@ -66,11 +66,7 @@ class ConfirmForget(
     async def interaction_check(  # type: ignore[override]  # typed for any client: see the base
         self, interaction: Interaction, /
     ) -> bool:
-        if not await super().interaction_check(interaction):
-            return False
-        if interaction.user.id == self.user_id and interaction.guild_id is not None:
-            return True
-        return await self.refuse(interaction, "That button isn't yours.")
+        return await self.only_for(interaction, self.user_id, "That button isn't yours.")
 
     async def run(self, interaction: Interaction) -> None:
         assert interaction.guild_id is not None  # interaction_check made sure

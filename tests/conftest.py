@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from stride.catalog import Catalog, load_catalog
+from stride.checkins import Checkins
+from stride.clock import ManualClock
 from stride.storage import Storage
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,3 +37,14 @@ async def storage(tmp_path: Path) -> AsyncIterator[Storage]:
     await s.open()
     yield s
     await s.close()
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    """The tests' clock: Monday 23 November 2026, 12:00 UTC, moved only by the test."""
+    return ManualClock(datetime(2026, 11, 23, 12, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def checkins(storage: Storage, clock: ManualClock) -> Checkins:
+    return Checkins(storage, clock)

@@ -92,12 +92,9 @@ class UndoCheckin(
     async def interaction_check(  # type: ignore[override]  # typed for any client: see the base
         self, interaction: Interaction, /
     ) -> bool:
-        if not await super().interaction_check(interaction):
-            return False
-        if interaction.user.id == self.user_id and interaction.guild_id is not None:
-            return True
-        return await self.refuse(
-            interaction, "Only the member who checked in can undo it. Use `/checkin` for your own."
+        return await self.only_for(
+            interaction, self.user_id,
+            "Only the member who checked in can undo it. Use `/checkin` for your own.",
         )
 
     async def run(self, interaction: Interaction) -> None:

@@ -65,6 +65,15 @@ class PersistentButton(
         await report_error(interaction, Restarting())
         return False
 
+    async def only_for(self, interaction: Interaction, user_id: int, refusal: str) -> bool:
+        """`interaction_check` of a button that only one member may press, in a server:
+        admission first, then the owner; anyone else is told `refusal`."""
+        if not await PersistentButton.interaction_check(self, interaction):
+            return False
+        if interaction.user.id == user_id and interaction.guild_id is not None:
+            return True
+        return await self.refuse(interaction, refusal)
+
     async def refuse(self, interaction: Interaction, text: str) -> bool:
         """Tell only the member who pressed why the button does nothing for them; False, for
         `interaction_check` to return."""

@@ -19,16 +19,6 @@ from stride.storage import Storage
 G = 1000
 
 
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock(datetime(2026, 11, 23, 12, 0, tzinfo=UTC))  # a Monday
-
-
-@pytest.fixture
-def checkins(storage: Storage, clock: ManualClock) -> Checkins:
-    return Checkins(storage, clock)
-
-
 async def test_one_checkin_per_local_day(checkins: Checkins, clock: ManualClock) -> None:
     first = await checkins.check_in(G, 1, "quick")
     again = await checkins.check_in(G, 1)

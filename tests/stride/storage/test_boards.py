@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import random
-from datetime import UTC, date, datetime, timedelta
-
-import pytest
+from datetime import date, timedelta
 
 from stride import streaks
 from stride.checkins import Checkins
@@ -18,16 +16,6 @@ from stride.storage import Storage
 from stride.storage.boards import board_query, page_sql, rank_sql
 
 G = 1000
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock(datetime(2026, 11, 23, 12, 0, tzinfo=UTC))  # a Monday
-
-
-@pytest.fixture
-def checkins(storage: Storage, clock: ManualClock) -> Checkins:
-    return Checkins(storage, clock)
 
 
 async def test_board_and_streak_queries_never_scan_checkins(storage: Storage) -> None:
