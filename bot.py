@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import math
 import os
 import signal
 import sys
@@ -102,7 +103,8 @@ class StrideBot(commands.AutoShardedBot):
         self.pacer = Pacer(settings.reminder_rate)  # the bot's own requests, below Discord's limits
         self.checkins = Checkins(storage)
         self.reminders = Reminders(
-            storage, catalog, grace=timedelta(minutes=settings.reminder_grace_minutes)
+            storage, catalog, grace=timedelta(minutes=settings.reminder_grace_minutes),
+            lanes=max(4, math.ceil(settings.reminder_rate / 10)),  # the pacer's burst
         )
         # Without the Server Members intent, boards look up the members they show.
         self.membership = Membership(storage, lookups=not members)

@@ -146,7 +146,8 @@ async def without_network(club: int, dm: int, tmp: Path) -> dict[str, float]:
     db = tmp / "null.db"
     due = int(time.time()) - 1
     seed(db, emu, channels, users, due)
-    settings = Settings.from_env({"DISCORD_TOKEN": "unused", "DATABASE_PATH": str(db)})
+    settings = Settings.from_env({"DISCORD_TOKEN": "unused", "DATABASE_PATH": str(db),
+                                 "REMINDER_RATE": "100000"})
     bot = build_bot(settings, background=False)
     await bot.storage.open()
     sent = 0

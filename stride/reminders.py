@@ -41,6 +41,7 @@ GRACE = timedelta(minutes=30)
 RETRY_AFTER = timedelta(minutes=1)
 CLAIM_BATCH = 500
 WORKERS = 64  # sends in flight at once: well above rate x Discord's answer time
+LANES = 4  # posts taken from the queue but not yet sent: the turn order is kept up to this
 CHANNEL_POLL = 0.1  # seconds between looks while queued posts wait for their channel
 FLUSH_EVERY = 0.2  # seconds between writing finished firings
 LOOK_BEFORE = 60  # seconds before an attempt that a post of it is looked for (clock skew)
@@ -113,7 +114,7 @@ class Reminders:
 
     def __init__(
         self, storage: Storage, catalog: Catalog, clock: Clock | None = None,
-        *, grace: timedelta = GRACE, workers: int = WORKERS,
+        *, grace: timedelta = GRACE, workers: int = WORKERS, lanes: int = LANES,
     ) -> None:
         self.storage = storage
         self.catalog = catalog
@@ -128,6 +129,11 @@ class Reminders:
         self._worker_count = workers
         self._workers: set[asyncio.Task[None]] = set()
         self._in_request: set[asyncio.Task[None]] = set()  # workers whose request has left
+        # A worker takes its next post only with a lane, and gives it back once the request
+        # has left: so posts leave in the queue's turn order (give or take `lanes`), not in
+        # whatever order many waiting workers happen to get through the rate limiter.
+        self._lanes = asyncio.Semaphore(lanes)
+        self._holding: set[asyncio.Task[None] | None] = set()
         self._busy = 0
         self._stopping = False
         self._flusher: asyncio.Task[None] | None = None
@@ -341,8 +347,11 @@ class Reminders:
     async def _work(self, sender: Sender) -> None:
         """One worker: take the next claim whose turn it is, deliver it, repeat."""
         while not self._stopping:
+            await self._lanes.acquire()
+            self._holding.add(asyncio.current_task())
             claim = self._queue.take(lambda c: sender.ready(c.reminder))
             if claim is None:
+                self._leave_lane()
                 if not self._queue and not self._busy:
                     self._settled.set()
                 self._more.clear()
@@ -359,6 +368,7 @@ class Reminders:
                 self._finished.append((claim.reminder.id, claim.due_at, "failed", None,
                                        f"{type(exc).__name__}: {exc}"[:200]))
             finally:
+                self._leave_lane()
                 self._busy -= 1
                 self._in_request.discard(asyncio.current_task())
         self._more.set()  # let the others see the stop too
@@ -373,6 +383,7 @@ class Reminders:
                 if self.clock.now() + RETRY_AFTER - due > self.grace:
                     outcome = replace(outcome, status="failed")
                     break
+                self._leave_lane()  # others go on while this one waits
                 await self.clock.wait(asyncio.Event(), RETRY_AFTER.total_seconds())
             try:
                 outcome = await sender.send(post, lambda: self._attempt(claim))
@@ -415,6 +426,7 @@ class Reminders:
                 return replace(found, detail=f"not sent again, could not check: {found.detail}")
             if self.clock.now() + RETRY_AFTER - due > self.grace:
                 return replace(found, status="failed")
+            self._leave_lane()
             await self.clock.wait(asyncio.Event(), RETRY_AFTER.total_seconds())
 
     async def _attempt(self, claim: Claim) -> None:
@@ -429,6 +441,15 @@ class Reminders:
         worker = asyncio.current_task()
         assert worker is not None  # each worker runs in a task of its own
         self._in_request.add(worker)
+        self._leave_lane()
+
+    def _leave_lane(self) -> None:
+        """The current worker's post has left (or waits to be tried again): the next may be
+        taken."""
+        worker = asyncio.current_task()
+        if worker in self._holding:
+            self._holding.discard(worker)
+            self._lanes.release()
 
     async def _write_marks(self) -> None:
         while self._marks:

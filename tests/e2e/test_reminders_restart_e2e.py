@@ -162,7 +162,8 @@ async def test_club_posts_are_not_held_up_by_another_servers_dm_wave(tmp_path: P
     posts instead of queueing behind the DMs."""
     figures = await fair_sends(300, 10, tmp_path)
     assert figures["sent"] == 310 and figures["429s"] == 0
-    assert figures["club_posts_in_first"] <= 12  # 10 club posts, interleaved with the DMs
+    # 10 club posts, interleaved with the DMs: 11 in turn order, give or take the 4 lanes.
+    assert figures["club_posts_in_first"] <= 15
 
 
 @pytest.mark.parametrize("downtime", [60, 600])  # within Stride's 2 minutes of nonce trust
