@@ -126,12 +126,13 @@ class DiscordSender:
         else:
             assert reminder.channel_id is not None
             channel_id = reminder.channel_id
-        tag = f":@{firing_tag(reminder.id, post.due_at)}"
+        tag = firing_tag(reminder.id, post.due_at)
         me = self.bot.user.id if self.bot.user else self.bot.application_id
         channel = self.bot.get_partial_messageable(channel_id)
         after: discord.abc.Snowflake = discord.Object(
             discord.utils.time_snowflake(from_unix(since))
         )
+        seen = False  # any message at all: then the history is readable
         try:
             for _ in range(HISTORY_PAGES):
                 async with self.pacer.request:
@@ -142,8 +143,9 @@ class DiscordSender:
                         return None
                     if message.author.id == me and _names(message, tag):
                         return Outcome("sent", message_id=message.id)
+                seen = seen or bool(page)
                 if len(page) < 100:
-                    return await self._unless_unreadable(reminder, channel_id)
+                    return None if seen else await self._unless_unreadable(reminder, channel_id)
                 after = page[-1]
         except discord.Forbidden as exc:
             return Outcome("failed", detail=f"Stride can't read that channel's messages "
@@ -154,10 +156,10 @@ class DiscordSender:
             return Outcome("retry", detail=f"{type(exc).__name__}: {exc}")
         return Outcome("failed", detail=f"more than {HISTORY_PAGES * 100} messages to read")
 
-
     async def _unless_unreadable(self, reminder: Reminder, channel_id: int) -> Outcome | None:
         """None (the post is not there), unless Stride may not read the channel's history:
-        Discord then answers every read with no messages, which proves nothing."""
+        Discord then answers every read with no messages, so an empty history proves nothing
+        until the bot's permissions say it may read."""
         if reminder.kind == "dm":
             return None
         assert self.bot.user is not None
@@ -174,9 +176,9 @@ class DiscordSender:
 
 
 def _names(message: discord.Message, tag: str) -> bool:
-    """Whether one of the message's buttons carries this firing's tag."""
+    """Whether one of the message's buttons is a Done button naming this firing."""
     return any(
-        str(getattr(child, "custom_id", "") or "").endswith(tag)
+        CheckinButton.firing_of(str(getattr(child, "custom_id", "") or "")) == tag
         for row in message.components for child in getattr(row, "children", [])
     )
 

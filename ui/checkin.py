@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any
 
 import discord
@@ -148,6 +149,13 @@ class CheckinButton(
         cls, what: str | None = None, guild_id: str | None = None, firing: str | None = None
     ) -> CheckinButton:
         return cls(what, guild_id=int(guild_id) if guild_id else None, firing=firing)
+
+    @classmethod
+    def firing_of(cls, custom_id: str) -> str | None:
+        """The reminder firing a Done button's custom_id names (None: no firing, or not a
+        Check in button at all)."""
+        match = re.fullmatch(cls.custom_ids.regex, custom_id)
+        return match["firing"] if match else None
 
     async def run(self, interaction: Interaction) -> None:
         if interaction.guild_id is not None and not interaction.is_guild_integration():
