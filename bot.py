@@ -27,6 +27,7 @@ from stride.catalog import Catalog, CatalogError, load_catalog
 from stride.checkins import Checkins
 from stride.config import ROOT, TOKEN_HELP, ConfigError, Settings
 from stride.errors import StorageError
+from stride.figures import FigureLibrary, load_figures
 from stride.inflight import InFlight
 from stride.membership import Membership
 from stride.pacing import Pacer
@@ -82,7 +83,7 @@ class StrideBot(commands.AutoShardedBot):
 
     def __init__(
         self, settings: Settings, catalog: Catalog, storage: Storage, *, background: bool = True,
-        members: bool = True,
+        members: bool = True, figures: FigureLibrary | None = None,
     ) -> None:
         super().__init__(
             command_prefix=commands.when_mentioned,
@@ -99,6 +100,7 @@ class StrideBot(commands.AutoShardedBot):
         )
         self.settings = settings
         self.catalog = catalog
+        self.figures = figures if figures is not None else FigureLibrary({})
         self.storage = storage
         self.pacer = Pacer(settings.reminder_rate)  # the bot's own requests, below Discord's limits
         self.checkins = Checkins(storage)
@@ -111,12 +113,27 @@ class StrideBot(commands.AutoShardedBot):
         self.background = background  # False for one-off CLI runs: no reminder scheduler
         self.closing = False
         self.inflight = InFlight()  # interactions being handled, for a graceful stop
+        self._figures_drawn: asyncio.Task[None] | None = None
         amortize_bucket_cleanup(self.http)
 
     async def setup_hook(self) -> None:
         await self.storage.open()
         for extension in EXTENSIONS:
             await self.load_extension(extension)
+        if self.background and self.figures.missing():
+            # A club's own figures: drawn once, in a thread, while the bot connects; their
+            # cards show no figure until then. Later starts find them in the cache.
+            self._figures_drawn = asyncio.create_task(self._draw_figures())
+
+    async def _draw_figures(self) -> None:
+        started = time.perf_counter()
+        try:
+            drawn = await asyncio.to_thread(self.figures.draw_missing)
+        except Exception:
+            log.exception("Could not draw the club's figures; their cards show none")
+            return
+        log.info("Drew %d figure(s) in %.1f s: %s", len(drawn), time.perf_counter() - started,
+                 ", ".join(drawn))
 
     async def on_ready(self) -> None:
         log.info("Ready as %s (id %s) in %d servers", self.user, self.user and self.user.id,
@@ -245,9 +262,14 @@ def build_bot(settings: Settings, *, background: bool = True, members: bool = Tr
               ) -> StrideBot:
     """The bot with its services; raises CatalogError if the exercise file is malformed."""
     catalog = load_catalog(settings.exercises_path, settings.club_exercises_path)
+    figures = FigureLibrary(
+        load_figures(catalog, settings.figures_path, settings.club_exercises_path),
+        cache=settings.figure_cache,
+    )
     storage = Storage(settings.database_path, settings.database_busy_timeout_ms,
                       settings.database_sync)
-    return StrideBot(settings, catalog, storage, background=background, members=members)
+    return StrideBot(settings, catalog, storage, background=background, members=members,
+                     figures=figures)
 
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)

@@ -22,6 +22,7 @@ from ui.embeds import (
     notice_embed,
     shown,
 )
+from ui.figures import attach
 from ui.interaction import Interaction
 
 if TYPE_CHECKING:
@@ -52,8 +53,9 @@ class ShowExercise(
         exercise = catalog.get(self.exercise_id)
         if exercise is None:
             raise UserError("That exercise is no longer in the club's library.")
+        figure = interaction.client.figures.get(exercise.id)
         await interaction.response.send_message(
-            embed=exercise_embed(exercise, catalog), ephemeral=True
+            **attach(exercise_embed(exercise, catalog), figure, exercise.name), ephemeral=True
         )
 
 
@@ -118,7 +120,10 @@ class Library(commands.Cog):
     async def exercise(self, interaction: Interaction, name: str) -> None:
         found = self.catalog.resolve(name)
         if found is not None:
-            await interaction.response.send_message(embed=exercise_embed(found, self.catalog))
+            figure = self.bot.figures.get(found.id)
+            await interaction.response.send_message(
+                **attach(exercise_embed(found, self.catalog), figure, found.name)
+            )
             return
         suggestions = self.catalog.suggest(name)
         names = ", ".join(e.name for e in suggestions)
@@ -168,7 +173,10 @@ class Library(commands.Cog):
         if not entries:
             raise UserError("The club's library has no running-form entry.")
         form = self.catalog.get("running-form") or entries[0]
-        await interaction.response.send_message(embed=form_embed(form, self.catalog))
+        figure = self.bot.figures.get(form.id)
+        await interaction.response.send_message(
+            **attach(form_embed(form, self.catalog), figure, form.name)
+        )
 
 
 async def setup(bot: StrideBot) -> None:

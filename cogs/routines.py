@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import discord
@@ -10,6 +11,7 @@ from discord.ext import commands
 
 from stride.catalog import Catalog, Routine
 from stride.errors import UserError
+from stride.figures import Figure, FigureLibrary
 from ui.checkin import CheckinButton
 from ui.choices import routine_autocomplete
 from ui.components import PersistentButton, view_of
@@ -20,6 +22,7 @@ from ui.embeds import (
     walkthrough_done_embed,
     walkthrough_embed,
 )
+from ui.figures import attach, replace
 from ui.interaction import Interaction
 
 if TYPE_CHECKING:
@@ -36,23 +39,34 @@ def _routine(interaction: Interaction, routine_id: str) -> tuple[Catalog, Routin
     return catalog, routine
 
 
+@dataclass(frozen=True, slots=True)
+class Screen:
+    """One screen of the walk-through: the card, its buttons, and the move's figure."""
+
+    embed: discord.Embed
+    view: discord.ui.View
+    figure: Figure | None = None
+    name: str = ""
+
+
 def walkthrough_screen(
-    catalog: Catalog, routine: Routine, index: int
-) -> tuple[discord.Embed, discord.ui.View]:
+    catalog: Catalog, figures: FigureLibrary, routine: Routine, index: int
+) -> Screen:
     """Screen `index` of the walk-through: one per step, then the Done screen at len(steps)."""
     last = len(routine.steps)
     index = min(max(index, 0), last)
     if index == last:
-        return walkthrough_done_embed(routine, catalog), view_of(
+        return Screen(walkthrough_done_embed(routine, catalog), view_of(
             WalkStep(routine.id, last - 1, "b", label="Back"),
             WalkStep(routine.id, 0, "s", label="Start over"),
             CheckinButton(routine.id),
-        )
+        ))
     next_label = "Next" if index + 1 < last else "Finish"
-    return walkthrough_embed(routine, index, catalog), view_of(
+    exercise = routine.steps[index].exercise
+    return Screen(walkthrough_embed(routine, index, catalog), view_of(
         WalkStep(routine.id, max(index - 1, 0), "b", label="Back", disabled=index == 0),
         WalkStep(routine.id, index + 1, "n", label=next_label),
-    )
+    ), figures.get(exercise.id), exercise.name)
 
 
 class StartRoutine(
@@ -73,8 +87,10 @@ class StartRoutine(
 
     async def run(self, interaction: Interaction) -> None:
         catalog, routine = _routine(interaction, self.routine_id)
-        embed, view = walkthrough_screen(catalog, routine, 0)
-        await interaction.response.send_message(embed=embed, view=view, ephemeral=True)
+        screen = walkthrough_screen(catalog, interaction.client.figures, routine, 0)
+        await interaction.response.send_message(
+            **attach(screen.embed, screen.figure, screen.name), view=screen.view, ephemeral=True
+        )
 
 
 class WalkStep(
@@ -102,8 +118,10 @@ class WalkStep(
 
     async def run(self, interaction: Interaction) -> None:
         catalog, routine = _routine(interaction, self.routine_id)
-        embed, view = walkthrough_screen(catalog, routine, self.index)
-        await interaction.response.edit_message(embed=embed, view=view)
+        screen = walkthrough_screen(catalog, interaction.client.figures, routine, self.index)
+        await interaction.response.edit_message(
+            **replace(screen.embed, screen.figure, screen.name), view=screen.view
+        )
 
 
 class Routines(commands.Cog):

@@ -195,7 +195,8 @@ _STEP_FIELDS: dict[str, Any] = {
     "exercise": _Text(40), "dose": _Text(150, required=False),
     "seconds": _Int(10, 900, required=False),
 }
-_TOP_FIELDS = {"schema", "safety", "exercises", "routines"}
+_TOP_FIELDS = {"schema", "safety", "exercises", "routines", "figures"}
+"""`figures` (poses, in a club's file) are checked by stride.figures."""
 
 
 class _Checker:

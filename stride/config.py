@@ -13,6 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE = ROOT / "data" / "stride.db"
 DEFAULT_EXERCISES = ROOT / "data" / "exercises.toml"
 DEFAULT_CLUB_EXERCISES = ROOT / "data" / "club-exercises.toml"
+DEFAULT_FIGURES = ROOT / "data" / "figures.toml"
 
 TOKEN_HELP = (
     "Create a bot at https://discord.com/developers/applications (New Application -> Bot -> "
@@ -32,6 +33,7 @@ class Settings:
     exercises_path: Path = DEFAULT_EXERCISES
     # The club's own entries, merged over the shipped library; used only if the file exists.
     club_exercises_path: Path = DEFAULT_CLUB_EXERCISES
+    figures_path: Path = DEFAULT_FIGURES  # the shipped figures' poses (a club's go in its file)
     log_level: str = "INFO"
     log_file: Path | None = None  # None: standard output
     dev_guild_id: int | None = None
@@ -44,6 +46,11 @@ class Settings:
     shard_count: int | None = None  # None: as many shards as Discord recommends
     backup_dir: Path | None = None  # daily automatic backups go here; None: off
     backup_keep: int = 7  # automatic backups kept (the newest)
+
+    @property
+    def figure_cache(self) -> Path:
+        """Where figures the bot draws itself are kept: beside the database."""
+        return self.database_path.parent / "figure-cache"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, need_token: bool = True) -> Settings:
@@ -91,6 +98,7 @@ class Settings:
             database_path=_path(env.get("DATABASE_PATH"), DEFAULT_DATABASE),
             exercises_path=_path(env.get("EXERCISES_PATH"), DEFAULT_EXERCISES),
             club_exercises_path=_path(env.get("CLUB_EXERCISES_PATH"), DEFAULT_CLUB_EXERCISES),
+            figures_path=_path(env.get("FIGURES_PATH"), DEFAULT_FIGURES),
             log_level=level,
             log_file=_log_file(env.get("LOG_FILE")),
             dev_guild_id=int(guild) if guild else None,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,9 +29,10 @@ class Stride:
     proc: BotProcess
     db: Path
     start_bot: Any
+    extra_env: dict[str, str] = dataclasses.field(default_factory=dict)
 
     def env(self) -> dict[str, str]:
-        return bot_env(self.db)
+        return {**bot_env(self.db), **self.extra_env}
 
     async def restart(self) -> None:
         """Stop the bot (SIGTERM) and start a fresh process on the same database."""
@@ -57,19 +59,21 @@ class Stride:
 def bot_env(db: Path) -> dict[str, str]:
     # Empty values win over a developer's own .env (python-dotenv never overrides).
     return {"DATABASE_PATH": str(db), "LOG_LEVEL": "INFO", "EXERCISES_PATH": "", "LOG_FILE": "",
-            "BACKUP_DIR": "", "DATABASE_SYNC": "", "SHARD_COUNT": ""}
+            "BACKUP_DIR": "", "DATABASE_SYNC": "", "SHARD_COUNT": "", "FIGURES_PATH": ""}
 
 
-async def start_stride(emu: DiscordEmulator, world: TestWorld, start_bot: Any, db: Path
-                       ) -> Stride:
-    """Register the commands in the test server (`bot.py sync --guild`), then run the bot."""
+async def start_stride(emu: DiscordEmulator, world: TestWorld, start_bot: Any, db: Path,
+                       env: dict[str, str] | None = None) -> Stride:
+    """Register the commands in the test server (`bot.py sync --guild`), then run the bot
+    (with `env` over the tests' settings)."""
+    stride = Stride(emu, world, None, db, start_bot, dict(env or {}))  # type: ignore[arg-type]
     sync = await start_bot(
-        emu, BOT, bot_env(db), args=["sync", "--guild", str(world.guild["id"])], wait=False
+        emu, BOT, stride.env(), args=["sync", "--guild", str(world.guild["id"])], wait=False
     )
     code = await sync.wait_exit(60)
     assert code == 0, sync.output()
-    proc = await start_bot(emu, BOT, bot_env(db))
-    return Stride(emu, world, proc, db, start_bot)
+    stride.proc = await start_bot(emu, BOT, stride.env())
+    return stride
 
 
 def embed_of(message_or_rec: Any) -> JSON:

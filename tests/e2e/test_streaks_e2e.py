@@ -85,7 +85,8 @@ async def test_streak_with_heatmap_and_a_nudge(stride: Stride) -> None:
     await eventually(lambda: rec.message and rec.message["embeds"][0].get("image"), 5)
     message = rec.message
     assert message is not None
-    assert message["embeds"][0]["image"]["url"] == "attachment://streak.png"
+    image, attachment = message["embeds"][0]["image"], message["attachments"][-1]
+    assert attachment["filename"] == "streak.png" and image["url"] == attachment["url"]
     files = stride.emu.message_record(message).files
     assert files and files[0].data.startswith(b"\x89PNG")
     assert "Europe/Berlin" in text_of(embed_of(message))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import mimetypes
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -380,6 +381,7 @@ class World:
             message["poll"] = payload["poll"]
         if extra:
             message.update(extra)
+        resolve_attachment_urls(message)
         return message
 
     def build_attachments(
@@ -416,8 +418,11 @@ class World:
                 "size": len(upload.data),
                 "url": url,
                 "proxy_url": url.replace("cdn.discordapp.com", "media.discordapp.net"),
-                "content_type": upload.content_type,
+                "content_type": _content_type(upload),
             }
+            size = _image_size(upload.data)
+            if size is not None:  # Discord measures the images it stores
+                attachment["width"], attachment["height"] = size
             if spec.get("description"):
                 attachment["description"] = spec["description"]
             if spec.get("title"):
@@ -451,6 +456,8 @@ class World:
             )
         if "poll" in payload:
             message["poll"] = payload["poll"]
+        if "embeds" in payload or "attachments" in payload or files:
+            resolve_attachment_urls(message)
         if edited:
             message["edited_timestamp"] = P.iso(self.clock.time())
         record.payloads.append(payload)
@@ -503,6 +510,47 @@ def _normalise_embed(embed: JSON) -> JSON:
     out = P.strip_none(dict(embed))
     out.setdefault("type", "rich")
     return out
+
+
+def _content_type(upload: UploadedFile) -> str:
+    """The type Discord reports: it looks at the file (discord.py sends every file as
+    application/octet-stream), then at its name."""
+    if upload.data[:8] == b"\x89PNG\r\n\x1a\n":
+        return "image/png"
+    if upload.data[:6] in (b"GIF87a", b"GIF89a"):
+        return "image/gif"
+    guessed, _ = mimetypes.guess_type(upload.filename)
+    if guessed is not None:
+        return guessed + ("; charset=utf-8" if guessed.startswith("text/") else "")
+    return upload.content_type
+
+
+def _image_size(data: bytes) -> tuple[int, int] | None:
+    """Width and height of a PNG or GIF, from its header."""
+    if data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) >= 24:
+        return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    if data[:6] in (b"GIF87a", b"GIF89a") and len(data) >= 10:
+        return int.from_bytes(data[6:8], "little"), int.from_bytes(data[8:10], "little")
+    return None
+
+
+def resolve_attachment_urls(message: JSON) -> None:
+    """Embed images given as ``attachment://name`` point, as Discord returns them, at the
+    message's attachment of that name (its CDN url, proxy url and size)."""
+    files = {a["filename"]: a for a in message.get("attachments") or []}
+    for embed in message.get("embeds") or []:
+        for key in ("image", "thumbnail"):
+            media = embed.get(key)
+            url = media.get("url", "") if isinstance(media, dict) else ""
+            if not url.startswith("attachment://"):
+                continue
+            found = files.get(url.removeprefix("attachment://"))
+            if found is None:
+                continue  # nothing of that name was sent: the url stays as it came
+            media.update(url=found["url"], proxy_url=found["proxy_url"])
+            if "width" in found:
+                media.update(width=found["width"], height=found["height"])
+            media["content_type"] = found["content_type"]
 
 
 def number_components(components: list[JSON]) -> list[JSON]:

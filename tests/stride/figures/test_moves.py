@@ -1,0 +1,70 @@
+"""The moves the figures must get right, measured on the frames in 3-D and on the card."""
+
+from __future__ import annotations
+
+import math
+
+from stride.figures.checks import pixel_drift
+from stride.figures.draw import layout
+from stride.figures.scene import CLEARANCE, Frame, frames
+
+from .test_shipped import SPECS
+
+
+def loop(exercise_id: str) -> tuple[list[Frame], object]:
+    spec = SPECS[exercise_id]
+    all_frames = frames(spec)
+    return all_frames, layout(spec, all_frames)
+
+
+def working_side(exercise_id: str) -> str:
+    sides = {r[-1] for r in SPECS[exercise_id].highlight if r[-2] == "_"}
+    assert len(sides) == 1, "one working side"
+    return sides.pop()
+
+
+def on_floor(frame: Frame, point: str) -> bool:
+    return frame.joints[point][1] - CLEARANCE[point] <= 0.01
+
+
+def test_squat_feet_stay_planted_while_the_hips_sink() -> None:
+    all_frames, view = loop("squats")
+    for side in "lr":
+        for point in ("ankle", "heel", "toe"):
+            assert pixel_drift(view, all_frames, f"{point}_{side}") <= 3.0  # type: ignore[arg-type]
+            assert all(on_floor(f, f"{point}_{side}") for f in all_frames if point != "ankle")
+    heights = [f.joints["pelvis"][1] for f in all_frames]
+    assert max(heights) - min(heights) >= 0.15
+
+
+def test_clams_keep_the_feet_together_and_open_the_knees() -> None:
+    all_frames, _ = loop("clams")
+    feet = [math.dist(f.joints["ankle_l"], f.joints["ankle_r"]) for f in all_frames]
+    knees = [math.dist(f.joints["knee_l"], f.joints["knee_r"]) for f in all_frames]
+    assert max(feet) <= 0.06  # together, as the hinge
+    assert min(knees) <= 0.13 < 0.2 <= max(knees)  # closed, then apart at the peak
+    peak = max(range(len(knees)), key=knees.__getitem__)
+    assert feet[peak] <= 0.06
+
+
+def test_bridge_lifts_the_hips_with_shoulders_and_feet_down() -> None:
+    all_frames, _ = loop("glute-bridge")
+    for f in all_frames:
+        for point in ("shoulder_l", "shoulder_r", "heel_l", "heel_r"):
+            assert on_floor(f, point), point
+    hips = [f.joints["pelvis"][1] for f in all_frames]
+    assert max(hips) - min(hips) >= 0.12  # clearly up at the peak
+    top = all_frames[max(range(len(hips)), key=hips.__getitem__)].joints
+    # At the top, shoulders, hips and knees make one line: the pelvis is not below it.
+    assert top["pelvis"][1] >= min(top["knee_l"][1], top["knee_r"][1]) - 0.1
+
+
+def test_donkey_kick_keeps_hands_and_the_other_knee_down_and_the_heel_rises() -> None:
+    all_frames, view = loop("donkey-kicks")
+    side = working_side("donkey-kicks")
+    other = "l" if side == "r" else "r"
+    for point in ("wrist_l", "wrist_r", f"knee_{other}"):
+        assert pixel_drift(view, all_frames, point) <= 3.0  # type: ignore[arg-type]
+        assert all(on_floor(f, point) for f in all_frames), point
+    heel = [f.joints[f"heel_{side}"][1] for f in all_frames]
+    assert max(heel) - heel[0] >= 0.15  # the working heel rises toward the ceiling
