@@ -58,7 +58,8 @@ class Help(commands.Cog):
         add_list_field(embed, "Commands", command_lines(self.bot.tree))
         add_list_field(embed, "Start here", [
             "Before your next run, try `/routine name:quick` and press **Start**.",
-            "Look up any move with `/exercise`, e.g. `/exercise name:clams`.",
+            "Look up any move with `/exercise`, e.g. `/exercise name:clams`: the card shows "
+            "the steps and an animated figure doing the move.",
         ])
         add_list_field(embed, "Streaks", [STREAK_RULE])
         embed.add_field(name="Stay safe", value=self.bot.catalog.safety, inline=False)

@@ -113,7 +113,9 @@ class Library(commands.Cog):
     def catalog(self) -> Catalog:
         return self.bot.catalog
 
-    @app_commands.command(name="exercise", description="How to do an exercise: steps, cues, dose")
+    @app_commands.command(
+        name="exercise", description="How to do an exercise: steps, cues, dose, a figure doing it"
+    )
     @app_commands.allowed_installs(guilds=True, users=True)
     @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
     @app_commands.describe(name="The exercise, e.g. clams or lunge matrix")

@@ -27,6 +27,7 @@ from discord.ext import commands
 
 from stride.catalog import Catalog, CatalogError, load_catalog
 from stride.config import ROOT, TOKEN_HELP, ConfigError, Settings
+from stride.figures import FigureLibrary, load_figures, shipped_folder
 from stride.storage import SchemaError, Storage
 from stride.storage.database import prepare
 from stride.storage.inspection import integrity_problems, snapshot
@@ -177,7 +178,29 @@ def check_catalog(settings: Settings, report: Report) -> Catalog | None:
                   f"{len(catalog.routines)} routines")
         report.ok(f"no club file at {club} (optional: the club's own entries, see "
                   "CLUB_EXERCISES_PATH)")
+    check_figures(settings, catalog, report)
     return catalog
+
+
+def check_figures(settings: Settings, catalog: Catalog, report: Report) -> None:
+    """The poses validate; say which exercises have no figure and which the bot will draw."""
+    try:
+        specs = load_figures(catalog, settings.figures_path, settings.club_exercises_path)
+    except CatalogError as exc:
+        report.problem(f"{exc}. Fix that figure (docs/figures.md), or take it out.")
+        return
+    library = FigureLibrary(specs, cache=settings.figure_cache,
+                            shipped=shipped_folder(settings.figures_path))
+    without = [e.id for e in catalog.exercises if e.id not in specs]
+    to_draw = library.missing()
+    line = f"figures for {len(specs)} of {len(catalog.exercises)} exercises"
+    if to_draw:
+        line += (f"; {len(to_draw)} to draw at the next start, into {settings.figure_cache} "
+                 f"({', '.join(to_draw[:5])}{', ...' if len(to_draw) > 5 else ''})")
+    report.ok(line)
+    if without:
+        report.ok(f"no figure (their cards show none): {', '.join(without[:10])}"
+                  f"{', ...' if len(without) > 10 else ''}")
 
 
 # --- the database ---------------------------------------------------------------------------

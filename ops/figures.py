@@ -22,7 +22,7 @@ from pathlib import Path
 from PIL import Image
 
 from stride.catalog import CatalogError, load_catalog
-from stride.config import DEFAULT_EXERCISES, DEFAULT_FIGURES, ROOT
+from stride.config import DEFAULT_CLUB_EXERCISES, DEFAULT_EXERCISES, DEFAULT_FIGURES, ROOT
 from stride.figures import load_figures, measure, render_gif
 from stride.figures.draw import contact_sheet
 from stride.figures.library import SHIPPED, Manifest
@@ -39,6 +39,9 @@ def _parser() -> argparse.ArgumentParser:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--figures", type=Path, action="append",
                         help=f"poses file(s) to read (default: {_rel(DEFAULT_FIGURES)})")
+    parser.add_argument("--club", type=Path, default=DEFAULT_CLUB_EXERCISES,
+                        help="the club's exercises, merged over the shipped ones (default: "
+                        f"{_rel(DEFAULT_CLUB_EXERCISES)}, if it exists)")
     parser.add_argument("--only", help="comma-separated exercise ids")
     parser.add_argument("--sheet", type=Path, help=f"contact sheet PNG (default: {_rel(SHEET)})")
     parser.add_argument("--out", type=Path, help=f"folder for the GIFs (default: {_rel(SHIPPED)})")
@@ -50,7 +53,7 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        catalog = load_catalog(DEFAULT_EXERCISES)
+        catalog = load_catalog(DEFAULT_EXERCISES, args.club)
         specs = load_figures(catalog, *(args.figures or [DEFAULT_FIGURES]))
     except CatalogError as exc:
         print(exc, file=sys.stderr)

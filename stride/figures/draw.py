@@ -49,7 +49,7 @@ def mix(a: Colour, b: Colour, t: float) -> Colour:
 
 
 ACCENT_FAR = mix(ACCENT, CARD, 0.35)
-TRAIL = mix(ACCENT, CARD, 0.45)
+TRAIL = mix(ACCENT, CARD, 0.3)
 
 # Thickness of each part, in body heights.
 WIDTHS = {
@@ -63,6 +63,8 @@ BLOBS: dict[str, tuple[Vec, float]] = {
 }
 """Muscles drawn as a patch over the hip: (offset from the hip joint, left side; radius)."""
 SEGMENT_MUSCLES = {"quad": "thigh", "hamstring": "thigh", "calf": "shin"}
+OUTLINE = 1.5  # card pixels of gap around each limb, so limbs read against the trunk
+SIDE_BIAS = 0.04  # body heights of depth: near-side limbs over the trunk, far-side under it
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,9 +181,17 @@ class _Canvas:
         x, y = at
         self.draw.ellipse((x - radius, y - radius, x + radius, y + radius), fill=fill)
 
-    def capsule(self, a: Vec, b: Vec, width: float, fill: Colour) -> None:
+    def capsule(self, a: Vec, b: Vec, width: float, fill: Colour, outline: float = 0.0
+                ) -> None:
+        """A rounded limb; with `outline` (card pixels), ringed in the card's colour first,
+        so that a limb in front of the body stands out from it."""
         pa, pb = self.px(a), self.px(b)
         w = self.size(width)
+        if outline:
+            ring = w + 2 * outline * self.k
+            self.draw.line((pa, pb), fill=CARD, width=max(1, round(ring)))
+            self.dot(pa, ring / 2, CARD)
+            self.dot(pb, ring / 2, CARD)
         self.draw.line((pa, pb), fill=fill, width=max(1, round(w)))
         self.dot(pa, w / 2, fill)
         self.dot(pb, w / 2, fill)
@@ -283,15 +293,25 @@ class _Painter:
         gap = self.cam.depth(self.j[f"{joint}_l"]) - self.cam.depth(self.j[f"{joint}_r"])
         return None if abs(gap) < 0.03 else ("l" if gap > 0 else "r")
 
+    @staticmethod
+    def side_bias(far: str | None, side: str) -> float:
+        """Limbs on the side nearer the camera are painted over the trunk, the far side's
+        under it, whatever their average depths say (long limbs sort badly by those)."""
+        if far is None:
+            return 0.0
+        return SIDE_BIAS if far == side else -SIDE_BIAS
+
     def add(self, depth: float, paint: Paint) -> None:
         self.items.append((depth, len(self.items), paint))
 
     def depth(self, *points: str) -> float:
         return sum(self.cam.depth(self.j[p]) for p in points) / len(points)
 
-    def capsule(self, a: str, b: str, width: float, colour: Colour, bias: float = 0.0) -> None:
+    def capsule(self, a: str, b: str, width: float, colour: Colour, bias: float = 0.0,
+                outline: float = 0.0) -> None:
         pa, pb = self.j[a], self.j[b]
-        self.add(self.depth(a, b) + bias, lambda c: c.capsule(pa, pb, width, colour))
+        self.add(self.depth(a, b) + bias,
+                 lambda c: c.capsule(pa, pb, width, colour, outline))
 
     def disc(self, at: Vec, radius: float, colour: Colour, depth: float) -> None:
         self.add(depth, lambda c: c.dot(c.px(at), c.size(radius), colour))
@@ -314,19 +334,25 @@ def _body(canvas: _Canvas, spec: FigureSpec, frame: Frame) -> None:
     for side in "lr":
         muscles = {r[:-2] for r in lit if r.endswith(f"_{side}")}
         for part, (a, b) in LIMBS.items():
-            far = (p.far_arm if part in ("upper_arm", "forearm") else p.far_leg) == side
+            limb_far = p.far_arm if part in ("upper_arm", "forearm") else p.far_leg
+            far = limb_far == side
             working = any(SEGMENT_MUSCLES.get(m) == part for m in muscles)
             colour = (ACCENT_FAR if far else ACCENT) if working else (FAR if far else NEAR)
-            p.capsule(f"{a}_{side}", f"{b}_{side}", WIDTHS[part], colour)
+            p.capsule(f"{a}_{side}", f"{b}_{side}", WIDTHS[part], colour,
+                      bias=p.side_bias(limb_far, side), outline=OUTLINE)
         hand = FAR if p.far_arm == side else NEAR
-        p.disc(j[f"wrist_{side}"], 0.026, hand, p.depth(f"wrist_{side}") - 0.0005)
-        thigh_depth = p.depth(f"hip_{side}", f"knee_{side}") - 0.001  # just over the thigh
+        p.disc(j[f"wrist_{side}"], 0.026, hand,
+               p.depth(f"wrist_{side}") - 0.0005 + p.side_bias(p.far_arm, side))
         for muscle, (offset, radius) in BLOBS.items():
             if muscle in muscles:
                 o = offset if side == "l" else (-offset[0], offset[1], offset[2])
                 centre = add(j[f"hip_{side}"], apply(rotation, o))
+                # Lying on it, the muscle meets the floor: it is not drawn through it.
+                centre = (centre[0], max(centre[1], radius * 0.7), centre[2])
                 colour = ACCENT_FAR if p.far_leg == side else ACCENT
-                p.disc(centre, radius, colour, thigh_depth)
+                # A patch on the body's surface: as near as its side faces the camera.
+                depth = p.cam.depth(centre) - radius + p.side_bias(p.far_leg, side)
+                p.disc(centre, radius, colour, depth)
     for prop in spec.equipment:
         if prop.kind == "band":
             a, b = prop.between
@@ -369,7 +395,7 @@ def _trails(canvas: _Canvas, spec: FigureSpec, all_frames: Sequence[Frame]) -> N
     for point in spec.trail:
         path = [canvas.px(f.joints[point]) for f in all_frames]
         for at in path[::2]:
-            canvas.dot(at, 2.2 * canvas.k, TRAIL)
+            canvas.dot(at, 2.6 * canvas.k, TRAIL)
         first, second = keys[0], keys[1]
         _arrowhead(canvas, path[second], path[max(second - 3, first)], TRAIL)
         if len(spec.poses) == 2:  # there and back: the return ends at the first pose
@@ -379,10 +405,10 @@ def _trails(canvas: _Canvas, spec: FigureSpec, all_frames: Sequence[Frame]) -> N
 def key_indices(spec: FigureSpec) -> list[int]:
     """The frame at which each key pose is reached (the first frame of its hold)."""
     out, last = [], None
-    for i, (start, _, t) in enumerate(timeline(spec)):
-        if t == 0.0 and start is not last:
+    for i, (index, t) in enumerate(timeline(spec)):
+        if t == 0.0 and index != last:
             out.append(i)
-        last = start
+        last = index
     return out
 
 

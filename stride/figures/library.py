@@ -22,7 +22,13 @@ from .spec import FigureSpec
 
 log = logging.getLogger(__name__)
 
-SHIPPED = ROOT / "data" / "figures"
+def shipped_folder(poses: Path) -> Path:
+    """Where the GIFs drawn ahead from a poses file are: the folder of the same name beside
+    it (data/figures.toml -> data/figures/)."""
+    return poses.with_suffix("")
+
+
+SHIPPED = shipped_folder(ROOT / "data" / "figures.toml")
 
 
 @dataclass

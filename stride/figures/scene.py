@@ -8,14 +8,14 @@ lowered until the body rests on the floor or the equipment under it (plus the po
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from .skeleton import HEAD_RADIUS, Vec, body_rotation, solve, sub
-from .spec import FigureSpec, Pose, Prop
+from .skeleton import ANGLES, HEAD_RADIUS, Vec, body_rotation, solve, sub
+from .spec import FigureSpec, Prop
 
-FRAME_MS = 60
-"""One frame's time: about 17 frames a second, smooth enough for a calm move."""
+FRAME_MS = 50
+"""One frame's time: 20 frames a second, and every loop length a whole number of frames."""
 
 CLEARANCE: dict[str, float] = {
     "pelvis": 0.06, "neck": 0.05, "head": HEAD_RADIUS,
@@ -46,23 +46,52 @@ def _blend(a: Mapping[str, float], b: Mapping[str, float], t: float) -> dict[str
     return {k: a.get(k, 0.0) + (b.get(k, 0.0) - a.get(k, 0.0)) * t for k in sorted(keys)}
 
 
-def timeline(spec: FigureSpec) -> list[tuple[Pose, Pose, float]]:
-    """(from, to, eased share) for every frame of one side's loop: each key pose held for
-    its `hold`, the rest of the loop shared out among the moves from one pose to the next."""
-    frames = max(len(spec.poses) * 2, round(spec.seconds * 1000 / FRAME_MS))
-    holds = [round(p.hold * 1000 / FRAME_MS) for p in spec.poses]
-    moving = frames - sum(holds)
-    if moving < len(spec.poses):  # holds leave too little to move in: shrink them
-        holds = [0] * len(spec.poses)
-        moving = frames
-    moves = [moving // len(spec.poses) + (1 if i < moving % len(spec.poses) else 0)
-             for i in range(len(spec.poses))]
-    out: list[tuple[Pose, Pose, float]] = []
-    for i, pose in enumerate(spec.poses):
-        after = spec.poses[(i + 1) % len(spec.poses)]
-        out.extend((pose, pose, 0.0) for _ in range(holds[i]))
-        out.extend((pose, after, ease(step / moves[i])) for step in range(moves[i]))
+def _spline(values: Sequence[Mapping[str, float]], t: float) -> dict[str, float]:
+    """Catmull-Rom through four key values (before, from, to, after): a cycle that passes
+    through its poses without stopping at them."""
+    p0, p1, p2, p3 = values
+    keys = set(p0) | set(p1) | set(p2) | set(p3)
+    out = {}
+    for k in sorted(keys):
+        a, b, c, d = (p.get(k, 0.0) for p in values)
+        out[k] = 0.5 * (2 * b + (c - a) * t + (2 * a - 5 * b + 4 * c - d) * t * t
+                        + (3 * b - a - 3 * c + d) * t * t * t)
     return out
+
+
+def timeline(spec: FigureSpec) -> list[tuple[int, float]]:
+    """(key pose, share of the way to the next) for every frame of one side's loop. With the
+    `ease` flow each key pose is held for its `hold` and the moves ease in and out; with
+    `smooth` the loop flows through the poses at an even pace."""
+    count = len(spec.poses)
+    frames = max(count * 2, round(spec.seconds * 1000 / FRAME_MS))
+    smooth = spec.flow == "smooth"
+    holds = [0 if smooth else round(p.hold * 1000 / FRAME_MS) for p in spec.poses]
+    moving = frames - sum(holds)
+    if moving < count:  # holds leave too little to move in: shrink them
+        holds, moving = [0] * count, frames
+    moves = [moving // count + (1 if i < moving % count else 0) for i in range(count)]
+    out: list[tuple[int, float]] = []
+    for i in range(count):
+        out.extend((i, 0.0) for _ in range(holds[i]))
+        out.extend((i, step / moves[i] if smooth else ease(step / moves[i]))
+                   for step in range(moves[i]))
+    return out
+
+
+def _pose_at(spec: FigureSpec, index: int, t: float) -> tuple[dict[str, float],
+                                                                dict[str, float], float]:
+    """Joint angles, placement and lift between key pose `index` and the next."""
+    poses = spec.poses
+    start, end = poses[index], poses[(index + 1) % len(poses)]
+    if spec.flow != "smooth":
+        return (_blend(start.angles, end.angles, t), _blend(start.placement, end.placement, t),
+                start.lift + (end.lift - start.lift) * t)
+    around = [poses[(index + k) % len(poses)] for k in (-1, 0, 1, 2)]
+    angles = {k: min(max(v, ANGLES[k].low), ANGLES[k].high)  # a spline may overshoot
+              for k, v in _spline([p.angles for p in around], t).items()}
+    lift = _spline([{"lift": p.lift} for p in around], t)["lift"]
+    return angles, _spline([p.placement for p in around], t), max(lift, 0.0)
 
 
 def support(props: Iterable[Prop], x: float, z: float) -> float:
@@ -91,10 +120,8 @@ def frames(spec: FigureSpec) -> list[Frame]:
     """One side's loop, frame by frame, in world coordinates (y up, the floor at 0)."""
     out: list[Frame] = []
     anchor_at: Vec | None = None
-    for start, end, t in timeline(spec):
-        angles = _blend(start.angles, end.angles, t)
-        placement = _blend(start.placement, end.placement, t)
-        lift = start.lift + (end.lift - start.lift) * t
+    for index, t in timeline(spec):
+        angles, placement, lift = _pose_at(spec, index, t)
         joints = solve(angles, body_rotation(placement))
         if spec.anchor is not None:
             if anchor_at is None:

@@ -60,6 +60,7 @@ _LIMB_ANGLES: dict[str, Angle] = {
     "ankle": Angle(-50, 30, "toes up (+) or pointed (-)"),
     "shoulder_flex": Angle(-60, 180, "arm forward and up (+) or back (-)"),
     "shoulder_abd": Angle(-20, 180, "arm out to the side (+)"),
+    "shoulder_rot": Angle(-90, 90, "upper arm turned outwards (+) or inwards (-)"),
     "elbow": Angle(0, 150, "elbow bend"),
 }
 _BODY_ANGLES: dict[str, Angle] = {
@@ -189,8 +190,8 @@ def solve(angles: Mapping[str, float], rotation: Matrix,
         ankle = add(knee, apply(shin, (0.0, -SHIN, 0.0)))
         foot = mul(shin, _rx(-g("ankle")))
         shoulder = add(at["neck"], apply(chest, (_x(SHOULDER_HALF, side), -SHOULDER_DROP, 0.0)))
-        upper = mul(chest, _sided(_chain(_rx(-g("shoulder_flex")), _rz(g("shoulder_abd"))),
-                                  side))
+        upper = mul(chest, _sided(_chain(_rx(-g("shoulder_flex")), _rz(g("shoulder_abd")),
+                                         _ry(g("shoulder_rot"))), side))
         elbow = add(shoulder, apply(upper, (0.0, -UPPER_ARM, 0.0)))
         fore = mul(upper, _rx(-g("elbow")))
         at.update({

@@ -45,10 +45,11 @@ EQUIPMENT: dict[str, frozenset[str]] = {
 between two points of the body; dumbbells are held at the wrists named in `held`."""
 
 SIDES = ("one", "both")
+FLOWS = ("ease", "smooth")
 POSE_FIELDS = frozenset(ANGLES) | frozenset(PLACEMENT) | {"hold", "lift"}
 FIGURE_FIELDS = frozenset({
     "exercise", "view", "camera", "sides", "seconds", "highlight", "trail", "anchor",
-    "planted", "equipment", "base", "poses",
+    "planted", "equipment", "base", "poses", "flow",
 })
 RENDER_VERSION = 1
 """Bumped whenever the drawing changes, so that cached figures are drawn again."""
@@ -80,6 +81,7 @@ class FigureSpec:
     camera: tuple[float, float]
     poses: tuple[Pose, ...]
     sides: str = "one"
+    flow: str = "ease"  # "smooth": through the poses without stopping (runs, skips, circles)
     seconds: float = 2.4
     highlight: tuple[str, ...] = ()
     trail: tuple[str, ...] = ()
@@ -227,6 +229,10 @@ def parse_figure(raw: Any, source: str, index: int, exercises: frozenset[str]) -
     if sides not in SIDES:
         where.fail("sides", "must be \"one\" (both sides alike, or one side) or \"both\" "
                    "(the move, then the same on the other side)")
+    flow = table.get("flow", "ease")
+    if flow not in FLOWS:
+        where.fail("flow", "must be \"ease\" (ease into each pose and hold it) or \"smooth\" "
+                   "(flow through the poses without stopping)")
     seconds = where.number("seconds", table.get("seconds", 2.4 if sides == "one" else 1.5),
                            1.0, 3.0)
     base = table.get("base", {})
@@ -254,7 +260,8 @@ def parse_figure(raw: Any, source: str, index: int, exercises: frozenset[str]) -
     props = tuple(_prop(where.inner(f"equipment {i}"), item)
                   for i, item in enumerate(equipment, 1))
     spec = FigureSpec(
-        exercise=ident, camera=camera, poses=tuple(poses), sides=sides, seconds=seconds,
+        exercise=ident, camera=camera, poses=tuple(poses), sides=sides, flow=flow,
+        seconds=seconds,
         highlight=where.names("highlight", table.get("highlight", []), REGIONS, 4),
         trail=where.names("trail", table.get("trail", []), points, 2),
         anchor=anchor,

@@ -98,3 +98,14 @@ def test_backup_settings(tmp_path: Path) -> None:
     for bad in ("0", "-1", "seven", "1001"):
         with pytest.raises(ConfigError, match=f"BACKUP_KEEP='{bad}' must be a number from 1"):
             Settings.from_env({**base, "BACKUP_KEEP": bad})
+
+
+def test_the_figures_file_and_the_cache_beside_the_database(tmp_path: Path) -> None:
+    default = Settings.from_env({}, need_token=False)
+    assert default.figures_path == ROOT / "data" / "figures.toml"
+    assert default.figure_cache == ROOT / "data" / "figure-cache"
+    moved = Settings.from_env({"FIGURES_PATH": str(tmp_path / "f.toml"),
+                               "DATABASE_PATH": str(tmp_path / "db" / "s.db")}, need_token=False)
+    assert moved.figures_path == tmp_path / "f.toml"
+    assert moved.figure_cache == tmp_path / "db" / "figure-cache"
+    assert "data/figure-cache/" in (ROOT / ".gitignore").read_text("utf-8").splitlines()

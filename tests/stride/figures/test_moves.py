@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from stride.figures.checks import pixel_drift
-from stride.figures.draw import layout
+from stride.figures.draw import WIDTHS, layout
 from stride.figures.scene import CLEARANCE, Frame, frames
 
 from .test_shipped import SPECS
@@ -24,7 +24,15 @@ def working_side(exercise_id: str) -> str:
 
 
 def on_floor(frame: Frame, point: str) -> bool:
+    """The point rests on the floor: its surface touches it (within a centimetre or so)."""
     return frame.joints[point][1] - CLEARANCE[point] <= 0.01
+
+
+def shoulders_down(frame: Frame) -> bool:
+    """Lying on the back, the shoulders' centres are within the trunk's half-thickness of the
+    floor: the drawn trunk rests on it."""
+    return all(frame.joints[s][1] <= WIDTHS["torso"] / 2 + 0.01 for s in ("shoulder_l",
+                                                                        "shoulder_r"))
 
 
 def test_squat_feet_stay_planted_while_the_hips_sink() -> None:
@@ -50,7 +58,8 @@ def test_clams_keep_the_feet_together_and_open_the_knees() -> None:
 def test_bridge_lifts_the_hips_with_shoulders_and_feet_down() -> None:
     all_frames, _ = loop("glute-bridge")
     for f in all_frames:
-        for point in ("shoulder_l", "shoulder_r", "heel_l", "heel_r"):
+        assert shoulders_down(f)
+        for point in ("heel_l", "heel_r", "toe_l", "toe_r"):
             assert on_floor(f, point), point
     hips = [f.joints["pelvis"][1] for f in all_frames]
     assert max(hips) - min(hips) >= 0.12  # clearly up at the peak
