@@ -8,6 +8,8 @@
 3. Reminder firing (bench.bench_reminders): production pace under Discord's limits, raised
    pace, the skew of reminders due alone with the idle CPU, and fair turns across servers
    (one server's 5,000 DMs beside 50 other servers' club posts, all due at once).
+4. Exercise figures (bench.bench_figures): drawing them all, their sizes, start-up as shipped
+   and with every figure to draw, memory once every card has been shown.
 `--quick` runs small sizes (a smoke test of the benchmarks themselves, not figures to quote).
 Exits 1 if a target is missed.
 """
@@ -23,9 +25,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench import bench_footprint, bench_interactions, bench_reminders
+from bench import bench_figures, bench_footprint, bench_interactions, bench_reminders
 
-TARGET_RATIO = {"catalog": 1.3, "database": 1.6}
+TARGET_RATIO = {"catalog": 1.3, "figure": 1.5, "database": 1.6}
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,26 @@ def fair_rows(fair: dict[str, float], dm: int, clubs: int) -> list[Row]:
     ]
 
 
+def figure_rows(drawing: bench_figures.Drawing, ready: dict[str, float],
+                mem: dict[str, float]) -> list[Row]:
+    grown = mem["rss_cards_mib"] - mem["rss_ready_mib"]
+    first = ready["first_s"] - ready["shipped_s"]
+    return [
+        Row(f"draw all {drawing.figures} figures (one process)",
+            f"{drawing.total_s:.2f} s; p50 {drawing.p50_ms:.0f} ms, max {drawing.max_ms:.0f} ms",
+            "< 5 s", drawing.total_s < 5),
+        Row("figure GIFs: size p50 / max; frames p50",
+            f"{drawing.kb_p50:.0f} / {drawing.kb_max:.0f} KB; {drawing.frames_p50:.0f}",
+            "<= 200 KB each", drawing.kb_max * 1024 <= 200_000),
+        Row("start to READY with every figure to draw (first start)",
+            f"{ready['first_s']:.2f} s (+{first:.2f} s); all drawn after "
+            f"{ready['all_drawn_s']:.1f} s", "<= shipped + 1.5 s", first <= 1.5),
+        Row("RSS after every exercise card was shown once",
+            f"+{grown:.1f} MiB ({mem['rss_ready_mib']:.1f} -> {mem['rss_cards_mib']:.1f})",
+            "<= +10 MB", grown * 2**20 <= 10e6),
+    ]
+
+
 def table(rows: list[Row]) -> str:
     width = [max(len(getattr(r, f)) for r in rows) for f in ("what", "result", "target")]
     mark = {True: "yes", False: "NO", None: ""}
@@ -139,13 +161,13 @@ async def main() -> int:
     rows: list[Row] = []
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)
-        print("1/3 interaction latency ...", flush=True)
+        print("1/4 interaction latency ...", flush=True)
         rows += latency_rows(await bench_interactions.run(args.runs, tmp_path))
-        print("2/3 memory and start-up ...", flush=True)
+        print("2/4 memory and start-up ...", flush=True)
         mem = await bench_footprint.memory(args.guilds, tmp_path)
         rows += footprint_rows(mem, await bench_footprint.startup(args.starts, tmp_path),
                                args.guilds)
-        print("3/3 reminders ...", flush=True)
+        print("3/4 reminders ...", flush=True)
         rows += reminder_rows(
             await bench_reminders.production_pace(burst, tmp_path),
             await bench_reminders.raised_pace(club, dm, tmp_path),
@@ -153,6 +175,10 @@ async def main() -> int:
             await bench_reminders.skew_and_idle(alone, tmp_path), burst, club, dm)
         rows += fair_rows(await bench_reminders.fair_sends(fair_dm, fair_clubs, tmp_path),
                           fair_dm, fair_clubs)
+        print("4/4 figures ...", flush=True)
+        rows += figure_rows(bench_figures.draw_all(),
+                            await bench_figures.startup(args.starts, tmp_path),
+                            await bench_figures.memory(tmp_path))
     print(f"\nStride benchmarks on {machine()}\n")
     print(table(rows))
     missed = [r.what for r in rows if r.met is False]

@@ -49,7 +49,7 @@ class Latency:
     p50: float  # milliseconds
     p99: float
     runs: int
-    kind: str  # "floor", "catalog", "database" or "reference"
+    kind: str  # "floor", "catalog", "figure", "database" or "reference"
     floor_p50: float  # the floor's p50 measured alongside (interleaved with) these runs
 
     @property
@@ -233,7 +233,10 @@ async def stride(runs: int, log_dir: Path, source: Path, floor: Send, only: str 
                 return emu.click(post, done_id, member=next(done_members), **where)
 
             cases: list[tuple[Any, ...]] = [
-                ("/exercise clams", "catalog", slash("exercise", {"name": "clams"})),
+                # The card with its figure: the GIF is uploaded with every answer.
+                ("/exercise clams (card + figure)", "figure",
+                 slash("exercise", {"name": "clams"})),
+                ("/exercises (browse)", "catalog", slash("exercises")),
                 ("/exercise autocomplete", "catalog", complete),
                 ("/checkin", "database", slash("checkin", None, lambda: next(checkin_members))),
                 ("reminder Done button", "database", done),

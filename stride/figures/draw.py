@@ -40,6 +40,9 @@ PROP_DARK: Colour = (44, 98, 146)
 PROP_LIGHT: Colour = (150, 194, 228)
 BAND: Colour = (64, 160, 100)
 MAT: Colour = (198, 208, 218)
+WALL: Colour = (176, 170, 160)
+WALL_DARK: Colour = (150, 144, 134)
+WALL_LIGHT: Colour = (204, 198, 188)
 
 
 def mix(a: Colour, b: Colour, t: float) -> Colour:
@@ -63,6 +66,7 @@ BLOBS: dict[str, tuple[Vec, float]] = {
 }
 """Muscles drawn as a patch over the hip: (offset from the hip joint, left side; radius)."""
 SEGMENT_MUSCLES = {"quad": "thigh", "hamstring": "thigh", "calf": "shin"}
+BODY_REACH = 0.12  # body heights the drawing reaches beyond the joints (limbs, kit)
 OUTLINE = 1.5  # card pixels of gap around each limb, so limbs read against the trunk
 SIDE_BIAS = 0.04  # body heights of depth: near-side limbs over the trunk, far-side under it
 
@@ -129,7 +133,7 @@ def _floor_corners(all_frames: Sequence[Frame], props: Sequence[Prop],
 
 def _prop_points(prop: Prop) -> list[Vec]:
     x, z = prop.at
-    if prop.kind == "box":
+    if prop.kind in ("box", "wall"):
         w, h, d = prop.size
         return [(x + sx * w / 2, y, z + sz * d / 2)
                 for sx in (-1, 1) for sz in (-1, 1) for y in (0.0, h)]
@@ -164,15 +168,17 @@ def layout(spec: FigureSpec, all_frames: Sequence[Frame]) -> Layout:
 class _Canvas:
     """A supersampled card to draw on in card pixels."""
 
-    def __init__(self, view: Layout) -> None:
+    def __init__(self, view: Layout, image: Image.Image | None = None,
+                 origin: tuple[int, int] = (0, 0)) -> None:
         self.view = view
         self.k = SUPERSAMPLE
-        self.image = Image.new("RGB", (WIDTH * self.k, HEIGHT * self.k), CARD)
+        self.image = image or Image.new("RGB", (WIDTH * self.k, HEIGHT * self.k), CARD)
         self.draw = ImageDraw.Draw(self.image)
+        self.origin = origin  # where this image's corner is on the whole card
 
     def px(self, p: Vec) -> tuple[float, float]:
         x, y = self.view.pixel(p)
-        return (x * self.k, y * self.k)
+        return (x * self.k - self.origin[0], y * self.k - self.origin[1])
 
     def size(self, body: float) -> float:
         return body * self.view.scale * self.k
@@ -199,6 +205,18 @@ class _Canvas:
     def polygon(self, points: Sequence[Vec], fill: Colour) -> None:
         self.draw.polygon([self.px(p) for p in points], fill=fill)
 
+    def part(self, points: Sequence[Vec], reach: float) -> _Canvas:
+        """A copy of the rectangle around `points` (plus `reach` body heights), to draw a
+        frame's body on: only that much is copied and reduced for each frame."""
+        xs, ys = zip(*(self.px(p) for p in points), strict=True)
+        pad = self.size(reach) + 4 * self.k
+        w, h = self.image.size
+        box = (max(0, int(min(xs) - pad) // self.k * self.k),
+               max(0, int(min(ys) - pad) // self.k * self.k),
+               min(w, -(-int(max(xs) + pad) // self.k) * self.k),
+               min(h, -(-int(max(ys) + pad) // self.k) * self.k))
+        return _Canvas(self.view, self.image.crop(box), (box[0], box[1]))
+
     def finish(self) -> Image.Image:
         return self.image.reduce(self.k)
 
@@ -219,29 +237,35 @@ def _floor(canvas: _Canvas, spec: FigureSpec, all_frames: Sequence[Frame]) -> No
             canvas.polygon(_floor_corners(all_frames, (), 0.06), MAT)
 
 
-def _shadow(canvas: _Canvas, frame: Frame) -> None:
-    x, _, z = frame.joints["pelvis"]
+def _shadow(canvas: _Canvas, all_frames: Sequence[Frame]) -> None:
+    """A soft shadow under where the pelvis is on average: it stays on the floor while the
+    body moves (and shows a hop for what it is)."""
+    x = sum(f.joints["pelvis"][0] for f in all_frames) / len(all_frames)
+    z = sum(f.joints["pelvis"][2] for f in all_frames) / len(all_frames)
     pts = [(x + 0.22 * math.cos(t), 0.0, z + 0.22 * math.sin(t))
            for t in (i * math.pi / 12 for i in range(24))]
     canvas.polygon(pts, SHADOW)
 
 
 def _box(canvas: _Canvas, prop: Prop) -> None:
+    """A box (blue, something to step or rest on) or a wall (grey, only to lean on)."""
     x, z = prop.at
     w, h, d = prop.size
     cam = canvas.view.camera
+    top, side, front = ((WALL_LIGHT, WALL_DARK, WALL) if prop.kind == "wall"
+                        else (PROP_LIGHT, PROP_DARK, PROP))
     faces: list[tuple[Vec, list[Vec], Colour]] = [
         ((0, 1, 0), [(x - w / 2, h, z - d / 2), (x + w / 2, h, z - d / 2),
-                     (x + w / 2, h, z + d / 2), (x - w / 2, h, z + d / 2)], PROP_LIGHT),
+                     (x + w / 2, h, z + d / 2), (x - w / 2, h, z + d / 2)], top),
     ]
     for sx in (-1, 1):
         xx = x + sx * w / 2
         faces.append(((sx, 0, 0), [(xx, 0, z - d / 2), (xx, 0, z + d / 2),
-                                   (xx, h, z + d / 2), (xx, h, z - d / 2)], PROP_DARK))
+                                   (xx, h, z + d / 2), (xx, h, z - d / 2)], side))
     for sz in (-1, 1):
         zz = z + sz * d / 2
         faces.append(((0, 0, sz), [(x - w / 2, 0, zz), (x + w / 2, 0, zz),
-                                   (x + w / 2, h, zz), (x - w / 2, h, zz)], PROP))
+                                   (x + w / 2, h, zz), (x - w / 2, h, zz)], front))
     for normal, pts, colour in faces:
         if _dot(normal, cam.forward) < 0:
             canvas.polygon(pts, colour)
@@ -416,17 +440,25 @@ def render_frames(spec: FigureSpec) -> list[Image.Image]:
     """One side's loop as RGB frames of WIDTH x HEIGHT."""
     all_frames = frames(spec)
     view = layout(spec, all_frames)
+    scenery = _Canvas(view)  # what does not move, drawn once: floor, props, the trail
+    _floor(scenery, spec, all_frames)
+    _shadow(scenery, all_frames)
+    for prop in spec.equipment:
+        if prop.kind in ("box", "wall"):
+            _box(scenery, prop)
+        elif prop.kind == "ball":
+            _ball(scenery, prop)
+        elif prop.kind == "bosu":
+            _bosu(scenery, prop)
+    _trails(scenery, spec, all_frames)
+    card = scenery.finish()
     images = []
     for frame in all_frames:
-        canvas = _Canvas(view)
-        _floor(canvas, spec, all_frames)
-        _shadow(canvas, frame)
-        for prop in spec.equipment:
-            {"box": _box, "ball": _ball, "bosu": _bosu}.get(
-                prop.kind, lambda c, p: None)(canvas, prop)
-        _trails(canvas, spec, all_frames)
-        _body(canvas, spec, frame)
-        images.append(canvas.finish())
+        part = scenery.part(list(frame.joints.values()), BODY_REACH)
+        _body(part, spec, frame)
+        image = card.copy()
+        image.paste(part.finish(), (part.origin[0] // part.k, part.origin[1] // part.k))
+        images.append(image)
     return images
 
 
@@ -436,13 +468,22 @@ def key_frames(spec: FigureSpec) -> list[Image.Image]:
     return [images[i] for i in key_indices(spec)]
 
 
-def encode_gif(images: Sequence[Image.Image], frame_ms: int = FRAME_MS) -> bytes:
-    """A looping GIF with one palette for all frames (same frames, same bytes)."""
+def _palette(images: Sequence[Image.Image]) -> Image.Image:
+    """One palette for the whole loop, from a few of its frames."""
     sample = Image.new("RGB", (WIDTH, HEIGHT * min(len(images), 4)))
     for i, image in enumerate(images[:: max(1, len(images) // 4)][:4]):
         sample.paste(image, (0, HEIGHT * i))
-    palette = sample.quantize(PALETTE_COLOURS, method=Image.Quantize.MEDIANCUT)
+    return sample.quantize(PALETTE_COLOURS, method=Image.Quantize.FASTOCTREE)
+
+
+def encode_gif(images: Sequence[Image.Image], frame_ms: int = FRAME_MS, *,
+               mirrored: bool = False) -> bytes:
+    """A looping GIF with one palette for all frames (same frames, same bytes); `mirrored`
+    plays the frames again flipped left to right (the other side)."""
+    palette = _palette(images)
     frames_p = [im.quantize(palette=palette, dither=Image.Dither.NONE) for im in images]
+    if mirrored:
+        frames_p += [ImageOps.mirror(im) for im in frames_p]
     out = io.BytesIO()
     frames_p[0].save(out, format="GIF", save_all=True, append_images=frames_p[1:],
                      duration=frame_ms, loop=0, optimize=False, disposal=1)
@@ -451,10 +492,7 @@ def encode_gif(images: Sequence[Image.Image], frame_ms: int = FRAME_MS) -> bytes
 
 def render_gif(spec: FigureSpec) -> bytes:
     """The figure's GIF: the loop, then (for a one-sided move) the same mirrored."""
-    images = render_frames(spec)
-    if spec.sides == "both":
-        images = images + [ImageOps.mirror(im) for im in images]
-    return encode_gif(images)
+    return encode_gif(render_frames(spec), mirrored=spec.sides == "both")
 
 
 def contact_sheet(figures: Mapping[str, tuple[str, FigureSpec]], columns: int = 2) -> bytes:

@@ -114,10 +114,14 @@ def _rz(deg: float) -> Matrix:
 
 
 def mul(a: Matrix, b: Matrix) -> Matrix:
-    rows = []
-    for i in range(3):
-        rows.append(tuple(sum(a[i][k] * b[k][j] for k in range(3)) for j in range(3)))
-    return (rows[0], rows[1], rows[2])  # type: ignore[return-value]
+    (a0, a1, a2), (b0, b1, b2) = a, b
+
+    def row(r: Vec) -> Vec:
+        return (r[0] * b0[0] + r[1] * b1[0] + r[2] * b2[0],
+                r[0] * b0[1] + r[1] * b1[1] + r[2] * b2[1],
+                r[0] * b0[2] + r[1] * b1[2] + r[2] * b2[2])
+
+    return (row(a0), row(a1), row(a2))
 
 
 def apply(m: Matrix, v: Vec) -> Vec:

@@ -37,11 +37,13 @@ EQUIPMENT: dict[str, frozenset[str]] = {
     "mat": frozenset(),
     "ball": frozenset({"at", "radius"}),
     "box": frozenset({"at", "size"}),
+    "wall": frozenset({"at", "size"}),
     "bosu": frozenset({"at", "radius", "height"}),
     "band": frozenset({"between"}),
     "dumbbell": frozenset({"held"}),
 }
-"""Equipment kinds and their fields: props stand on the floor at `at` = [x, z]; a band runs
+"""Equipment kinds and their fields: props stand on the floor at `at` = [x, z] (a box, ball
+or Bosu is something to rest on; a wall is only drawn, to lean or press against); a band runs
 between two points of the body; dumbbells are held at the wrists named in `held`."""
 
 SIDES = ("one", "both")
@@ -187,7 +189,7 @@ def _prop(where: _Where, raw: Any) -> Prop:
     radius = where.number("radius", table.get("radius", 0.0), 0.0, 0.5)
     height = where.number("height", table.get("height", 0.0), 0.0, 0.5)
     size: tuple[float, float, float] = (0.0, 0.0, 0.0)
-    if kind == "box":
+    if kind in ("box", "wall"):
         value = table["size"]
         if not isinstance(value, list) or len(value) != 3:
             where.fail("size", "must be [width, height, depth], in body heights")

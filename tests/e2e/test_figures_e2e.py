@@ -56,6 +56,15 @@ async def test_every_exercise_card_has_its_own_figure(stride: Stride) -> None:
         assert shown_figure(stride, rec.message) == f"{exercise.id}.gif", exercise.id
 
 
+async def test_a_did_you_mean_suggestion_opens_with_its_figure(stride: Stride) -> None:
+    rec = await stride.run("exercise", {"name": "clamz shel"})
+    assert rec.message is not None and rec.ephemeral
+    assert rec.message["attachments"] == []  # the notice itself has no figure
+    show = await stride.click(rec.message, button(rec.message, "Show Clams")["custom_id"])
+    assert show.message is not None and show.ephemeral
+    assert shown_figure(stride, show.message) == "clams.gif"
+
+
 async def test_form_shows_the_running_posture(stride: Stride) -> None:
     rec = await stride.run("form")
     assert rec.message is not None
