@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import io
+import itertools
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -67,6 +68,7 @@ BLOBS: dict[str, tuple[Vec, float]] = {
 """Muscles drawn as a patch over the hip: (offset from the hip joint, left side; radius)."""
 SEGMENT_MUSCLES = {"quad": "thigh", "hamstring": "thigh", "calf": "shin"}
 BODY_REACH = 0.12  # body heights the drawing reaches beyond the joints (limbs, kit)
+TRAIL_SPACING = 7.0  # card pixels between the trail's dots
 OUTLINE = 1.5  # card pixels of gap around each limb, so limbs read against the trunk
 SIDE_BIAS = 0.04  # body heights of depth: near-side limbs over the trunk, far-side under it
 
@@ -418,12 +420,27 @@ def _trails(canvas: _Canvas, spec: FigureSpec, all_frames: Sequence[Frame]) -> N
     keys = key_indices(spec)
     for point in spec.trail:
         path = [canvas.px(f.joints[point]) for f in all_frames]
-        for at in path[::2]:
-            canvas.dot(at, 2.6 * canvas.k, TRAIL)
+        for at in _evenly(path, TRAIL_SPACING * canvas.k):
+            canvas.dot(at, 2.4 * canvas.k, TRAIL)
         first, second = keys[0], keys[1]
         _arrowhead(canvas, path[second], path[max(second - 3, first)], TRAIL)
         if len(spec.poses) == 2:  # there and back: the return ends at the first pose
             _arrowhead(canvas, path[first], path[-3] if len(path) > 3 else path[second], TRAIL)
+
+
+def _evenly(path: Sequence[tuple[float, float]], spacing: float) -> list[tuple[float, float]]:
+    """Points every `spacing` pixels along the path, however fast or slow it is walked."""
+    out = [path[0]]
+    left = spacing
+    for (x1, y1), (x2, y2) in itertools.pairwise(path):
+        length = math.hypot(x2 - x1, y2 - y1)
+        walked = 0.0
+        while length - walked >= left:
+            walked += left
+            out.append((x1 + (x2 - x1) * walked / length, y1 + (y2 - y1) * walked / length))
+            left = spacing
+        left -= length - walked
+    return out
 
 
 def key_indices(spec: FigureSpec) -> list[int]:

@@ -267,7 +267,7 @@ def parse_figure(raw: Any, source: str, index: int, exercises: frozenset[str]) -
         highlight=where.names("highlight", table.get("highlight", []), REGIONS, 4),
         trail=where.names("trail", table.get("trail", []), points, 2),
         anchor=anchor,
-        planted=where.names("planted", table.get("planted", []), points, 6),
+        planted=where.names("planted", table.get("planted", []), points, 8),
         equipment=props,
     )
     return _with_digest(spec, table)

@@ -404,11 +404,12 @@ async def test_locked_database_waits_then_says_try_again(
 
     [(later_id, _)] = later.items()
     firing = "SELECT status FROM reminder_firings WHERE reminder_id = ?"
-    await eventually(lambda: db_rows(db, firing, (later_id,)) == [("claimed",)], 10,
-                     "the later reminder claimed")
+    attempt = "SELECT status, attempted_at IS NOT NULL FROM reminder_firings WHERE reminder_id = ?"
+    await eventually(lambda: db_rows(db, attempt, (later_id,)) == [("claimed", 1)], 10,
+                     "the later reminder's request on its way")
     other = sqlite3.connect(db, isolation_level=None, timeout=0)
     try:
-        other.execute("BEGIN EXCLUSIVE")  # before its send finishes
+        other.execute("BEGIN EXCLUSIVE")  # after it was marked attempted, before it finishes
         await eventually(lambda: "finished reminder firing(s) yet" in stride.proc.output(), 5,
                          "recording the outcome refused")
         other.execute("ROLLBACK")
