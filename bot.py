@@ -27,7 +27,7 @@ from stride.catalog import Catalog, CatalogError, load_catalog
 from stride.checkins import Checkins
 from stride.config import ROOT, TOKEN_HELP, ConfigError, Settings
 from stride.errors import StorageError
-from stride.figures import FigureLibrary, load_figures, shipped_folder
+from stride.figures import FigureLibrary, library_figures, shipped_folder
 from stride.inflight import InFlight
 from stride.membership import Membership
 from stride.pacing import Pacer
@@ -263,7 +263,7 @@ def build_bot(settings: Settings, *, background: bool = True, members: bool = Tr
     """The bot with its services; raises CatalogError if the exercise file is malformed."""
     catalog = load_catalog(settings.exercises_path, settings.club_exercises_path)
     figures = FigureLibrary(
-        load_figures(catalog, settings.figures_path, settings.club_exercises_path),
+        library_figures(catalog, settings.figures_path, settings.club_exercises_path),
         cache=settings.figure_cache, shipped=shipped_folder(settings.figures_path),
     )
     storage = Storage(settings.database_path, settings.database_busy_timeout_ms,

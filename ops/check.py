@@ -27,7 +27,7 @@ from discord.ext import commands
 
 from stride.catalog import Catalog, CatalogError, load_catalog
 from stride.config import ROOT, TOKEN_HELP, ConfigError, Settings
-from stride.figures import FigureLibrary, load_figures, shipped_folder
+from stride.figures import FigureLibrary, library_figures, shipped_folder
 from stride.storage import SchemaError, Storage
 from stride.storage.database import prepare
 from stride.storage.inspection import integrity_problems, snapshot
@@ -185,7 +185,7 @@ def check_catalog(settings: Settings, report: Report) -> Catalog | None:
 def check_figures(settings: Settings, catalog: Catalog, report: Report) -> None:
     """The poses validate; say which exercises have no figure and which the bot will draw."""
     try:
-        specs = load_figures(catalog, settings.figures_path, settings.club_exercises_path)
+        specs = library_figures(catalog, settings.figures_path, settings.club_exercises_path)
     except CatalogError as exc:
         report.problem(f"{exc}. Fix that figure (docs/figures.md), or take it out.")
         return

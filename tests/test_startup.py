@@ -39,3 +39,16 @@ def test_broken_data_file_names_file_entry_and_field(tmp_path: Path) -> None:
     assert "('squats')" in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
     assert "x.y.z" not in result.stderr + result.stdout
+
+
+def test_a_broken_figure_in_the_club_file_stops_the_start_and_is_named(tmp_path: Path) -> None:
+    club = tmp_path / "club-exercises.toml"
+    club.write_text(
+        '[[figures]]\nexercise = "clams"\n[[figures.poses]]\n[[figures.poses]]\n'
+        'hip_abd_r = 120\n', "utf-8")
+    result = run_bot(tmp_path, DISCORD_TOKEN="x.y.z", CLUB_EXERCISES_PATH=str(club))
+    assert result.returncode == 2
+    assert "the exercise data file has a problem" in result.stderr
+    assert ("club-exercises.toml: figure #1 ('clams'), pose 2, field 'hip_abd_r': is 120; "
+            "must be from -30 to 75") in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout

@@ -7,7 +7,7 @@ paints the frames, `checks` measures them, `library` keeps the GIFs the bot atta
 from .checks import Report, measure
 from .draw import render_gif
 from .library import Figure, FigureLibrary, shipped_folder
-from .spec import FigureSpec, load_figures
+from .spec import FigureSpec, library_figures, load_figures
 
-__all__ = ["Figure", "FigureLibrary", "FigureSpec", "Report", "load_figures", "measure",
-           "render_gif", "shipped_folder"]
+__all__ = ["Figure", "FigureLibrary", "FigureSpec", "Report", "library_figures",
+           "load_figures", "measure", "render_gif", "shipped_folder"]

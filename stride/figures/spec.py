@@ -280,9 +280,12 @@ def _with_digest(spec: FigureSpec, table: Mapping[str, Any]) -> FigureSpec:
 
 
 def parse_figures(raw: Mapping[str, Any], source: str, catalog: Catalog,
-                  into: dict[str, FigureSpec] | None = None) -> dict[str, FigureSpec]:
+                  into: dict[str, FigureSpec] | None = None, *,
+                  skip_unknown: bool = False) -> dict[str, FigureSpec]:
     """Every [[figures]] table of one file by exercise id, over `into` (a later file's figure
-    for the same exercise replaces the earlier one)."""
+    for the same exercise replaces the earlier one). With `skip_unknown`, a figure for an
+    exercise the library does not have is left out instead of refused (the shipped poses
+    beside a library trimmed with EXERCISES_PATH)."""
     found = dict(into or {})
     tables = raw.get("figures", [])
     if not isinstance(tables, list):
@@ -290,6 +293,8 @@ def parse_figures(raw: Mapping[str, Any], source: str, catalog: Catalog,
     exercises = frozenset(e.id for e in catalog.exercises)
     seen: set[str] = set()
     for i, table in enumerate(tables, 1):
+        if skip_unknown and isinstance(table, Mapping) and table.get("exercise") not in exercises:
+            continue
         spec = parse_figure(table, source, i, exercises)
         if spec.exercise in seen:
             raise CatalogError(f"{source}: figure #{i} ({spec.exercise!r}), field 'exercise': "
@@ -303,13 +308,25 @@ def load_figures(catalog: Catalog, *paths: Path) -> dict[str, FigureSpec]:
     """The figures in each existing file, later files over earlier ones."""
     found: dict[str, FigureSpec] = {}
     for path in paths:
-        if not path.is_file():
-            continue
-        try:
-            raw = tomllib.loads(path.read_text(encoding="utf-8"))
-        except UnicodeDecodeError as exc:
-            raise CatalogError(f"{path}: not UTF-8 text ({exc.reason})") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise CatalogError(f"{path}: not valid TOML: {exc}") from None
-        found = parse_figures(raw, str(path), catalog, found)
+        found = _load(catalog, path, found, skip_unknown=False)
     return found
+
+
+def library_figures(catalog: Catalog, shipped: Path, club: Path) -> dict[str, FigureSpec]:
+    """What the bot shows: the shipped poses for the exercises the library has, with the
+    club's figures over them (a club figure for an unknown exercise is a mistake)."""
+    return _load(catalog, club, _load(catalog, shipped, {}, skip_unknown=True),
+                 skip_unknown=False)
+
+
+def _load(catalog: Catalog, path: Path, found: dict[str, FigureSpec], *,
+          skip_unknown: bool) -> dict[str, FigureSpec]:
+    if not path.is_file():
+        return found
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise CatalogError(f"{path}: not UTF-8 text ({exc.reason})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise CatalogError(f"{path}: not valid TOML: {exc}") from None
+    return parse_figures(raw, str(path), catalog, found, skip_unknown=skip_unknown)

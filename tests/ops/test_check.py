@@ -351,3 +351,30 @@ def test_the_club_file_is_checked_with_the_shipped_one(tmp_path: Path) -> None:
     assert problem.startswith(f"{club}: exercise #1 ('calf-raises'), field 'equipment': "
                               "'None' is not equipment")
     assert "set CLUB_EXERCISES_PATH to a good file" in problem
+
+
+def test_figures_are_checked_and_the_ones_to_draw_named(tmp_path: Path) -> None:
+    club = tmp_path / "club-exercises.toml"
+    settings = Settings.from_env({"CLUB_EXERCISES_PATH": str(club),
+                                  "DATABASE_PATH": str(tmp_path / "stride.db")},
+                                 need_token=False)
+
+    def checked() -> tuple[Report, str]:
+        out = io.StringIO()
+        report = Report(out)
+        check_catalog(settings, report)
+        return report, out.getvalue()
+
+    report, out = checked()
+    assert report.problems == [] and "figures for 36 of 36 exercises" in out
+    assert "to draw" not in out  # all shipped, drawn ahead
+    figure = '[[figures]]\nexercise = "clams"\n[[figures.poses]]\n[[figures.poses]]\n'
+    club.write_text(figure + "hip_abd_r = 30\n", "utf-8")
+    report, out = checked()
+    assert report.problems == []
+    assert f"1 to draw at the next start, into {tmp_path / 'figure-cache'} (clams)" in out
+    club.write_text(figure + "hip_abd_r = 80\n", "utf-8")
+    report, _ = checked()
+    [problem] = report.problems
+    assert problem.startswith(f"{club}: figure #1 ('clams'), pose 2, field 'hip_abd_r': is 80")
+    assert "docs/figures.md" in problem

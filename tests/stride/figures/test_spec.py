@@ -109,3 +109,20 @@ def test_broken_toml_is_named(catalog: Catalog, tmp_path: Path) -> None:
     bad.write_text("[[figures]\n", encoding="utf-8")
     with pytest.raises(CatalogError, match=r"club.toml: not valid TOML"):
         load_figures(catalog, bad)
+
+
+def test_the_shipped_poses_skip_exercises_a_trimmed_library_lacks(
+    catalog: Catalog, tmp_path: Path
+) -> None:
+    from stride.catalog import Catalog as Library
+    from stride.figures import library_figures
+
+    trimmed = Library(exercises=tuple(e for e in catalog.exercises if e.id != "clams"),
+                      routines=(), safety="s")
+    shipped, club = tmp_path / "figures.toml", tmp_path / "club.toml"
+    shipped.write_text(GOOD, encoding="utf-8")
+    assert library_figures(trimmed, shipped, club) == {}  # left out, not refused
+    club.write_text(GOOD, encoding="utf-8")  # but the club's own figure must name one
+    with pytest.raises(CatalogError, match=r"club.toml: figure #1 \('clams'\), field "
+                       r"'exercise': 'clams' is not an exercise id"):
+        library_figures(trimmed, shipped, club)
