@@ -281,9 +281,15 @@ async def main() -> None:
     parser.add_argument("--only", default="", help="only Stride's cases whose name has this")
     parser.add_argument("--sync", choices=("full", "normal"), default="full",
                         help="the bot's DATABASE_SYNC (default: full, as in production)")
+    parser.add_argument("--no-figures", action="store_true",
+                        help="cards without their figures (what a figure costs, side by side)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        print(table(await run(args.runs, Path(tmp), args.only, {"DATABASE_SYNC": args.sync})))
+        env = {"DATABASE_SYNC": args.sync}
+        if args.no_figures:
+            (Path(tmp) / "no-figures.toml").write_text("", encoding="utf-8")
+            env["FIGURES_PATH"] = str(Path(tmp) / "no-figures.toml")
+        print(table(await run(args.runs, Path(tmp), args.only, env)))
 
 
 if __name__ == "__main__":

@@ -327,6 +327,14 @@ def test_damage_found_by_integrity_check_is_listed_on_one_line(tmp_path: Path,
     assert "Stride must not run on it" in problems[0]
 
 
+def catalog_report(settings: Settings) -> tuple[Report, str]:
+    """What `bot.py check` says of the exercise data, and the report it keeps."""
+    out = io.StringIO()
+    report = Report(out)
+    check_catalog(settings, report)
+    return report, out.getvalue()
+
+
 def test_the_club_file_is_checked_with_the_shipped_one(tmp_path: Path) -> None:
     shipped, club = tmp_path / "exercises.toml", tmp_path / "club-exercises.toml"
     shipped.write_text(_toml(small()), "utf-8")
@@ -334,10 +342,7 @@ def test_the_club_file_is_checked_with_the_shipped_one(tmp_path: Path) -> None:
                                   "CLUB_EXERCISES_PATH": str(club)}, need_token=False)
 
     def checked() -> tuple[Report, str]:
-        out = io.StringIO()
-        report = Report(out)
-        check_catalog(settings, report)
-        return report, out.getvalue()
+        return catalog_report(settings)
 
     report, out = checked()
     assert report.problems == [] and f"no club file at {club}" in out
@@ -360,10 +365,7 @@ def test_figures_are_checked_and_the_ones_to_draw_named(tmp_path: Path) -> None:
                                  need_token=False)
 
     def checked() -> tuple[Report, str]:
-        out = io.StringIO()
-        report = Report(out)
-        check_catalog(settings, report)
-        return report, out.getvalue()
+        return catalog_report(settings)
 
     report, out = checked()
     assert report.problems == [] and "figures for 36 of 36 exercises" in out
