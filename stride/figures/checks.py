@@ -8,7 +8,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .draw import Layout, layout
+from .camera import Layout, layout
 from .scene import CLEARANCE, Frame, frames, support
 from .skeleton import ANGLES, BONES, distance
 from .spec import FigureSpec

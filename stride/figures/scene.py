@@ -133,3 +133,13 @@ def frames(spec: FigureSpec) -> list[Frame]:
         joints = {k: (v[0], v[1] - drop + lift, v[2]) for k, v in joints.items()}
         out.append(Frame(joints=joints, angles=angles, placement=placement))
     return out
+
+
+def key_indices(spec: FigureSpec) -> list[int]:
+    """The frame at which each key pose is reached (the first frame of its hold)."""
+    out, last = [], None
+    for i, (index, t) in enumerate(timeline(spec)):
+        if t == 0.0 and index != last:
+            out.append(i)
+        last = index
+    return out

@@ -144,6 +144,15 @@ def distance(a: Vec, b: Vec) -> float:
     return math.dist(a, b)
 
 
+def dot(a: Vec, b: Vec) -> float:
+    return a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
+
+
+def unit(v: Vec) -> Vec:
+    n = math.sqrt(dot(v, v)) or 1.0
+    return (v[0] / n, v[1] / n, v[2] / n)
+
+
 def _chain(*ms: Matrix) -> Matrix:
     out = ms[0]
     for m in ms[1:]:

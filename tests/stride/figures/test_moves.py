@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import math
 
+from stride.figures.camera import layout
 from stride.figures.checks import pixel_drift
-from stride.figures.draw import WIDTHS, layout
 from stride.figures.scene import CLEARANCE, Frame, frames
+from stride.figures.style import WIDTHS
 
 from .test_shipped import SPECS
 

@@ -12,8 +12,8 @@ from PIL import Image
 from stride.catalog import Catalog
 from stride.config import DEFAULT_FIGURES
 from stride.figures import FigureSpec, load_figures, measure, render_gif
-from stride.figures.draw import HEIGHT, WIDTH
 from stride.figures.library import SHIPPED, Manifest
+from stride.figures.style import HEIGHT, WIDTH
 
 from ...conftest import EXERCISES
 
