@@ -16,7 +16,7 @@ from .body import paint_body
 from .camera import layout
 from .canvas import Canvas
 from .scene import FRAME_MS, frames, key_indices
-from .scenery import ball, bosu, box, floor, shadow, trails
+from .scenery import draw_scenery
 from .spec import FigureSpec
 from .style import BODY_REACH, HEIGHT, PALETTE_COLOURS, WIDTH
 
@@ -26,16 +26,7 @@ def render_frames(spec: FigureSpec) -> list[Image.Image]:
     all_frames = frames(spec)
     view = layout(spec, all_frames)
     scenery = Canvas(view)  # what does not move, drawn once: floor, props, the trail
-    floor(scenery, spec, all_frames)
-    shadow(scenery, all_frames)
-    for prop in spec.equipment:
-        if prop.kind in ("box", "wall"):
-            box(scenery, prop)
-        elif prop.kind == "ball":
-            ball(scenery, prop)
-        elif prop.kind == "bosu":
-            bosu(scenery, prop)
-    trails(scenery, spec, all_frames)
+    draw_scenery(scenery, spec, all_frames)
     card = scenery.finish()
     images = []
     for frame in all_frames:

@@ -146,3 +146,17 @@ def _evenly(path: Sequence[tuple[float, float]], spacing: float) -> list[tuple[f
             left = spacing
         left -= length - walked
     return out
+
+
+def draw_scenery(canvas: Canvas, spec: FigureSpec, all_frames: Sequence[Frame]) -> None:
+    """Everything that stays still through the loop, back to front."""
+    floor(canvas, spec, all_frames)
+    shadow(canvas, all_frames)
+    for prop in spec.equipment:
+        if prop.kind in ("box", "wall"):
+            box(canvas, prop)
+        elif prop.kind == "ball":
+            ball(canvas, prop)
+        elif prop.kind == "bosu":
+            bosu(canvas, prop)
+    trails(canvas, spec, all_frames)

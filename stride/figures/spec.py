@@ -7,6 +7,8 @@ name the file, the figure and the field, like the exercise file's.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import hashlib
 import json
 import math
@@ -53,8 +55,9 @@ FIGURE_FIELDS = frozenset({
     "exercise", "view", "camera", "sides", "seconds", "highlight", "trail", "anchor",
     "planted", "equipment", "base", "poses", "flow",
 })
-RENDER_VERSION = 1
-"""Bumped whenever the drawing changes, so that cached figures are drawn again."""
+DRAWING = ("spec", "skeleton", "scene", "camera", "style", "canvas", "scenery", "body", "draw")
+"""The modules whose code decides a figure's pixels: their source is part of every digest, so
+a change to the drawing draws cached figures again (and tells the shipped ones are stale)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,10 +276,16 @@ def parse_figure(raw: Any, source: str, index: int, exercises: frozenset[str]) -
     return _with_digest(spec, table)
 
 
+@functools.cache
+def _drawing_code() -> bytes:
+    here = Path(__file__).parent
+    return b"".join((here / f"{name}.py").read_bytes() for name in DRAWING)
+
+
 def _with_digest(spec: FigureSpec, table: Mapping[str, Any]) -> FigureSpec:
-    blob = json.dumps({"v": RENDER_VERSION, "data": table}, sort_keys=True, default=str)
-    digest = hashlib.sha256(blob.encode()).hexdigest()[:16]
-    return FigureSpec(**{**{f: getattr(spec, f) for f in spec.__slots__}, "digest": digest})
+    digest = hashlib.sha256(_drawing_code())
+    digest.update(json.dumps(table, sort_keys=True, default=str).encode())
+    return dataclasses.replace(spec, digest=digest.hexdigest()[:16])
 
 
 def parse_figures(raw: Mapping[str, Any], source: str, catalog: Catalog,
