@@ -31,8 +31,9 @@ from stride.figures import FigureLibrary, library_figures, shipped_folder
 from stride.inflight import InFlight
 from stride.membership import Membership
 from stride.pacing import Pacer
+from stride.records import ShardSet
 from stride.reminders import Reminders
-from stride.storage import SchemaError, Storage
+from stride.storage import SchemaError, Storage, storage_for
 from ui.command_tree import SERVER_CONTEXTS, SERVER_INSTALLS, Root, server_only
 from ui.errors import NotInThisServer, Restarting, report_error
 from ui.interaction import Interaction
@@ -78,7 +79,9 @@ class StrideBot(commands.AutoShardedBot):
     """The bot: owns the settings, the exercise catalog and the storage; loads the cogs.
 
     One process serves every shard Discord asks for (or SHARD_COUNT), each on its own
-    gateway connection; commands, check-ins and reminders do not depend on the shard.
+    gateway connection; or, with SHARD_IDS, some of them, other processes running the rest
+    on one PostgreSQL database. Commands and check-ins do not depend on the shard; each
+    process fires its own shards' reminders (and takes over a dead process's).
     """
 
     def __init__(
@@ -97,16 +100,24 @@ class StrideBot(commands.AutoShardedBot):
             chunk_guilds_at_startup=False,
             max_messages=None,
             shard_count=settings.shard_count,
+            # None (every shard) is discord.py's own default, which its annotation omits.
+            shard_ids=list(settings.shard_ids) if settings.shard_ids else None,  # type: ignore[arg-type]
         )
         self.settings = settings
         self.catalog = catalog
         self.figures = figures if figures is not None else FigureLibrary({})
         self.storage = storage
-        self.pacer = Pacer(settings.reminder_rate)  # the bot's own requests, below Discord's limits
+        # The bot's own requests, below Discord's limits. Discord's 50 a second is per bot:
+        # several processes split the configured rate evenly (no shared counter to ask).
+        rate = settings.reminder_rate / settings.processes
+        self.pacer = Pacer(rate)
         self.checkins = Checkins(storage)
+        shards = (ShardSet(settings.shard_ids, settings.shard_count)
+                  if settings.shard_ids is not None and settings.shard_count else None)
         self.reminders = Reminders(
             storage, catalog, grace=timedelta(minutes=settings.reminder_grace_minutes),
-            lanes=max(4, math.ceil(settings.reminder_rate / 10)),  # the pacer's burst
+            lanes=max(4, math.ceil(rate / 10)),  # the pacer's burst
+            lease=timedelta(seconds=settings.reminder_lease_seconds), shards=shards,
         )
         # Without the Server Members intent, boards look up the members they show.
         self.membership = Membership(storage, lookups=not members)
@@ -266,8 +277,7 @@ def build_bot(settings: Settings, *, background: bool = True, members: bool = Tr
         library_figures(catalog, settings.figures_path, settings.club_exercises_path),
         cache=settings.figure_cache, shipped=shipped_folder(settings.figures_path),
     )
-    storage = Storage(settings.database_path, settings.database_busy_timeout_ms,
-                      settings.database_sync)
+    storage = storage_for(settings)
     return StrideBot(settings, catalog, storage, background=background, members=members,
                      figures=figures)
 

@@ -47,7 +47,7 @@ from zoneinfo import ZoneInfo
 
 from stride import streaks
 from stride.checkins import breaks_at
-from stride.storage.database import prepare
+from stride.storage.sqlite import prepare
 from tests.e2e.stride import bot_env
 from tests.emulator.emulator import DiscordEmulator
 from tests.emulator.harness import REPO_ROOT, BotProcess, launch_bot

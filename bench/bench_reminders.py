@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from stride.storage.database import prepare
+from stride.storage.sqlite import prepare
 from tests.emulator.emulator import DiscordEmulator
 from tests.emulator.harness import REPO_ROOT, launch_bot
 

@@ -29,7 +29,7 @@ from stride.clock import ManualClock
 from stride.heatmap import render_heatmap
 from stride.records import BOARDS, PERIODS
 from stride.storage import Storage
-from stride.storage.database import prepare
+from stride.storage.sqlite import prepare
 
 GUILD = 424242
 MEMBERS = 50_000

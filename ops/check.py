@@ -28,10 +28,10 @@ from discord.ext import commands
 from stride.catalog import Catalog, CatalogError, load_catalog
 from stride.config import ROOT, TOKEN_HELP, ConfigError, Settings
 from stride.figures import FigureLibrary, library_figures, shipped_folder
-from stride.storage import SchemaError, Storage
-from stride.storage.database import prepare
+from stride.storage import SchemaError, SqliteStorage
 from stride.storage.inspection import integrity_problems, snapshot
 from stride.storage.migrations import available
+from stride.storage.sqlite import prepare
 from ui.command_tree import Root, leaf_commands, slash_roots
 
 from .invite import TokenError, application_id
@@ -296,7 +296,7 @@ async def list_commands(make_bot: BotFactory, extensions: Sequence[str], setting
                         catalog: Catalog | None, report: Report) -> None:
     """Load the cogs into a bot that never connects, and print its command tree."""
     placeholder = Catalog(exercises=(), routines=(), safety="")  # commands don't depend on it
-    storage = Storage(settings.database_path)  # never opened: no file is touched
+    storage = SqliteStorage(settings.database_path)  # never opened: no file is touched
     bot = make_bot(settings, catalog or placeholder, storage, background=False)
     try:
         for extension in extensions:

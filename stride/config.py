@@ -44,8 +44,23 @@ class Settings:
     database_busy_timeout_ms: int = 2000
     database_sync: str = "full"  # "full": commits survive power loss; "normal": a crash only
     shard_count: int | None = None  # None: as many shards as Discord recommends
+    shard_ids: tuple[int, ...] | None = None  # this process's shards; None: all of them
+    # PostgreSQL (postgresql://user:password@host/db) instead of the SQLite file; several
+    # processes may share it. None: SQLite at database_path.
+    database_url: str | None = field(default=None, repr=False)
+    database_pool_size: int = 10  # PostgreSQL connections this process keeps open at most
+    # Seconds a process holds the reminder firings it claimed without renewing them; a
+    # process that died leaves its firings to the others after this (PostgreSQL only).
+    reminder_lease_seconds: int = 30
     backup_dir: Path | None = None  # daily automatic backups go here; None: off
     backup_keep: int = 7  # automatic backups kept (the newest)
+
+    @property
+    def processes(self) -> int:
+        """How many processes share the bot's shards (each running as many as this one)."""
+        if self.shard_ids is None or self.shard_count is None:
+            return 1
+        return -(-self.shard_count // len(self.shard_ids))
 
     @property
     def figure_cache(self) -> Path:
@@ -84,6 +99,16 @@ class Settings:
             )
         shards = env.get("SHARD_COUNT", "").strip()
         shard_count = _number(env, "SHARD_COUNT", None, int, 1, 10_000) if shards else None
+        shard_ids = _shard_ids(env.get("SHARD_IDS", ""), shard_count)
+        url = _database_url(env.get("DATABASE_URL", ""))
+        pool = _number(env, "DATABASE_POOL_SIZE", cls.database_pool_size, int, 2, 1000)
+        lease = _number(env, "REMINDER_LEASE_SECONDS", cls.reminder_lease_seconds, int, 3, 3600)
+        if shard_ids is not None and url is None:
+            raise ConfigError(
+                "SHARD_IDS runs some of the shards in this process, for several processes; "
+                "they must share a PostgreSQL database (set DATABASE_URL): a SQLite file "
+                "belongs to one process, which runs every shard."
+            )
         backup_dir = _backup_dir(env.get("BACKUP_DIR", ""))
         backup_keep = _number(env, "BACKUP_KEEP", cls.backup_keep, int, 1, 1000)
         return cls(
@@ -93,6 +118,10 @@ class Settings:
             database_busy_timeout_ms=busy,
             database_sync=sync,
             shard_count=shard_count,
+            shard_ids=shard_ids,
+            database_url=url,
+            database_pool_size=pool,
+            reminder_lease_seconds=lease,
             backup_dir=backup_dir,
             backup_keep=backup_keep,
             database_path=_path(env.get("DATABASE_PATH"), DEFAULT_DATABASE),
@@ -115,6 +144,39 @@ def _number(env: Mapping[str, str], name: str, default: float | None, kind: type
     if value is None or not low <= value <= high:
         raise ConfigError(f"{name}={text!r} must be a number from {low:g} to {high:g}.")
     return value
+
+
+def _shard_ids(value: str, count: int | None) -> tuple[int, ...] | None:
+    """SHARD_IDS ("0,1"): the shards this process runs, out of SHARD_COUNT in all."""
+    text = value.strip()
+    if not text:
+        return None
+    if count is None:
+        raise ConfigError(
+            f"SHARD_IDS={text!r} needs SHARD_COUNT, the number of shards across all processes "
+            "(for example SHARD_IDS=0,1 with SHARD_COUNT=4 on one of two processes)."
+        )
+    parts = [p.strip() for p in text.split(",")]
+    if not all(p.isdigit() for p in parts):
+        raise ConfigError(f"SHARD_IDS={text!r} must be shard numbers separated by commas, "
+                          "like 0,1.")
+    ids = tuple(sorted({int(p) for p in parts}))
+    if ids[-1] >= count:
+        raise ConfigError(f"SHARD_IDS={text!r}: shards are numbered 0 to {count - 1} "
+                          f"with SHARD_COUNT={count}.")
+    return ids
+
+
+def _database_url(value: str) -> str | None:
+    text = value.strip()
+    if not text:
+        return None
+    if not text.startswith(("postgresql://", "postgres://")):
+        raise ConfigError(
+            "DATABASE_URL must be a PostgreSQL URL like postgresql://stride:secret@localhost/"
+            "stride (leave it empty to use the SQLite file at DATABASE_PATH)."
+        )
+    return text
 
 
 def _path(value: str | None, default: Path) -> Path:

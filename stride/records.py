@@ -93,3 +93,25 @@ class Claim:
     due_at: int
     status: str
     attempted_at: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Lease:
+    """Who holds claimed firings and until when (unix time). While the lease runs, other
+    processes leave those firings alone; once it has run out (the holder died), one of them
+    takes them over."""
+
+    owner: str
+    until: int
+
+
+@dataclass(frozen=True, slots=True)
+class ShardSet:
+    """The gateway shards one process runs, out of `count` in all. Discord puts a server on
+    shard (server id >> 22) % count."""
+
+    ids: tuple[int, ...]
+    count: int
+
+    def owns(self, guild_id: int) -> bool:
+        return (guild_id >> 22) % self.count in self.ids

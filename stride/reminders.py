@@ -20,6 +20,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import secrets
+import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time, timedelta
@@ -30,9 +33,9 @@ from .catalog import Catalog, Routine
 from .clock import Clock, SystemClock
 from .errors import StorageBusy, StorageError, UserError
 from .fairness import FairQueue
-from .records import Claim, Reminder
+from .records import Claim, Lease, Reminder, ShardSet
 from .schedule import days_to_mask, mask_to_days, next_fire, parse_days, parse_time
-from .storage import Storage
+from .storage import Plan, Storage
 from .timezones import resolve_zone
 
 log = logging.getLogger(__name__)
@@ -50,6 +53,7 @@ NONCE_TRUST = 120  # seconds after an attempt that Discord surely still remember
 BUSY_RETRY = 1.0  # seconds before looking again when another process had the database locked
 MAX_CHANNEL_REMINDERS = 25  # per server: fits one /reminder list
 ROTATION_MINUTES = 6  # the longest routine a reminder picks by itself
+LEASE = timedelta(seconds=30)  # how long claimed firings stay a process's without renewal
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +98,12 @@ class Sender(Protocol):
         ...
 
 
+def process_name() -> str:
+    """Names this process in the firings it holds: host, pid and a random tail (a pid is
+    reused after a restart; the tail is not)."""
+    return f"{socket.gethostname()}/{os.getpid()}/{secrets.token_hex(3)}"
+
+
 def unix(instant: datetime) -> int:
     return int(instant.timestamp())
 
@@ -115,11 +125,18 @@ class Reminders:
     def __init__(
         self, storage: Storage, catalog: Catalog, clock: Clock | None = None,
         *, grace: timedelta = GRACE, workers: int = WORKERS, lanes: int = LANES,
+        lease: timedelta = LEASE, shards: ShardSet | None = None, owner: str | None = None,
     ) -> None:
         self.storage = storage
         self.catalog = catalog
         self.clock = clock or SystemClock()
         self.grace = grace
+        # Several processes on one database: each claims its own shards' reminders, under a
+        # lease it renews; what a dead process held (or left due) is taken after the lease.
+        self.lease = lease
+        self.shards = shards
+        self.owner = owner or process_name()
+        self._leases_checked: float | None = None  # loop time of the last renew/take-over
         self._wakeup = asyncio.Event()
         self._finished: list[tuple[int, int, str, int | None, str | None]] = []
         # Sending: claims wait in fair turns; a fixed number of workers deliver them.
@@ -280,14 +297,38 @@ class Reminders:
             await self.clock.wait(self._wakeup, delay)
 
     async def tick(self, sender: Sender) -> float | None:
-        """Claim everything due now and queue it for sending; seconds until the next due time."""
+        """Claim everything due now and queue it for sending; seconds until the next due time
+        (on a shared database, at most a third of the lease: leases are renewed and what a
+        dead process left is taken over in between)."""
         self._start_workers(sender)
+        if self.storage.shared:
+            await self._tend_leases()
+        lease_s = int(self.lease.total_seconds())
         while True:
             now = self.clock.now()
-            due = await self.storage.due_reminders(unix(now), CLAIM_BATCH)
-            if not due:
+            claims = await self.storage.claim_due(
+                unix(now), CLAIM_BATCH, self._planner(now), self._lease(), shards=self.shards,
+                adopt_before=unix(now) - lease_s,
+            )
+            if not claims:
                 break
-            claims, moves = [], {}
+            for claim in claims:
+                if claim.status == "claimed":
+                    self._queue_claim(claim)
+                else:
+                    log.warning("Reminder %s skipped: due %s, over the grace window",
+                                claim.reminder.id, from_unix(claim.due_at).isoformat())
+        following = await self.storage.next_due(self.shards)
+        delay = None if following is None else max(0.0, following - self.clock.now().timestamp())
+        if self.storage.shared:
+            delay = min(delay if delay is not None else lease_s, lease_s / 3)
+        return delay
+
+    def _planner(self, now: datetime) -> Plan:
+        """What to record for the reminders found due at `now` (run inside the claim)."""
+        def plan(due: list[Reminder]) -> tuple[list[Claim], dict[int, int | None]]:
+            claims: list[Claim] = []
+            moves: dict[int, int | None] = {}
             for reminder in due:
                 assert reminder.next_due is not None
                 late = now - from_unix(reminder.next_due)
@@ -296,31 +337,44 @@ class Reminders:
                 # A reminder that missed several firings catches up with at most one.
                 after = max(from_unix(reminder.next_due), now - self.grace)
                 moves[reminder.id] = next_due(reminder, after)
-            await self.storage.claim_firings(claims, moves)
-            for claim in claims:
-                if claim.status == "claimed":
-                    self._queue_claim(claim)
-                else:
-                    log.warning("Reminder %s skipped: due %s, over the grace window",
-                                claim.reminder.id, from_unix(claim.due_at).isoformat())
-        following = await self.storage.next_due()
-        if following is None:
-            return None
-        return max(0.0, following - self.clock.now().timestamp())
+            return claims, moves
+        return plan
+
+    def _lease(self) -> Lease:
+        return Lease(self.owner, unix(self.clock.now() + self.lease))
+
+    async def _tend_leases(self) -> None:
+        """Every third of the lease: renew this process's, and take over the firings whose
+        holder has stopped renewing (it died)."""
+        loop = asyncio.get_running_loop()
+        if self._leases_checked is not None and \
+                loop.time() - self._leases_checked < self.lease.total_seconds() / 3:
+            return
+        self._leases_checked = loop.time()
+        await self.storage.renew(self._lease())
+        await self._adopt(await self.storage.take_over(self._lease(), unix(self.clock.now())),
+                          "from a process that stopped")
 
     async def recover(self, sender: Sender) -> None:
         """Take over firings that a stopped process had claimed but not finished: those never
-        attempted are sent; those that may have been posted are looked for first."""
+        attempted are sent; those that may have been posted are looked for first. On SQLite
+        (one process) that is everything left claimed; on a shared database, what nobody
+        holds any longer (a clean stop lets go at once; a killed process after its lease)."""
         self._start_workers(sender)
         if self._recovered:  # the scheduler restarted in this process: they are queued already
             return
         self._recovered = True
+        taken = await self.storage.take_over(self._lease(), unix(self.clock.now()),
+                                             everything=not self.storage.shared)
+        await self._adopt(taken, "after a restart")
+
+    async def _adopt(self, taken: list[Claim], how: str) -> None:
         now = self.clock.now()
-        for claim in await self.storage.open_firings():
+        for claim in taken:
             if now - from_unix(claim.due_at) <= self.grace:
-                log.info("Reminder %s: %s the firing due %s after a restart", claim.reminder.id,
+                log.info("Reminder %s: %s the firing due %s %s", claim.reminder.id,
                          "checking, then sending," if claim.attempted_at else "sending",
-                         from_unix(claim.due_at).isoformat())
+                         from_unix(claim.due_at).isoformat(), how)
                 self._queue_claim(claim)
             else:
                 self._finished.append(
@@ -520,3 +574,9 @@ class Reminders:
         if self._marker is not None:
             await asyncio.gather(self._marker, return_exceptions=True)
         await self.flush()
+        if self.storage.shared:  # what is left unsent is another process's to take, now
+            try:
+                await self.storage.release(self.owner)
+            except StorageError as exc:
+                log.warning("Could not let go of this process's reminder firings (the others "
+                            "take them after the lease): %s", exc)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from stride.storage.database import prepare
+from stride.storage.sqlite import prepare
 
 #: The server `seed` puts its members in.
 GUILD = 77

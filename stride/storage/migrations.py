@@ -1,6 +1,9 @@
-"""Numbered schema migrations: `migrations/NNNN_name.sql`, applied in order, each atomically.
+"""Numbered schema migrations: `migrations/<dialect>/NNNN_name.sql`, applied in order, each
+atomically. SQLite and PostgreSQL have a folder each, with the same numbers and names: the
+same schema in each database's own SQL.
 
-The schema version is SQLite's `PRAGMA user_version`, so it travels with the database file.
+On SQLite the schema version is `PRAGMA user_version`, so it travels with the database file;
+PostgreSQL keeps it in a table (stride.storage.postgres).
 """
 
 from __future__ import annotations
@@ -25,9 +28,15 @@ class Migration:
     sql: str
 
 
-def available(folder: Path | None = None) -> list[Migration]:
-    """All migrations shipped with Stride, by version; the numbers must run 1, 2, 3, ..."""
-    root = folder or Path(str(resources.files(__package__) / "migrations"))
+DIALECTS = ("sqlite", "postgresql")
+
+
+def available(dialect: str = "sqlite", folder: Path | None = None) -> list[Migration]:
+    """All migrations shipped with Stride for `dialect`, by version; the numbers must run
+    1, 2, 3, ..."""
+    if dialect not in DIALECTS:
+        raise ValueError(f"unknown dialect {dialect!r}")
+    root = folder or Path(str(resources.files(__package__) / "migrations" / dialect))
     found = []
     for path in sorted(root.iterdir()):
         match = _NAME.match(path.name)
@@ -44,13 +53,18 @@ def refuse_newer(conn: sqlite3.Connection, migrations: list[Migration] | None = 
     before anything touches the file, so a refused database is left exactly as it was)."""
     migrations = available() if migrations is None else migrations
     current = int(conn.execute("PRAGMA user_version").fetchone()[0])
+    check_version(current, migrations)
+    return current
+
+
+def check_version(current: int, migrations: list[Migration]) -> None:
+    """Raise SchemaError if `current` is newer than the latest of `migrations`."""
     latest = migrations[-1].version if migrations else 0
     if current > latest:
         raise SchemaError(
             f"the database is at schema version {current}, newer than this Stride knows "
             f"({latest}); upgrade Stride or restore a backup made by this version"
         )
-    return current
 
 
 def apply(conn: sqlite3.Connection, migrations: list[Migration] | None = None) -> list[str]:

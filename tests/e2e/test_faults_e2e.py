@@ -11,7 +11,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from stride.storage.database import prepare
+from stride.storage.sqlite import prepare
 from tests.emulator.emulator import DiscordEmulator
 from tests.emulator.records import InteractionRecord
 

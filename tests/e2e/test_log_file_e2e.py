@@ -17,7 +17,7 @@ async def test_the_bot_logs_to_log_file_and_never_the_token(
     proc = await start_bot(emulator, BOT, env)
     assert await proc.stop() == 0
     text = log_file.read_text("utf-8")
-    assert "stride.storage.database: Database " in text  # Stride's own lines
+    assert "stride.storage.sqlite: Database " in text  # Stride's own lines
     assert "has connected to Gateway" in text and " DEBUG " in text  # and discord.py's
     for secret in [emulator.token, *emulator.token.split(".")]:
         assert secret not in text

@@ -23,7 +23,7 @@ import pytest
 from ops.check import Report, check_catalog
 from stride.config import Settings
 from stride.storage import migrations
-from stride.storage.database import prepare
+from stride.storage.sqlite import prepare
 from tests.stride.test_catalog_schema import CALF, _toml, small
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -1,4 +1,4 @@
-"""The one place that talks SQL: opening the database, migrating it, and every query."""
+"""The SQLite backend: opening the database file, migrating it, and every query."""
 
 from __future__ import annotations
 
@@ -23,14 +23,17 @@ from stride.records import (
     CheckinRow,
     Claim,
     ClubSettings,
+    Lease,
     MemberRecord,
     MemberUpdate,
     Reminder,
+    ShardSet,
 )
 from stride.streaks import EMPTY, StreakState
 
 from . import migrations
 from .boards import board_query, page_sql, rank_sql
+from .interface import FiringResult, Plan
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +123,7 @@ def prepare(path: Path, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> list[str]:
 
 
 @_storage_errors
-class Storage:
+class SqliteStorage:
     """Async access to Stride's SQLite database. Owns one connection; writes are transactions.
 
     While another process holds the write lock, writes try again for up to `busy_timeout_ms`,
@@ -128,6 +131,8 @@ class Storage:
     waiting happens here, between attempts, not inside SQLite: the shared connection keeps
     serving reads meanwhile.
     """
+
+    shared = False  # one process owns the file
 
     def __init__(self, path: Path, busy_timeout_ms: int = BUSY_TIMEOUT_MS,
                  sync: str = "full") -> None:
@@ -147,6 +152,10 @@ class Storage:
         self._write = asyncio.Lock()
         self._busy_since: float | None = None  # when writes began to be refused (loop time)
         self._busy_seen = 0.0  # the latest refusal
+
+    @property
+    def where(self) -> str:
+        return str(self.path)
 
     async def open(self) -> None:
         applied = await asyncio.to_thread(prepare, self.path, self.busy_timeout_ms)
@@ -521,42 +530,79 @@ class Storage:
             (next_due, paused, reminder_id),
         )
 
-    async def next_due(self) -> int | None:
+    async def next_due(self, shards: ShardSet | None = None) -> int | None:
         """When the earliest active reminder is due (unix time), if any."""
+        del shards  # one process owns the file: every reminder is its own
         row = await self._row(
             "SELECT MIN(next_due) FROM reminders WHERE next_due IS NOT NULL"
         )
         return row[0] if row else None
 
-    async def due_reminders(self, now: int, limit: int) -> list[Reminder]:
-        return [Reminder(*row) for row in await self._rows(
-            f"SELECT {_REMINDER_COLUMNS} FROM reminders "
-            "WHERE next_due IS NOT NULL AND next_due <= ? ORDER BY next_due, id LIMIT ?",
-            (now, limit),
-        )]
-
-    async def claim_firings(
-        self, claims: list[Claim], next_due: Mapping[int, int | None]
-    ) -> int:
-        """Record each firing (status 'claimed' or 'skipped') and move its reminder on, in one
-        transaction; a firing already recorded is not recorded twice. Returns rows recorded."""
-        async with self.transaction() as conn:
-            before = conn.total_changes
+    async def claim_due(
+        self, now: int, limit: int, plan: Plan, lease: Lease, *,
+        shards: ShardSet | None = None, adopt_before: int | None = None,
+    ) -> list[Claim]:
+        del shards, adopt_before  # one process owns the file: every reminder is its own
+        async with self.transaction() as conn:  # the write lock: nobody claims meanwhile
+            due = [Reminder(*row) for row in await self._rows(
+                f"SELECT {_REMINDER_COLUMNS} FROM reminders "
+                "WHERE next_due IS NOT NULL AND next_due <= ? ORDER BY next_due, id LIMIT ?",
+                (now, limit),
+            )]
+            if not due:
+                return []
+            claims, next_due = plan(due)
+            ids = ",".join(str(c.reminder.id) for c in claims)
+            known = {(r[0], r[1]) for r in await self._rows(
+                f"SELECT reminder_id, due_at FROM reminder_firings WHERE reminder_id IN ({ids})"
+            )} if claims else set()
+            fresh = [c for c in claims if (c.reminder.id, c.due_at) not in known]
+            sent = {c.reminder.id for c in fresh if c.status == "claimed"}
             await conn.executemany(
-                "INSERT INTO reminder_firings (reminder_id, due_at, status) VALUES (?, ?, ?) "
-                "ON CONFLICT DO NOTHING",
-                [(c.reminder.id, c.due_at, c.status) for c in claims],
+                "INSERT INTO reminder_firings (reminder_id, due_at, status, owner, lease_until) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [(c.reminder.id, c.due_at, c.status, lease.owner, lease.until) for c in fresh],
             )
-            recorded = conn.total_changes - before
             await conn.executemany(
                 "UPDATE reminders SET next_due = ?, fired = fired + ? WHERE id = ?",
-                [(next_due[c.reminder.id], int(c.status == "claimed"), c.reminder.id)
-                 for c in claims],
+                [(next_due[r.id], int(r.id in sent), r.id) for r in due],
             )
-        return recorded
+        return fresh
 
-    async def finish_firings(self, results: list[tuple[int, int, str, int | None, str | None]]
-                             ) -> None:
+    async def take_over(self, lease: Lease, now: int, *, everything: bool = False
+                        ) -> list[Claim]:
+        async with self.transaction():
+            rows = await self._rows(
+                "UPDATE reminder_firings SET owner = ?, lease_until = ? "
+                "WHERE status = 'claimed' AND (? OR lease_until IS NULL OR lease_until < ?) "
+                "RETURNING reminder_id, due_at, attempted_at",
+                (lease.owner, lease.until, everything, now),
+            )
+            if not rows:
+                return []
+            found = {r[0]: Reminder(*r) for r in await self._rows(
+                f"SELECT {_REMINDER_COLUMNS} FROM reminders "
+                f"WHERE id IN ({','.join(str(int(r[0])) for r in rows)})"
+            )}
+        return sorted(
+            (Claim(found[rid], due, "claimed", attempted_at=attempted)
+             for rid, due, attempted in rows),
+            key=lambda c: (c.due_at, c.reminder.id),
+        )
+
+    async def renew(self, lease: Lease) -> int:
+        return await self.write(
+            "UPDATE reminder_firings SET lease_until = ? WHERE status = 'claimed' AND owner = ?",
+            (lease.until, lease.owner),
+        )
+
+    async def release(self, owner: str) -> None:
+        await self.write(
+            "UPDATE reminder_firings SET lease_until = 0 WHERE status = 'claimed' AND owner = ?",
+            (owner,),
+        )
+
+    async def finish_firings(self, results: list[FiringResult]) -> None:
         """Record how firings ended: (reminder id, due at, status, message id, detail)."""
         async with self.transaction() as conn:
             await conn.executemany(
@@ -575,17 +621,6 @@ class Storage:
                 "WHERE reminder_id = ? AND due_at = ? AND status = 'claimed'",
                 [(at, rid, due) for rid, due in firings],
             )
-
-    async def open_firings(self) -> list[Claim]:
-        """Firings claimed but not known to have finished (the process stopped meanwhile)."""
-        return [
-            Claim(Reminder(*row[:-2]), row[-2], "claimed", attempted_at=row[-1])
-            for row in await self._rows(
-                f"SELECT {_REMINDER_COLUMNS_R}, f.due_at, f.attempted_at "
-                "FROM reminder_firings AS f JOIN reminders AS r ON r.id = f.reminder_id "
-                "WHERE f.status = 'claimed' ORDER BY f.due_at, f.reminder_id"
-            )
-        ]
 
     async def firing_count(self, status: str | None = None) -> int:
         row = await self._row(
