@@ -388,6 +388,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         help="file, or folder for a dated stride-YYYYMMDD-HHMMSS.db (default: "
                         "BACKUP_DIR, else backups/ beside the database)")
     backup.add_argument("--overwrite", action="store_true", help="replace PATH if it exists")
+    migrate = sub.add_parser(
+        "migrate", help="copy the SQLite database into an empty PostgreSQL database, "
+        "verified (the bot stopped; needs no Discord token)"
+    )
+    migrate.add_argument("--to", required=True, metavar="URL",
+                         help="the PostgreSQL database, postgresql://user:password@host/db")
     sub.add_parser("check", help="check the settings, the exercise data and the database "
                    "(on a copy) and list the commands; offline, needs no token, changes nothing")
     invite_cmd = sub.add_parser(
@@ -412,7 +418,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "invite":
         return invite.run(args.app_id)
     try:
-        settings = Settings.from_env(need_token=args.command != "backup")
+        settings = Settings.from_env(need_token=args.command not in ("backup", "migrate"))
     except ConfigError as exc:
         return fail(str(exc), 2)
     try:
@@ -421,6 +427,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return fail(f"cannot write the log file {settings.log_file}: {exc}", 2)
     if args.command == "backup":
         return backup_command(settings, args.path, overwrite=args.overwrite)
+    if args.command == "migrate":
+        from ops.migrate import migrate_command  # asyncpg only for those who use it
+
+        return migrate_command(settings, args.to)
     try:
         if args.command == "sync":
             guild = None if args.globally else (args.guild or settings.dev_guild_id)

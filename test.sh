@@ -8,4 +8,4 @@ python3 -m venv .venv
 .venv/bin/ruff check .
 .venv/bin/lint-imports --no-cache
 .venv/bin/mypy  # the application code, as [tool.mypy] in pyproject.toml says
-.venv/bin/python -m pytest "$@"
+.venv/bin/python -m pytest -ra "$@"

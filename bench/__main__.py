@@ -10,6 +10,10 @@
    (one server's 5,000 DMs beside 50 other servers' club posts, all due at once).
 4. Exercise figures (bench.bench_figures): drawing them all, their sizes, start-up as shipped
    and with every figure to draw, memory once every card has been shown.
+5. PostgreSQL and several processes (bench.bench_postgres): PostgreSQL's p50 beside SQLite's,
+   statements per command, board plans, migrate time, the load at rising rates and the
+   400-reminder burst with one process and two (skipped, saying why, without PostgreSQL).
+   `--postgres-only` runs just this part.
 `--quick` runs small sizes (a smoke test of the benchmarks themselves, not figures to quote).
 Exits 1 if a target is missed.
 """
@@ -22,20 +26,18 @@ import os
 import platform
 import sys
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
-from bench import bench_figures, bench_footprint, bench_interactions, bench_reminders
+from bench import (
+    bench_figures,
+    bench_footprint,
+    bench_interactions,
+    bench_postgres,
+    bench_reminders,
+)
+from bench.report import Row, table
 
 TARGET_RATIO = {"catalog": 1.3, "figure": 1.5, "database": 1.6}
-
-
-@dataclass(frozen=True)
-class Row:
-    what: str
-    result: str
-    target: str
-    met: bool | None  # None: for reference, no target
 
 
 def latency_rows(results: list[bench_interactions.Latency]) -> list[Row]:
@@ -124,16 +126,6 @@ def figure_rows(drawing: bench_figures.Drawing, ready: dict[str, float],
     ]
 
 
-def table(rows: list[Row]) -> str:
-    width = [max(len(getattr(r, f)) for r in rows) for f in ("what", "result", "target")]
-    mark = {True: "yes", False: "NO", None: ""}
-    lines = [f"{'benchmark':{width[0]}}  {'result':{width[1]}}  {'target':{width[2]}}  met"]
-    lines.append("-" * len(lines[0]))
-    lines += [f"{r.what:{width[0]}}  {r.result:{width[1]}}  {r.target:{width[2]}}  {mark[r.met]}"
-              for r in rows]
-    return "\n".join(lines)
-
-
 def machine() -> str:
     cpu = next((line.split(":", 1)[1].strip() for line in
                 Path("/proc/cpuinfo").read_text().splitlines()
@@ -151,6 +143,8 @@ async def main() -> int:
     parser.add_argument("--guilds", type=int, default=1000)
     parser.add_argument("--starts", type=int, default=5)
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--postgres-only", action="store_true",
+                        help="only part 5, PostgreSQL and several processes")
     args = parser.parse_args()
     burst, club, dm, alone = 400, 10_000, 50_000, 30
     fair_dm, fair_clubs = 5000, 50
@@ -161,13 +155,15 @@ async def main() -> int:
     rows: list[Row] = []
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)
-        print("1/4 interaction latency ...", flush=True)
+        if args.postgres_only:
+            return await postgres_part(args.quick, tmp_path)
+        print("1/5 interaction latency ...", flush=True)
         rows += latency_rows(await bench_interactions.run(args.runs, tmp_path))
-        print("2/4 memory and start-up ...", flush=True)
+        print("2/5 memory and start-up ...", flush=True)
         mem = await bench_footprint.memory(args.guilds, tmp_path)
         rows += footprint_rows(mem, await bench_footprint.startup(args.starts, tmp_path),
                                args.guilds)
-        print("3/4 reminders ...", flush=True)
+        print("3/5 reminders ...", flush=True)
         rows += reminder_rows(
             await bench_reminders.production_pace(burst, tmp_path),
             await bench_reminders.raised_pace(club, dm, tmp_path),
@@ -175,12 +171,31 @@ async def main() -> int:
             await bench_reminders.skew_and_idle(alone, tmp_path), burst, club, dm)
         rows += fair_rows(await bench_reminders.fair_sends(fair_dm, fair_clubs, tmp_path),
                           fair_dm, fair_clubs)
-        print("4/4 figures ...", flush=True)
+        print("4/5 figures ...", flush=True)
         rows += figure_rows(bench_figures.draw_all(),
                             await bench_figures.startup(args.starts, tmp_path),
                             await bench_figures.memory(tmp_path))
+        print("5/5 PostgreSQL and several processes ...", flush=True)
+        pg = await bench_postgres.run(args.quick, tmp_path / "pg", progress=progress)
+        rows += bench_postgres.rows(pg)
+    return report(rows, pg)
+
+
+def progress(msg: str) -> None:
+    print(f"    {msg}", flush=True)
+
+
+async def postgres_part(quick: bool, tmp: Path) -> int:
+    print("PostgreSQL and several processes ...", flush=True)
+    pg = await bench_postgres.run(quick, tmp / "pg", progress=progress)
+    return report(bench_postgres.rows(pg), pg)
+
+
+def report(rows: list[Row], pg: bench_postgres.Results) -> int:
     print(f"\nStride benchmarks on {machine()}\n")
     print(table(rows))
+    if pg.skipped is None:
+        print("\n" + bench_postgres.details(pg))
     missed = [r.what for r in rows if r.met is False]
     print(f"\n{len(missed)} target(s) missed" + (": " + "; ".join(missed) if missed else ""))
     return 1 if missed else 0

@@ -166,7 +166,8 @@ class BigClub:
     members: dict[int, JSON]  # by user id
 
 
-def big_club(emu: DiscordEmulator, fresh: list[int], others: int) -> BigClub:
+def big_club(emu: DiscordEmulator, fresh: list[int], others: int,
+             members: int = bench_streaks.MEMBERS) -> BigClub:
     """The server of the benchmark database, with its admin and the members the bench uses."""
     guild = emu.add_guild("Big Running Club", channels=["general", "runs"],
                           roles=["Runners"], owner="club-owner", guild_id=bench_streaks.GUILD)
@@ -174,29 +175,46 @@ def big_club(emu: DiscordEmulator, fresh: list[int], others: int) -> BigClub:
     channel = emu.world.channel_by_name(gid, "general")
     admin = emu.add_member(guild, "coach", admin=True)
     rng = random.Random(3)
-    picked = set(fresh) | set(rng.sample(range(1, bench_streaks.MEMBERS + 1), others))
-    members = {uid: emu.add_member(guild, user=emu.add_user(f"runner{uid}", user_id=uid))
-               for uid in sorted(picked)}
-    return BigClub(guild, channel, admin, members)
+    picked = set(fresh) | set(rng.sample(range(1, members + 1), min(others, members)))
+    people = {uid: emu.add_member(guild, user=emu.add_user(f"runner{uid}", user_id=uid))
+              for uid in sorted(picked)}
+    return BigClub(guild, channel, admin, people)
 
 
-async def stride(runs: int, log_dir: Path, source: Path, floor: Send, only: str = "",
-                 env: dict[str, str] | None = None) -> list[Latency]:
-    db = log_dir / "stride.db"
-    shutil.copyfile(source, db)
-    fresh = fresh_members(db, 2 * (runs + WARM_UP))
+#: (name, kind, send[, finished]): one case of Stride's interactions, as `measure` takes it.
+Case = tuple[Any, ...]
+
+
+@contextlib.asynccontextmanager
+async def stride_bot(runs: int, log_dir: Path, source: Path, env: dict[str, str] | None = None,
+                     *, database: dict[str, str] | None = None, name: str = "stride",
+                     members: int = bench_streaks.MEMBERS) -> AsyncIterator[list[Case]]:
+    """Stride running in an emulator of its own on the benchmark database, and its cases.
+
+    `source` is the benchmark database (SQLite): the bot runs on a copy of it, or, with
+    `database` (the bot's database settings, e.g. DATABASE_URL), on that database, which
+    must hold the same data (fresh members are read from `source`). Each case may be sent
+    `runs + WARM_UP` times.
+    """
+    if database is None:
+        db = log_dir / f"{name}.db"
+        shutil.copyfile(source, db)
+        db_env = bot_env(db)
+    else:
+        db_env = {**bot_env(log_dir / f"{name}.db"), **database}
+    fresh = fresh_members(source, 2 * (runs + WARM_UP))
     emu = DiscordEmulator()
-    club = big_club(emu, fresh, others=1000)
-    members = club.members
+    club = big_club(emu, fresh, others=1000, members=members)
+    people = club.members
     await emu.start()
     rng = random.Random(5)
-    anyone = list(members.values())
-    checkin_members = iter([members[u] for u in fresh[: runs + WARM_UP]])
-    done_members = iter([members[u] for u in fresh[runs + WARM_UP:]])
+    anyone = list(people.values())
+    checkin_members = iter([people[u] for u in fresh[: runs + WARM_UP]])
+    done_members = iter([people[u] for u in fresh[runs + WARM_UP:]])
     where = {"guild": club.guild, "channel": club.channel}
     try:
-        proc = await launch_bot(emu, BOT, {**bot_env(db), **(env or {})},
-                                log_path=log_dir / "stride.log")
+        proc = await launch_bot(emu, BOT, {**db_env, **(env or {})},
+                                log_path=log_dir / f"{name}.log")
         try:
             def slash(name: str, options: dict | None = None, who: Callable[[], JSON] = lambda:
                       rng.choice(anyone)) -> Send:
@@ -232,7 +250,7 @@ async def stride(runs: int, log_dir: Path, source: Path, floor: Send, only: str 
             def done(i: int) -> Awaitable[InteractionRecord]:
                 return emu.click(post, done_id, member=next(done_members), **where)
 
-            cases: list[tuple[Any, ...]] = [
+            cases: list[Case] = [
                 # The card with its figure: the GIF is uploaded with every answer.
                 ("/exercise clams (card + figure)", "figure",
                  slash("exercise", {"name": "clams"})),
@@ -244,12 +262,18 @@ async def stride(runs: int, log_dir: Path, source: Path, floor: Send, only: str 
             ]
             # The figures come at once; the calendar picture follows as an edit of the answer.
             cases.append(("/streak", "database", slash("streak"), calendar))
-            return [r for name, kind, send, *done in cases if only in name
-                    for r in await measure(name, kind, send, runs, floor, *done)]
+            yield cases
         finally:
             await proc.stop()
     finally:
         await emu.stop()
+
+
+async def stride(runs: int, log_dir: Path, source: Path, floor: Send, only: str = "",
+                 env: dict[str, str] | None = None) -> list[Latency]:
+    async with stride_bot(runs, log_dir, source, env) as cases:
+        return [r for name, kind, send, *done in cases if only in name
+                for r in await measure(name, kind, send, runs, floor, *done)]
 
 
 async def run(runs: int, tmp: Path, only: str = "", env: dict[str, str] | None = None

@@ -114,14 +114,21 @@ class Club:
     boards: deque[int] = field(default_factory=lambda: deque(maxlen=100))
 
 
-def build_world(emu: DiscordEmulator, members: int) -> list[Club]:
-    """Two clubs: a big one with 80 % of the members and a smaller one with the rest."""
-    sizes = [members - members // 5, members // 5] if members >= 10 else [members]
+def build_world(emu: DiscordEmulator, members: int, *, even: bool = False,
+                guild_ids: list[int] | None = None) -> list[Club]:
+    """Two clubs: a big one with 80 % of the members and a smaller one with the rest (`even`:
+    half each); `guild_ids` chooses the servers' ids (e.g. one on each of two shards)."""
+    if members < 10:
+        sizes = [members]
+    else:
+        sizes = [members - members // 2, members // 2] if even else [
+            members - members // 5, members // 5]
     clubs = []
     for n, (name, size) in enumerate(zip(["Riverside Running Club", "Hill Harriers"], sizes,
                                          strict=False)):
         guild = emu.add_guild(name, channels=["general", "runs"], roles=["Runners"],
-                              owner=f"owner{n}")
+                              owner=f"owner{n}",
+                              guild_id=guild_ids[n] if guild_ids else None)
         gid = int(guild["id"])
         admin = emu.add_member(guild, f"coach{n}", admin=True, global_name=f"Coach {n}")
         people = [emu.add_member(guild, f"runner{n}-{i}", roles=["Runners"],
@@ -634,15 +641,31 @@ def format_report(report: LoadReport) -> str:
 
 # ---------------------------------------------------------------------------------- run
 
-async def start_bot(emu: DiscordEmulator, tmp: Path, db: Path) -> BotProcess:
-    """Register the commands (`bot.py sync --global`), then start the bot on `db`."""
-    env = bot_env(db)
+async def start_bot(emu: DiscordEmulator, tmp: Path, db: Path,
+                    env: dict[str, str] | None = None) -> BotProcess:
+    """Register the commands (`bot.py sync --global`), then start the bot on `db` (`env`
+    over the settings, e.g. DATABASE_URL)."""
+    return (await start_bots(emu, tmp, db, env))[0]
+
+
+async def start_bots(emu: DiscordEmulator, tmp: Path, db: Path,
+                     env: dict[str, str] | None = None, processes: int = 1
+                     ) -> list[BotProcess]:
+    """`start_bot`; with `processes` > 1, that many processes at once, process i running
+    shard i of `processes` (SHARD_IDS / SHARD_COUNT; `env` must give a shared DATABASE_URL,
+    and the emulator hands out that many shards)."""
+    env = {**bot_env(db), **(env or {})}
     sync = await launch_bot(emu, BOT, env, ["sync", "--global"], log_path=tmp / "sync.log",
                             wait=False)
     code = await sync.wait_exit(60)
     if code != 0:
         raise RuntimeError(f"bot.py sync failed ({code}):\n{sync.output()}")
-    return await launch_bot(emu, BOT, env, log_path=tmp / "bot.log")
+    if processes == 1:
+        return [await launch_bot(emu, BOT, env, log_path=tmp / "bot.log")]
+    return list(await asyncio.gather(*(
+        launch_bot(emu, BOT, {**env, "SHARD_COUNT": str(processes), "SHARD_IDS": str(i)},
+                   log_path=tmp / f"bot-{i}.log", shards=[i])
+        for i in range(processes))))
 
 
 async def run_load(rate: float, seconds: float, tmp: Path, *, members: int = 500,

@@ -28,7 +28,7 @@ from stride.checkins import Checkins, breaks_at, heatmap_start
 from stride.clock import ManualClock
 from stride.heatmap import render_heatmap
 from stride.records import BOARDS, PERIODS
-from stride.storage import Storage
+from stride.storage import SqliteStorage as Storage
 from stride.storage.sqlite import prepare
 
 GUILD = 424242

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
 
 from discord.ext import commands
@@ -10,6 +11,8 @@ from stride.backup_schedule import BackupService
 
 if TYPE_CHECKING:
     from bot import StrideBot
+
+log = logging.getLogger(__name__)
 
 
 class BackupCog(commands.Cog, name="Backups"):
@@ -22,7 +25,11 @@ class BackupCog(commands.Cog, name="Backups"):
 
     async def cog_load(self) -> None:
         settings = self.bot.settings
-        if self.bot.background and settings.backup_dir is not None:
+        if self.bot.background and settings.backup_dir is not None and settings.database_url:
+            log.warning("BACKUP_DIR is set, but the daily automatic backup copies a SQLite "
+                        "file and Stride runs on PostgreSQL: back it up with pg_dump "
+                        "(docs/postgresql.md). No automatic backups are made.")
+        elif self.bot.background and settings.backup_dir is not None:
             self.service = BackupService(
                 settings.database_path, settings.backup_dir, settings.backup_keep,
                 busy_timeout_ms=settings.database_busy_timeout_ms,

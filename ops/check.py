@@ -69,6 +69,9 @@ class Report:
     def ok(self, text: str) -> None:
         print(f"  ok       {text}", file=self.out)
 
+    def note(self, text: str) -> None:
+        print(f"  note     {text}", file=self.out)
+
     def problem(self, text: str) -> None:
         self.problems.append(text)
         print(f"  PROBLEM  {text}", file=self.out)
@@ -84,7 +87,12 @@ def run(make_bot: BotFactory, extensions: Sequence[str], env: Mapping[str, str] 
     check_packages(ROOT / "requirements.txt", report)
     catalog = check_catalog(settings, report) if settings else None
     if settings:
-        check_database(settings.database_path, report)
+        if settings.database_url:
+            from .check_postgres import check_postgres  # asyncpg only for those who use it
+
+            asyncio.run(check_postgres(settings, report))
+        else:
+            check_database(settings.database_path, report)
         report.section("Logs")
         report.ok(f"to {settings.log_file} ({LOG_ROTATION})" if settings.log_file else
                   "to standard output (journald under systemd); set LOG_FILE for a file")

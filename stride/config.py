@@ -147,24 +147,27 @@ def _number(env: Mapping[str, str], name: str, default: float | None, kind: type
 
 
 def _shard_ids(value: str, count: int | None) -> tuple[int, ...] | None:
-    """SHARD_IDS ("0,1"): the shards this process runs, out of SHARD_COUNT in all."""
+    """SHARD_IDS: the shards this process runs, out of SHARD_COUNT in all; numbers and ranges
+    separated by commas ("0,1", "4-7": a systemd instance name, stride@4-7)."""
     text = value.strip()
     if not text:
         return None
     if count is None:
         raise ConfigError(
             f"SHARD_IDS={text!r} needs SHARD_COUNT, the number of shards across all processes "
-            "(for example SHARD_IDS=0,1 with SHARD_COUNT=4 on one of two processes)."
+            "(for example SHARD_IDS=0-1 with SHARD_COUNT=4 on one of two processes)."
         )
-    parts = [p.strip() for p in text.split(",")]
-    if not all(p.isdigit() for p in parts):
-        raise ConfigError(f"SHARD_IDS={text!r} must be shard numbers separated by commas, "
-                          "like 0,1.")
-    ids = tuple(sorted({int(p) for p in parts}))
-    if ids[-1] >= count:
+    ids: set[int] = set()
+    for part in (p.strip() for p in text.split(",")):
+        low, dash, high = part.partition("-")
+        if not (low.isdigit() and (not dash or (high.isdigit() and int(high) >= int(low)))):
+            raise ConfigError(f"SHARD_IDS={text!r} must be shard numbers or ranges separated "
+                              "by commas, like 0,1 or 4-7.")
+        ids.update(range(int(low), int(high or low) + 1))
+    if max(ids) >= count:
         raise ConfigError(f"SHARD_IDS={text!r}: shards are numbered 0 to {count - 1} "
                           f"with SHARD_COUNT={count}.")
-    return ids
+    return tuple(sorted(ids))
 
 
 def _database_url(value: str) -> str | None:

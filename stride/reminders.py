@@ -136,7 +136,8 @@ class Reminders:
         self.lease = lease
         self.shards = shards
         self.owner = owner or process_name()
-        self._leases_checked: float | None = None  # loop time of the last renew/take-over
+        self._leases_checked: datetime | None = None  # the last renew and take-over
+        self._held: set[tuple[int, int]] = set()  # firings queued or sent, not yet recorded
         self._wakeup = asyncio.Event()
         self._finished: list[tuple[int, int, str, int | None, str | None]] = []
         # Sending: claims wait in fair turns; a fixed number of workers deliver them.
@@ -297,9 +298,9 @@ class Reminders:
             await self.clock.wait(self._wakeup, delay)
 
     async def tick(self, sender: Sender) -> float | None:
-        """Claim everything due now and queue it for sending; seconds until the next due time
-        (on a shared database, at most a third of the lease: leases are renewed and what a
-        dead process left is taken over in between)."""
+        """Claim everything due now (on a shared database, first renew this process's leases
+        and take what a dead process left) and queue it for sending; seconds until the next
+        look."""
         self._start_workers(sender)
         if self.storage.shared:
             await self._tend_leases()
@@ -318,11 +319,25 @@ class Reminders:
                 else:
                     log.warning("Reminder %s skipped: due %s, over the grace window",
                                 claim.reminder.id, from_unix(claim.due_at).isoformat())
-        following = await self.storage.next_due(self.shards)
-        delay = None if following is None else max(0.0, following - self.clock.now().timestamp())
+        return await self._next_look()
+
+    async def _next_look(self) -> float | None:
+        """Seconds until there is something to do: this process's next reminder due; on a
+        shared database also the next lease to run out (a dead process's firings to take),
+        another shard's reminder left due for a lease (its process is gone), and, while this
+        process holds firings, the next renewal."""
+        times = [await self.storage.next_due(self.shards)]
         if self.storage.shared:
-            delay = min(delay if delay is not None else lease_s, lease_s / 3)
-        return delay
+            lease_s = int(self.lease.total_seconds())
+            times.append(await self.storage.next_lapse())
+            if self.shards is not None:
+                anyone = await self.storage.next_due()
+                times.append(None if anyone is None else anyone + lease_s + 1)
+        now = self.clock.now().timestamp()
+        delays = [max(0.0, t - now) for t in times if t is not None]
+        if self.storage.shared and self._held:
+            delays.append(self.lease.total_seconds() / 3)
+        return min(delays, default=None)
 
     def _planner(self, now: datetime) -> Plan:
         """What to record for the reminders found due at `now` (run inside the claim)."""
@@ -344,15 +359,17 @@ class Reminders:
         return Lease(self.owner, unix(self.clock.now() + self.lease))
 
     async def _tend_leases(self) -> None:
-        """Every third of the lease: renew this process's, and take over the firings whose
-        holder has stopped renewing (it died)."""
-        loop = asyncio.get_running_loop()
-        if self._leases_checked is not None and \
-                loop.time() - self._leases_checked < self.lease.total_seconds() / 3:
-            return
-        self._leases_checked = loop.time()
-        await self.storage.renew(self._lease())
-        await self._adopt(await self.storage.take_over(self._lease(), unix(self.clock.now())),
+        """Renew this process's leases (every third of the lease), and take over the firings
+        whose holder stopped renewing (it died) or let go (it stopped)."""
+        now = self.clock.now()
+        if self._held and (self._leases_checked is None
+                           or now - self._leases_checked >= self.lease / 3):
+            self._leases_checked = now
+            try:
+                await self.storage.renew(self._lease())
+            except StorageError as exc:  # tried again in a third of the lease
+                log.warning("Could not renew this process's reminder leases: %s", exc)
+        await self._adopt(await self.storage.take_over(self._lease(), unix(now)),
                           "from a process that stopped")
 
     async def recover(self, sender: Sender) -> None:
@@ -371,6 +388,8 @@ class Reminders:
     async def _adopt(self, taken: list[Claim], how: str) -> None:
         now = self.clock.now()
         for claim in taken:
+            if (claim.reminder.id, claim.due_at) in self._held:
+                continue  # its own, still queued or being sent (its lease had lapsed)
             if now - from_unix(claim.due_at) <= self.grace:
                 log.info("Reminder %s: %s the firing due %s %s", claim.reminder.id,
                          "checking, then sending," if claim.attempted_at else "sending",
@@ -386,6 +405,7 @@ class Reminders:
 
     def _queue_claim(self, claim: Claim) -> None:
         reminder = claim.reminder
+        self._held.add((reminder.id, claim.due_at))
         self._queue.put(claim, reminder.guild_id, 0 if reminder.kind == "channel" else 1)
         self._settled.clear()
         self._more.set()
@@ -533,6 +553,8 @@ class Reminders:
                 self._finished[:0] = done
                 log.warning("Could not record %d finished reminder firing(s) yet: %s",
                             len(done), exc)
+            else:
+                self._held.difference_update((rid, due) for rid, due, *_ in done)
 
     async def _flush_loop(self) -> None:
         while True:

@@ -1,4 +1,6 @@
-"""Shared fixtures for the unit tests."""
+"""Shared fixtures for the unit tests. `storage` runs each test that takes it on both
+backends (ids "sqlite" and "postgresql"; the latter on a throwaway server, skipped where
+PostgreSQL is not installed); `sqlite_storage` is for tests of SQLite's own workings."""
 
 from __future__ import annotations
 
@@ -13,7 +15,11 @@ import pytest
 from stride.catalog import Catalog, load_catalog
 from stride.checkins import Checkins
 from stride.clock import ManualClock
-from stride.storage import Storage
+from stride.storage import SqliteStorage, Storage
+
+pytest_plugins = ["tests.postgres_fixtures"]
+
+BACKENDS = ["sqlite", "postgresql"]
 
 ROOT = Path(__file__).resolve().parent.parent
 EXERCISES = ROOT / "data" / "exercises.toml"
@@ -30,10 +36,34 @@ def raw_catalog() -> dict[str, Any]:
     return tomllib.loads(EXERCISES.read_text("utf-8"))
 
 
+@pytest.fixture(params=BACKENDS, ids=BACKENDS)
+def storage_location(request: pytest.FixtureRequest, tmp_path: Path) -> Path | str:
+    """Where a test's database is: a file in a temporary folder, or a new PostgreSQL
+    database (its URL; dropped after the test)."""
+    if request.param == "sqlite":
+        return tmp_path / "stride.db"
+    url: str = request.getfixturevalue("postgres_url")
+    return url
+
+
 @pytest.fixture
-async def storage(tmp_path: Path) -> AsyncIterator[Storage]:
-    """A fresh, migrated database in a temporary folder."""
-    s = Storage(tmp_path / "stride.db")
+async def storage(storage_location: Path | str) -> AsyncIterator[Storage]:
+    """A fresh, migrated database of each backend, opened."""
+    if isinstance(storage_location, Path):
+        s: Storage = SqliteStorage(storage_location)
+    else:
+        from stride.storage.postgres import PostgresStorage  # asyncpg only when it is used
+
+        s = PostgresStorage(storage_location)
+    await s.open()
+    yield s
+    await s.close()
+
+
+@pytest.fixture
+async def sqlite_storage(tmp_path: Path) -> AsyncIterator[SqliteStorage]:
+    """For tests of SQLite's own workings (its connection, plans, locking): SQLite only."""
+    s = SqliteStorage(tmp_path / "stride.db")
     await s.open()
     yield s
     await s.close()

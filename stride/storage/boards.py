@@ -6,9 +6,10 @@ entries above the member instead."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
-from stride.records import BOARDS, PERIODS
+from stride.records import BOARDS, PERIODS, BoardRow
 
 _BASE = "guild_id = :guild AND present = 1"
 
@@ -54,10 +55,13 @@ def board_query(board: str, period: str) -> BoardQuery:
     return BoardQuery(value, where, rank_where, index)
 
 
-def page_sql(q: BoardQuery) -> str:
-    """One page of the board, in board order (:limit rows from :offset)."""
+def page_sql(q: BoardQuery, dialect: str = "sqlite") -> str:
+    """One page of the board, in board order (:limit rows from :offset). SQLite is told the
+    index (its planner may otherwise pick a shorter one and sort); PostgreSQL's planner
+    finds it from the statistics, and has no such clause."""
+    hint = f" INDEXED BY {q.index}" if dialect == "sqlite" else ""
     return (
-        f"SELECT user_id, {q.value} FROM members INDEXED BY {q.index} WHERE {q.where} "
+        f"SELECT user_id, {q.value} FROM members{hint} WHERE {q.where} "
         f"ORDER BY {q.value} DESC, user_id LIMIT :limit OFFSET :offset"
     )
 
@@ -75,3 +79,33 @@ def rank_sql(q: BoardQuery) -> str:
                 f"AND board = '{q.counts}' AND period = {q.period} AND value > {value})"
             )
     return f"SELECT {mine}, {above(mine)}, {above(':first')}"
+
+
+def ranked(page: list[tuple[int, int]], offset: int, ahead_of_first: int) -> list[BoardRow]:
+    """A page's (user id, value) rows with competition ranks, the first one's from how many
+    are ahead of it, the others' from their place on the page (ties share one rank)."""
+    rows: list[BoardRow] = []
+    for i, (uid, val) in enumerate(page):
+        if i == 0:
+            rank = ahead_of_first + 1
+        elif val == rows[-1].value:
+            rank = rows[-1].rank
+        else:
+            rank = offset + i + 1
+        rows.append(BoardRow(rank, uid, val))
+    return rows
+
+
+_NAMED = re.compile(r"(?<![:\w]):([a-z_]+)\b")
+
+
+def numbered(sql: str) -> tuple[str, list[str]]:
+    """`sql` with its :named parameters as PostgreSQL's $1, $2, ... (numbered in order of
+    first use: PostgreSQL refuses a number it cannot see), and the names in that order."""
+    names: list[str] = []
+
+    def number(match: re.Match[str]) -> str:
+        if match.group(1) not in names:
+            names.append(match.group(1))
+        return f"${names.index(match.group(1)) + 1}"
+    return _NAMED.sub(number, sql), names

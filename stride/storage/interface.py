@@ -109,6 +109,10 @@ class Storage(Protocol):
         `everything`), now held under `lease`, with when each was attempted, if ever."""
         ...
 
+    async def next_lapse(self) -> int | None:
+        """When the earliest lease on a claimed firing runs out (unix time), if any."""
+        ...
+
     async def renew(self, lease: Lease) -> int:
         """Extend the lease of every firing `lease.owner` still holds; how many."""
         ...

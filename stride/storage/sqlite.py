@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
-import inspect
 import logging
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
@@ -33,12 +31,12 @@ from stride.streaks import EMPTY, StreakState
 
 from . import migrations
 from .boards import board_query, page_sql, rank_sql
+from .errors_wrap import storage_errors
 from .interface import FiringResult, Plan
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-S = TypeVar("S")
 
 BUSY_TIMEOUT_MS = Settings.database_busy_timeout_ms  # when no setting is passed (tools, tests)
 CONNECTION_WAIT_MS = 50  # SQLite's own wait per attempt on the bot's shared connection
@@ -71,38 +69,9 @@ def _translated(error: sqlite3.Error) -> StorageError:
     return (StorageBusy if is_busy(error) else StorageError)(str(error))
 
 
-def _storage_errors(cls: type[S]) -> type[S]:
-    """Every public coroutine (and async generator) of `cls` raises the domain's
-    StorageError / StorageBusy instead of SQLite's own errors, so no caller knows SQLite."""
-    for name, method in list(vars(cls).items()):
-        if name.startswith("_"):
-            continue
-        if inspect.iscoroutinefunction(method):
-            setattr(cls, name, _coroutine_errors(method))
-        elif inspect.isasyncgenfunction(method):
-            setattr(cls, name, _generator_errors(method))
-    return cls
-
-
-def _coroutine_errors(method: Callable[..., Awaitable[T]]) -> Callable[..., Awaitable[T]]:
-    @functools.wraps(method)
-    async def wrapper(*args: Any, **kwargs: Any) -> T:
-        try:
-            return await method(*args, **kwargs)
-        except sqlite3.Error as exc:
-            raise _translated(exc) from exc
-    return wrapper
-
-
-def _generator_errors(method: Callable[..., AsyncIterator[T]]) -> Callable[..., AsyncIterator[T]]:
-    @functools.wraps(method)
-    async def wrapper(*args: Any, **kwargs: Any) -> AsyncIterator[T]:
-        try:
-            async for item in method(*args, **kwargs):
-                yield item
-        except sqlite3.Error as exc:
-            raise _translated(exc) from exc
-    return wrapper
+# Every public coroutine (and async generator) of the class raises the domain's
+# StorageError / StorageBusy instead of SQLite's own errors, so no caller knows SQLite.
+_storage_errors = storage_errors((sqlite3.Error,), _translated)
 
 
 def prepare(path: Path, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> list[str]:
@@ -589,6 +558,11 @@ class SqliteStorage:
              for rid, due, attempted in rows),
             key=lambda c: (c.due_at, c.reminder.id),
         )
+
+    async def next_lapse(self) -> int | None:
+        row = await self._row(
+            "SELECT MIN(lease_until) FROM reminder_firings WHERE status = 'claimed'")
+        return row[0] if row else None
 
     async def renew(self, lease: Lease) -> int:
         return await self.write(

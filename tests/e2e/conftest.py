@@ -20,6 +20,14 @@ server lives in the *module* loop, so tests using it must run there too::
 
 (Mixing is fine within one file: tests without that mark get a fresh function loop
 and must then use the function-scoped ``emulator``.)
+
+Databases: every test that asks for ``database`` (function scope) or ``module_database``
+(module scope; ``stride_module`` uses it) runs once per backend, ids ``[sqlite]`` and
+``[postgresql]``: a fresh :class:`~tests.e2e.databases.TestDatabase` each time (PostgreSQL:
+a new database on the run's server, dropped afterwards). ``@pytest.mark.sqlite_only``
+keeps a test to SQLite: only for behaviour SQLite alone has (its file, its lock, its
+backups), said in the test's docstring. The module-scoped emulator and bots follow the
+backend too, so each backend's half of a module starts from a world of its own.
 """
 
 from __future__ import annotations
@@ -36,10 +44,54 @@ import pytest_asyncio
 from tests.emulator.emulator import DiscordEmulator
 from tests.emulator.harness import BotProcess, launch_bot
 
+from .databases import BACKENDS, TestDatabase
 from .stride import Stride, start_stride
 from .testworld import TestWorld, build_world
 
 StartBot = Callable[..., Awaitable[BotProcess]]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """One run per backend for each test with a database (SQLite only if so marked). Module
+    scope: a module's tests on one backend share its module fixtures, then the other's."""
+    if not {"database", "module_database"} & set(metafunc.fixturenames):
+        return
+    only_sqlite = metafunc.definition.get_closest_marker("sqlite_only") is not None
+    backends = ["sqlite"] if only_sqlite else list(BACKENDS)
+    metafunc.parametrize("backend", backends, ids=backends, scope="module")
+
+
+@pytest.fixture(scope="module")
+def backend() -> str:
+    """No backend: a test without a database (the parametrization above replaces this)."""
+    return ""
+
+
+def _databases(backend: str, folder: Path, request: pytest.FixtureRequest
+               ) -> Iterator[TestDatabase]:
+    if backend != "postgresql":
+        yield TestDatabase("sqlite", folder / "stride.db")
+        return
+    server = request.getfixturevalue("postgres_server")  # skips when there is none
+    url = server.create_database_sync()
+    try:
+        yield TestDatabase("postgresql", folder / "stride.db", url)
+    finally:
+        server.drop_database_sync(url)
+
+
+@pytest.fixture
+def database(backend: str, tmp_path: Path, request: pytest.FixtureRequest
+             ) -> Iterator[TestDatabase]:
+    """A fresh database on this test's backend (the bot's files in tmp_path)."""
+    yield from _databases(backend, tmp_path, request)
+
+
+@pytest.fixture(scope="module")
+def module_database(backend: str, tmp_path_factory: pytest.TempPathFactory,
+                    request: pytest.FixtureRequest) -> Iterator[TestDatabase]:
+    """``database`` for a whole module (and backend): pair it with ``module_start_bot``."""
+    yield from _databases(backend, tmp_path_factory.mktemp("db"), request)
 
 
 @contextlib.asynccontextmanager
@@ -75,8 +127,11 @@ def world(emulator_world: tuple[DiscordEmulator, TestWorld]) -> TestWorld:
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def module_emulator_world() -> AsyncIterator[tuple[DiscordEmulator, TestWorld]]:
-    """Same as ``emulator_world`` but shared by a module (tests need loop_scope="module")."""
+async def module_emulator_world(backend: str
+                                ) -> AsyncIterator[tuple[DiscordEmulator, TestWorld]]:
+    """Same as ``emulator_world`` but shared by a module (tests need loop_scope="module");
+    one per backend (``backend``: only so it is not shared between them)."""
+    del backend
     async with _started_world() as pair:
         yield pair
 
@@ -126,8 +181,11 @@ def start_bot(tmp_path: Path) -> Iterator[StartBot]:
 
 
 @pytest.fixture(scope="module")
-def module_start_bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StartBot]:
-    """Module-scoped ``start_bot`` (pair it with ``module_emulator``)."""
+def module_start_bot(tmp_path_factory: pytest.TempPathFactory, backend: str
+                     ) -> Iterator[StartBot]:
+    """Module-scoped ``start_bot`` (pair it with ``module_emulator``); its bots are stopped
+    when the module, or its half on one backend, is done."""
+    del backend
     procs: list[BotProcess] = []
     yield _starter(tmp_path_factory.mktemp("bots"), procs)
     for proc in procs:
@@ -137,11 +195,11 @@ def module_start_bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Start
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def stride_module(
     module_emulator: DiscordEmulator, module_world: TestWorld, module_start_bot: StartBot,
-    tmp_path_factory: pytest.TempPathFactory,
+    module_database: TestDatabase,
 ) -> AsyncIterator[Stride]:
-    """The real bot (commands synced to the test server) for a whole test module. At the end,
-    nothing it sent broke Discord's limits or hit a route Discord does not have."""
-    db = tmp_path_factory.mktemp("db") / "stride.db"
-    yield await start_stride(module_emulator, module_world, module_start_bot, db)
+    """The real bot (commands synced to the test server) for a whole test module, on each
+    backend. At the end, nothing it sent broke Discord's limits or hit a route Discord does
+    not have."""
+    yield await start_stride(module_emulator, module_world, module_start_bot, module_database)
     assert module_emulator.limit_violations == []
     assert module_emulator.unhandled == []

@@ -1,20 +1,17 @@
-"""Checks shared by the hostile-input and security tests: what the database holds, what the
-bot answered, and which mentions its messages were allowed to make."""
+"""Checks shared by the hostile-input and security tests: what the bot answered, and which
+mentions its messages were allowed to make (what the database holds: TestDatabase)."""
 
 from __future__ import annotations
 
 import re
-import sqlite3
 import unicodedata
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 from tests.emulator.emulator import DiscordEmulator
 from tests.emulator.records import InteractionRecord, RequestRecord
 
 JSON = dict[str, Any]
-Snapshot = dict[str, list[tuple[Any, ...]]]
 
 ERROR_TITLE = "Hmm, that didn't work"
 UNEXPECTED = "Something went wrong on our side"
@@ -31,30 +28,6 @@ MESSAGE_ROUTES = (
     "PATCH /webhooks/{application_id}/{token}/messages/{message_id}",
 )
 CALLBACK_ROUTE = "POST /interactions/{interaction_id}/{token}/callback"
-
-
-def db_snapshot(db: Path) -> Snapshot:
-    """Every row of every table, sorted, read through a separate read-only connection (the
-    database is in WAL mode, so this never blocks the bot or sees a half-made write)."""
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
-    try:
-        tables = [r[0] for r in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
-            "ORDER BY name")]
-        return {
-            t: sorted(conn.execute(f'SELECT * FROM "{t}"').fetchall(), key=repr)
-            for t in tables
-        }
-    finally:
-        conn.close()
-
-
-def db_rows(db: Path, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
 
 
 def answer_of(rec: InteractionRecord) -> JSON:

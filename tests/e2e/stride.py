@@ -14,6 +14,7 @@ from tests.emulator.emulator import DiscordEmulator
 from tests.emulator.harness import REPO_ROOT, BotProcess
 from tests.emulator.records import InteractionRecord
 
+from .databases import TestDatabase
 from .testworld import TestWorld
 
 BOT = REPO_ROOT / "bot.py"
@@ -22,12 +23,12 @@ JSON = dict[str, Any]
 
 @dataclass
 class Stride:
-    """A running Stride bot, its emulator, the test world in it and its database file."""
+    """A running Stride bot, its emulator, the test world in it and its database."""
 
     emu: DiscordEmulator
     world: TestWorld
     proc: BotProcess
-    db: Path
+    db: TestDatabase
     start_bot: Any
     extra_env: dict[str, str] = dataclasses.field(default_factory=dict)
 
@@ -56,14 +57,17 @@ class Stride:
         return rec
 
 
-def bot_env(db: Path) -> dict[str, str]:
-    # Empty values win over a developer's own .env (python-dotenv never overrides).
-    return {"DATABASE_PATH": str(db), "LOG_LEVEL": "INFO", "EXERCISES_PATH": "", "LOG_FILE": "",
+def bot_env(db: TestDatabase | Path) -> dict[str, str]:
+    """The tests' settings for a bot on `db` (a bare Path: that SQLite file). Empty values win
+    over a developer's own .env (python-dotenv never overrides)."""
+    if isinstance(db, Path):
+        db = TestDatabase("sqlite", db)
+    return {**db.env(), "LOG_LEVEL": "INFO", "EXERCISES_PATH": "", "LOG_FILE": "",
             "BACKUP_DIR": "", "DATABASE_SYNC": "", "SHARD_COUNT": "", "FIGURES_PATH": ""}
 
 
-async def start_stride(emu: DiscordEmulator, world: TestWorld, start_bot: Any, db: Path,
-                       env: dict[str, str] | None = None) -> Stride:
+async def start_stride(emu: DiscordEmulator, world: TestWorld, start_bot: Any,
+                       db: TestDatabase, env: dict[str, str] | None = None) -> Stride:
     """Register the commands in the test server (`bot.py sync --guild`), then run the bot
     (with `env` over the tests' settings)."""
     stride = Stride(emu, world, None, db, start_bot, dict(env or {}))  # type: ignore[arg-type]

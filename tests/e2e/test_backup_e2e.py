@@ -12,12 +12,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from stride.backup_schedule import backup_name, list_backups
 from tests.emulator.emulator import DiscordEmulator
 from tests.emulator.harness import REPO_ROOT
 from tests.emulator.records import InteractionRecord
 
-from .guards import db_rows
+from .databases import TestDatabase
 from .stride import BOT, bot_env, eventually, start_stride
 from .testworld import TestWorld
 
@@ -50,17 +52,19 @@ def user_id(rec: InteractionRecord) -> int:
     return int(rec.payload["member"]["user"]["id"])
 
 
+@pytest.mark.sqlite_only
 async def test_backup_during_a_checkin_burst_holds_every_acknowledged_checkin(
-    emulator: DiscordEmulator, world: TestWorld, start_bot, tmp_path: Path
+    emulator: DiscordEmulator, world: TestWorld, start_bot, database: TestDatabase, tmp_path: Path
 ) -> None:
     """300 members check in at once, and more keep coming (50 a second) until the backup is
     done. Once some have their answer, `python bot.py backup` runs as its own process (no
     Discord token). The backup opens, passes `PRAGMA integrity_check`, is consistent (each
     member's figures match their check-ins), and holds every check-in whose answer the member
     saw before the backup process was started. Meanwhile the bot answers every member in
-    time: the copy never makes a writer wait."""
+    time: the copy never makes a writer wait. SQLite only: `bot.py backup` copies the SQLite
+    file (PostgreSQL is backed up with pg_dump: the test after these)."""
     emu = emulator
-    db = tmp_path / "stride.db"
+    db = database
     dest = tmp_path / "backups" / "during-burst.db"
     runners = iter([emu.add_member(world.guild, f"runner{i}") for i in range(600)])
     await emu.settle()
@@ -108,21 +112,22 @@ async def test_backup_during_a_checkin_burst_holds_every_acknowledged_checkin(
     before = acked_between(0.0, began)
     during = acked_between(began, ended)
     assert len(before) >= 30 and during  # the bot kept writing while the backup ran
-    assert db_rows(dest, "PRAGMA integrity_check") == [("ok",)]
-    saved = {u for (u,) in db_rows(dest, "SELECT user_id FROM checkins")}
+    copy = TestDatabase("sqlite", dest)
+    assert copy.integrity_ok()
+    saved = {u for (u,) in copy.rows("SELECT user_id FROM checkins")}
     missing = sorted(user_id(r) for r in before if user_id(r) not in saved)
     assert missing == []
     # A consistent snapshot: no member's figures without their check-in, or the reverse.
-    assert db_rows(dest, "SELECT COUNT(*) FROM members AS m WHERE m.total != (SELECT COUNT(*) "
-                 "FROM checkins AS c WHERE c.guild_id = m.guild_id AND c.user_id = m.user_id)"
-                 ) == [(0,)]
+    assert copy.rows("SELECT COUNT(*) FROM members AS m WHERE m.total != (SELECT COUNT(*) "
+                     "FROM checkins AS c WHERE c.guild_id = m.guild_id AND c.user_id = m.user_id)"
+                     ) == [(0,)]
     assert f"{len(saved)} check-ins, integrity check ok" in out.decode()
     # Every member was answered "Checked in" (or "thinking..." first) within Discord's 3 s,
     # none asked to try again.
     assert [title(r) for r in recs if not title(r).startswith(CHECKED_IN)] == []
     assert max(r.response_time or 99 for r in recs) < 3.0
     assert not any(r.rejected for r in recs)
-    stored = {u for (u,) in db_rows(db, "SELECT user_id FROM checkins")}
+    stored = {u for (u,) in db.rows("SELECT user_id FROM checkins")}
     assert {user_id(r) for r in recs} == stored and saved <= stored
     await stride.proc.stop()
     assert "Traceback" not in stride.proc.output()
@@ -136,14 +141,16 @@ async def test_backup_during_a_checkin_burst_holds_every_acknowledged_checkin(
           f"{max(r.response_time or 0 for r in recs) * 1000:.0f} ms\n{out.decode().strip()}")
 
 
+@pytest.mark.sqlite_only
 async def test_bot_makes_a_backup_shortly_after_start_and_keeps_the_newest(
-    emulator: DiscordEmulator, world: TestWorld, start_bot, tmp_path: Path
+    emulator: DiscordEmulator, world: TestWorld, start_bot, database: TestDatabase, tmp_path: Path
 ) -> None:
     """BACKUP_DIR set and no recent backup: the running bot backs up within seconds of
     starting, logs it, and prunes its own older backups down to BACKUP_KEEP, leaving every
-    other file in the folder alone."""
+    other file in the folder alone. SQLite only: the daily backup copies the SQLite file
+    (on PostgreSQL it does not run: the next test)."""
     emu = emulator
-    db = tmp_path / "stride.db"
+    db = database
     folder = tmp_path / "backups"
     folder.mkdir()
     old = [backup_name(datetime.now(UTC) - timedelta(days=d)) for d in (2, 3, 4)]
@@ -158,7 +165,7 @@ async def test_bot_makes_a_backup_shortly_after_start_and_keeps_the_newest(
                      "a new backup saved and the old ones pruned")
     newest = list_backups(folder)[-1].path
     assert newest.name not in old
-    assert db_rows(newest, "PRAGMA integrity_check") == [("ok",)]
+    assert TestDatabase("sqlite", newest).integrity_ok()
     assert sorted(p.name for p in folder.iterdir()) == sorted(
         [newest.name, old[0], "notes.txt", "stride-before-upgrade.db"])
     await proc.stop()
@@ -167,3 +174,30 @@ async def test_bot_makes_a_backup_shortly_after_start_and_keeps_the_newest(
     assert len(saved) == 1 and str(newest) in saved[0] and "integrity check ok" in saved[0]
     assert "Traceback" not in output
     print(f"\n{saved[0]}")
+
+
+async def test_on_postgresql_backups_are_left_to_pg_dump(
+    emulator: DiscordEmulator, world: TestWorld, start_bot, postgres_url: str, tmp_path: Path
+) -> None:
+    """The PostgreSQL side of the two above: with BACKUP_DIR set the bot says the daily
+    backup does not run on PostgreSQL and makes none (it answers as usual), and
+    `bot.py backup` changes nothing and says how to use pg_dump, exit code 2."""
+    db = TestDatabase("postgresql", tmp_path / "stride.db", postgres_url)
+    folder = tmp_path / "backups"
+    folder.mkdir()
+    proc = await start_bot(emulator, BOT, {**bot_env(db), "BACKUP_DIR": str(folder)})
+    rec = await emulator.slash("checkin", member=world.member, guild=world.guild,
+                               channel=world.channel)
+    await rec.wait_response()
+    assert title(rec).startswith(CHECKED_IN)
+    env = {**os.environ, **bot_env(db), "DISCORD_TOKEN": "", "BACKUP_DIR": ""}
+    backup = await asyncio.create_subprocess_exec(
+        sys.executable, str(BOT), "backup", str(folder / "by-hand.db"), cwd=REPO_ROOT, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    out, err = await asyncio.wait_for(backup.communicate(), 30)
+    assert backup.returncode == 2, (out + err).decode()
+    assert "pg_dump --format=custom" in err.decode()
+    await proc.stop()
+    assert "No automatic backups are made" in proc.output()
+    assert list(folder.iterdir()) == []
+    assert "Traceback" not in proc.output() + (out + err).decode()

@@ -1297,3 +1297,126 @@ async def test_user_install_contexts_like_discord(
     assert (status, body["code"]) == (403, 50001)
     assert [g.core["name"] for g in emulator.world.guilds.values()
             if emulator.world.bot_in_guild(g.id)] == ["Test Running Club"]
+
+
+# ------------------------------------------------------------------ shards across processes
+# A bot may run any subset of its shards per process, each identified as [shard_id, num_shards];
+# Discord sends a server's events to shard (guild_id >> 22) % num_shards and DMs to shard 0.
+# minimal_bot.py is a plain (unsharded) Client, so this AutoShardedClient stands in for a bot
+# started with SHARD_IDS / SHARD_COUNT.
+SHARD_BOT = '''
+import os
+
+import discord
+from discord import app_commands
+
+intents = discord.Intents.default()
+intents.members = True  # GUILD_MEMBER_ADD / _REMOVE
+bot = discord.AutoShardedClient(
+    intents=intents,
+    shard_ids=[int(i) for i in os.environ["SHARD_IDS"].split(",")],
+    shard_count=int(os.environ["SHARD_COUNT"]),
+)
+tree = app_commands.CommandTree(bot)
+
+
+@tree.command(description="Which process answers.")
+async def where(interaction: discord.Interaction) -> None:
+    shard = interaction.guild.shard_id if interaction.guild else None
+    await interaction.response.send_message(f"pid {os.getpid()} shard {shard}")
+
+
+@bot.event
+async def setup_hook() -> None:
+    await tree.sync()
+
+
+bot.run(os.environ["DISCORD_TOKEN"])
+'''
+
+
+def _events(session: Any) -> list[tuple[str, JSON]]:
+    """The dispatches the emulator sent to one session, in order."""
+    return [(frame["t"], frame["d"]) for _, frame in session.buffer]
+
+
+def _guild_of(event: str, data: JSON) -> int | None:
+    raw = data.get("id") if event == "GUILD_CREATE" else data.get("guild_id")
+    return int(raw) if raw else None
+
+
+async def test_two_processes_one_shard_each(
+    emulator: DiscordEmulator, world: TestWorld, tmp_path: Path
+):
+    """SHARD_IDS=0 and SHARD_IDS=1 (SHARD_COUNT=2) in two processes started at once: each
+    is ready once its own shard is, and gets only its own servers' events."""
+    from tests.emulator.harness import launch_bot, socket_ports
+
+    first_id = int(world.guild["id"])
+    other = emulator.add_guild("Second Club", guild_id=first_id + (1 << 22))  # the next shard
+    carol = emulator.add_member(other, "carol")
+    clubs = {(first_id >> 22) % 2: (world.guild, world.member),
+             (int(other["id"]) >> 22) % 2: (other, carol)}
+    assert set(clubs) == {0, 1}
+    script = tmp_path / "shard_bot.py"
+    script.write_text(SHARD_BOT)
+    procs = []
+    try:
+        procs = list(await asyncio.gather(*(
+            launch_bot(emulator, script, {"SHARD_IDS": str(i), "SHARD_COUNT": "2"},
+                       log_path=tmp_path / f"shard-{i}.log", shards=[i])
+            for i in (0, 1)
+        )))
+        for shard_id, proc in enumerate(procs):
+            assert [s.shard for s in proc.sessions] == [(shard_id, 2)]
+            session = proc.sessions[0]
+            assert session.connection is not None and session.connection.peer is not None
+            assert session.connection.peer[1] in (socket_ports(proc.pid) or set())
+        assert len(emulator.gateway.session_list) == 2  # one IDENTIFY per process
+
+        for shard_id, (guild, member) in clubs.items():
+            rec = await emulator.slash("where", guild=guild, member=member)
+            message = await rec.wait_message()
+            assert message["content"] == f"pid {procs[shard_id].pid} shard {shard_id}"
+            leaver = emulator.add_member(guild, f"leaver-{shard_id}")
+            emulator.remove_member(guild, leaver)
+        dm = await emulator.slash("where", dm=True, member=world.member)
+        assert (await dm.wait_message())["content"] == f"pid {procs[0].pid} shard None"
+        await emulator.settle()
+
+        for shard_id, proc in enumerate(procs):
+            events = _events(proc.sessions[0])
+            guilds = {_guild_of(e, d) for e, d in events} - {None}
+            assert guilds == {int(clubs[shard_id][0]["id"])}, events
+            kinds = [e for e, d in events if _guild_of(e, d) is not None]
+            for kind in ("GUILD_CREATE", "INTERACTION_CREATE", "GUILD_MEMBER_ADD",
+                         "GUILD_MEMBER_REMOVE"):
+                assert kinds.count(kind) == 1, (kind, kinds)
+            dms = [d for e, d in events if e == "INTERACTION_CREATE" and "guild_id" not in d]
+            assert len(dms) == (1 if shard_id == 0 else 0)  # DMs: shard 0 only
+    finally:
+        for proc in procs:
+            await proc.stop()
+
+
+async def test_bots_started_together_get_their_own_sessions(
+    emulator: DiscordEmulator, tmp_path: Path
+):
+    """Two unsharded processes launched at once: each ``launch_bot`` returns the session
+    its own process opened, told apart by the connection's client port."""
+    from tests.emulator.harness import launch_bot, socket_ports
+
+    procs = []
+    try:
+        procs = list(await asyncio.gather(*(
+            launch_bot(emulator, MINIMAL_BOT, log_path=tmp_path / f"minimal-{i}.log")
+            for i in (0, 1)
+        )))
+        sessions = [proc.sessions for proc in procs]
+        assert all(len(s) == 1 for s in sessions) and sessions[0][0] is not sessions[1][0]
+        for proc, (session,) in zip(procs, sessions, strict=True):
+            assert session.connection is not None and session.connection.peer is not None
+            assert session.connection.peer[1] in (socket_ports(proc.pid) or set())
+    finally:
+        for proc in procs:
+            await proc.stop()

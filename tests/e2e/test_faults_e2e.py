@@ -5,17 +5,15 @@ process. Numbers worth knowing are printed (run with -s to see them)."""
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 import time
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
-from stride.storage.sqlite import prepare
+from stride.records import Reminder
 from tests.emulator.emulator import DiscordEmulator
 from tests.emulator.records import InteractionRecord
 
-from .guards import db_rows
+from .databases import TestDatabase
 from .stride import BOT, Stride, bot_env, embed_of, eventually, field, start_stride
 from .testworld import TestWorld
 
@@ -25,32 +23,24 @@ CHECKED_IN = "Checked in"
 
 # --- helpers ------------------------------------------------------------------------------
 
-def seed_reminders(db: Path, guild: JSON, channels: list[JSON], due: list[int],
-                   created_by: JSON, kind: str = "channel") -> dict[int, tuple[int, int]]:
+async def seed_reminders(db: TestDatabase, guild: JSON, channels: list[JSON], due: list[int],
+                         created_by: JSON, kind: str = "channel") -> dict[int, tuple[int, int]]:
     """Reminders straight into the database (one per channel, or DM user, and due time), as
     if made earlier; returns {reminder id: (channel or user id, due)}."""
-    prepare(db)
-    conn = sqlite3.connect(db, isolation_level=None)
-    try:
-        made = {}
+    made = {}
+    async with db.opened() as storage:
         for at in due:
             for target in channels:
                 tid = int(target["user"]["id"] if kind == "dm" else target["id"])
-                (rid,) = conn.execute(
-                    "INSERT INTO reminders (guild_id, kind, channel_id, user_id, at, days, "
-                    "timezone, routine, next_due, created_by) VALUES (?, ?, ?, ?, '06:30', 127, "
-                    "'UTC', 'quick', ?, ?) RETURNING id",
-                    (int(guild["id"]), kind, tid if kind == "channel" else None,
-                     tid if kind == "dm" else None, at, int(created_by["user"]["id"])),
-                ).fetchone()
-                made[rid] = (tid, at)
-        return made
-    finally:
-        conn.close()
-
-
-
-
+                reminder = await storage.add_reminder(Reminder(
+                    id=0, guild_id=int(guild["id"]), kind=kind,
+                    channel_id=tid if kind == "channel" else None,
+                    user_id=tid if kind == "dm" else None, at="06:30", days=127,
+                    timezone="UTC", role_id=None, routine="quick", next_due=at, paused=None,
+                    fired=0, created_by=int(created_by["user"]["id"]),
+                ))
+                made[reminder.id] = (tid, at)
+    return made
 
 
 def nonce_of(emu: DiscordEmulator, message: JSON) -> str | None:
@@ -107,7 +97,7 @@ async def checkin(emu: DiscordEmulator, member: JSON, guild: JSON | None = None,
 # --- kill -9 mid-burst ----------------------------------------------------------------------
 
 async def test_kill_9_mid_burst_keeps_every_acknowledged_checkin_and_reminder(
-    emulator: DiscordEmulator, world: TestWorld, start_bot, tmp_path: Path
+    emulator: DiscordEmulator, world: TestWorld, start_bot, database: TestDatabase
 ) -> None:
     """1,000 members check in at once while 40 reminders fall due; the bot is SIGKILLed once
     300 check-ins are acknowledged and reminders are posting. After a restart on the same
@@ -115,12 +105,12 @@ async def test_kill_9_mid_burst_keeps_every_acknowledged_checkin_and_reminder(
     exactly once (those cut short are looked for and found, those due while the bot was
     down are posted late, within the grace window)."""
     emu = emulator
-    db = tmp_path / "stride.db"
+    db = database
     runners = [emu.add_member(world.guild, f"runner{i}") for i in range(1000)]
     rooms = [emu.add_channel(world.guild, f"meet-{i}") for i in range(10)]
     await emu.settle()
     base = int(time.time()) + 4  # the bot is up in about 2 s
-    made = seed_reminders(db, world.guild, rooms, [base, base + 1, base + 2, base + 3], world.admin)
+    made = await seed_reminders(db, world.guild, rooms, [base + i for i in range(4)], world.admin)
     # In three rooms the first two answers are lost after the message was made (502): the
     # send is retried for 4 s, so the kill cuts it short.
     cut = [emu.fail_channel(room, 502, times=2, after_create=True) for room in rooms[:3]]
@@ -151,7 +141,7 @@ async def test_kill_9_mid_burst_keeps_every_acknowledged_checkin_and_reminder(
     restarted = await start_bot(emu, BOT, bot_env(db))
     started = time.monotonic()
     await eventually(
-        lambda: db_rows(db, "SELECT COUNT(*) FROM reminder_firings WHERE status = 'sent'")[0][0]
+        lambda: db.rows("SELECT COUNT(*) FROM reminder_firings WHERE status = 'sent'")[0][0]
         == len(made), 20, "every firing recorded as sent")
     caught_up = time.monotonic() - started
     # The bot answers again: those acknowledged are already checked in, the rest can.
@@ -159,18 +149,17 @@ async def test_kill_9_mid_burst_keeps_every_acknowledged_checkin_and_reminder(
     assert all(title(r) == "Already checked in today" for r in again)
     await restarted.stop()
 
-    assert db_rows(db, "PRAGMA integrity_check") == [("ok",)]
-    assert db_rows(db, "PRAGMA foreign_key_check") == []
-    stored = {u for (u,) in db_rows(db, "SELECT user_id FROM checkins")}
+    assert db.integrity_ok()
+    stored = {u for (u,) in db.rows("SELECT user_id FROM checkins")}
     lost = [r.id for r in acked if int(r.payload["member"]["user"]["id"]) not in stored]
     assert lost == []
     assert not {int(r.payload["member"]["user"]["id"]) for r in told_to_retry} & stored
     # Each member's running figures agree with the check-in log (nothing half-written).
-    assert db_rows(db, "SELECT COUNT(*) FROM members AS m WHERE m.total != "
+    assert db.rows("SELECT COUNT(*) FROM members AS m WHERE m.total != "
                  "(SELECT COUNT(*) FROM checkins AS c WHERE c.guild_id = m.guild_id "
                  "AND c.user_id = m.user_id)") == [(0,)]
     assert reminder_posts(emu) == expected_nonces(made)  # every reminder exactly once
-    assert db_rows(db, "SELECT status, COUNT(*) FROM reminder_firings GROUP BY status") == [
+    assert db.rows("SELECT status, COUNT(*) FROM reminder_firings GROUP BY status") == [
         ("sent", len(made))]
     # The sends cut short (their message made, the answer lost) were looked for and found,
     # not posted again; any resent meanwhile was kept once by its nonce.
@@ -190,14 +179,14 @@ async def test_kill_9_mid_burst_keeps_every_acknowledged_checkin_and_reminder(
 # --- Discord refusing posts and answers --------------------------------------------------
 
 async def test_discord_errors_pause_retry_or_log_once_and_other_guilds_go_on(
-    emulator: DiscordEmulator, world: TestWorld, start_bot, tmp_path: Path
+    emulator: DiscordEmulator, world: TestWorld, start_bot, database: TestDatabase
 ) -> None:
     """Posts answered 403 / 403 50013 / 404 pause that reminder with the reason shown; 429
     (retry_after), 500 and 502 (answer lost after the message was made) are retried and post
     once. An answer to a member refused with 500 once is retried; refused for good, it is
     logged once with its context and the bot carries on, in this server and others."""
     emu = emulator
-    db = tmp_path / "stride.db"
+    db = database
     other = emu.add_guild("Other Club", channels=["track"], owner="other-owner")
     track = emu.world.channel_by_name(int(other["id"]), "track")
     olga = emu.add_member(other, "olga")
@@ -205,9 +194,9 @@ async def test_discord_errors_pause_retry_or_log_once_and_other_guilds_go_on(
     rooms = {name: emu.add_channel(world.guild, name) for name in names}
     await emu.settle()
     due = int(time.time()) - 5  # due now: fires as the bot starts
-    made = seed_reminders(db, world.guild, list(rooms.values()), [due], world.admin)
-    made |= seed_reminders(db, other, [track], [due], world.admin)
-    made |= seed_reminders(db, world.guild, [world.member2], [due], world.admin, kind="dm")
+    made = await seed_reminders(db, world.guild, list(rooms.values()), [due], world.admin)
+    made |= await seed_reminders(db, other, [track], [due], world.admin)
+    made |= await seed_reminders(db, world.guild, [world.member2], [due], world.admin, kind="dm")
     rid = {emu.world.channels[tid]["name"] if tid in emu.world.channels else "dm": r
            for r, (tid, _) in made.items()}
     emu.fail_channel(rooms["no-access"], 403)
@@ -227,7 +216,7 @@ async def test_discord_errors_pause_retry_or_log_once_and_other_guilds_go_on(
               "no-send": "Stride lost permission to post in that channel",
               "gone": "the channel no longer exists",
               "dm": "DMs from this server are closed"}
-    await eventually(lambda: len(db_rows(db, "SELECT id FROM reminders WHERE paused IS NOT NULL"))
+    await eventually(lambda: len(db.rows("SELECT id FROM reminders WHERE paused IS NOT NULL"))
                      == len(paused), 10, "failed reminders paused")
     assert (busy.hits, err500.hits, err502.hits) == (1, 1, 1)
     assert len(emu.nonce_hits) == 1  # the 502 whose message was made: resent, kept once
@@ -271,21 +260,21 @@ async def test_discord_errors_pause_retry_or_log_once_and_other_guilds_go_on(
 # --- the gateway going away -------------------------------------------------------------------
 
 async def test_gateway_reconnect_invalid_session_and_drop(
-    emulator: DiscordEmulator, world: TestWorld, start_bot, tmp_path: Path
+    emulator: DiscordEmulator, world: TestWorld, start_bot, database: TestDatabase
 ) -> None:
     """op 7 RECONNECT, op 9 INVALID_SESSION (not resumable, then resumable) and a dropped
     connection (4000), each just as reminders fall due: the bot is back within a few seconds
     and answers, interactions sent during a resumable gap are answered, and every reminder is
     posted exactly once."""
     emu = emulator
-    db = tmp_path / "stride.db"
+    db = database
     rooms = [emu.add_channel(world.guild, f"meet-{i}") for i in range(3)]
     runners = [emu.add_member(world.guild, f"runner{i}") for i in range(8)]
     await emu.settle()
     first = int(time.time()) + 4
     faults = ["op 7 reconnect", "op 9 invalid session", "op 9 resumable", "dropped (4000)"]
     dues = [first + 2 * i for i in range(len(faults))]
-    made = seed_reminders(db, world.guild, rooms, dues, world.admin)
+    made = await seed_reminders(db, world.guild, rooms, dues, world.admin)
     stride = await start_stride(emu, world, start_bot, db)
     gw = emu.gateway
     timings: dict[str, tuple[float, float]] = {}
@@ -326,7 +315,7 @@ async def test_gateway_reconnect_invalid_session_and_drop(
     await eventually(lambda: sum(reminder_posts(emu).values()) >= len(made), 10,
                      "every reminder posted")
     await eventually(
-        lambda: db_rows(db, "SELECT COUNT(*) FROM reminder_firings WHERE status = 'sent'")[0][0]
+        lambda: db.rows("SELECT COUNT(*) FROM reminder_firings WHERE status = 'sent'")[0][0]
         == len(made), 5, "every firing recorded")
     await stride.proc.stop()
     assert reminder_posts(emu) == expected_nonces(made)
@@ -339,7 +328,7 @@ async def test_gateway_reconnect_invalid_session_and_drop(
 # --- the database locked by another process -----------------------------------------------
 
 async def test_locked_database_waits_then_says_try_again(
-    emulator: DiscordEmulator, world: TestWorld, start_bot, tmp_path: Path
+    emulator: DiscordEmulator, world: TestWorld, start_bot, database: TestDatabase
 ) -> None:
     """Another process holds the write lock. For 1 s: the check-in waits and succeeds. For
     longer than the bot waits: members get an ephemeral "try again" in time (Discord allows
@@ -348,29 +337,26 @@ async def test_locked_database_waits_then_says_try_again(
     outcome cannot be recorded while the lock is held is recorded once it goes (not left
     'claimed', to be sent again after a restart)."""
     emu = emulator
-    db = tmp_path / "stride.db"
+    db = database
     alice, others = world.member, [world.member2, *(emu.add_member(world.guild, f"r{i}")
                                                for i in range(3))]
     await emu.settle()
     due = int(time.time()) + 6
-    made = seed_reminders(db, world.guild, [world.runs_channel], [due], world.admin)
-    later = seed_reminders(db, world.guild, [world.channel], [due + 5], world.admin)
+    made = await seed_reminders(db, world.guild, [world.runs_channel], [due], world.admin)
+    later = await seed_reminders(db, world.guild, [world.channel], [due + 5], world.admin)
     # Its first answer is lost after the message was made: the send takes 1 s more.
     emu.fail_channel(world.channel, 502, times=1, after_create=True)
     stride: Stride = await start_stride(emu, world, start_bot, db)
-    other = sqlite3.connect(db, isolation_level=None, timeout=0)
-    try:
-        other.execute("BEGIN EXCLUSIVE")
+    async with db.write_lock():
         rec = await emu.slash("checkin", member=alice, guild=world.guild, channel=world.channel)
         await asyncio.sleep(1.0)  # the other process holds the lock for a second
         assert rec.response is None  # still waiting, not failed
-        other.execute("COMMIT")
-        await rec.wait_response()
-        assert title(rec).startswith(CHECKED_IN) and not rec.rejected
-        short_wait = rec.response_time
+    await rec.wait_response()
+    assert title(rec).startswith(CHECKED_IN) and not rec.rejected
+    short_wait = rec.response_time
 
-        await eventually(lambda: time.time() >= due - 0.3, 10, "just before the reminder")
-        other.execute("BEGIN EXCLUSIVE")
+    await eventually(lambda: time.time() >= due - 0.3, 10, "just before the reminder")
+    async with db.write_lock():
         locked = time.perf_counter()
         recs = list(await asyncio.gather(*(
             emu.slash("checkin", member=m, guild=world.guild, channel=world.channel)
@@ -383,9 +369,6 @@ async def test_locked_database_waits_then_says_try_again(
         await eventually(lambda: "Reminders: the database is locked" in stride.proc.output(),
                          5, "the scheduler gave up waiting, to look again later")
         held = time.perf_counter() - locked
-        other.execute("ROLLBACK")
-    finally:
-        other.close()
     for r in recs:
         answer = await private_answer(r)
         assert not r.rejected, r
@@ -394,28 +377,23 @@ async def test_locked_database_waits_then_says_try_again(
     assert read_time is not None and read_time < 1.0  # reading carried on
     ids = tuple(int(m["user"]["id"]) for m in others)
     marks = ",".join("?" * len(ids))
-    assert db_rows(db, f"SELECT COUNT(*) FROM checkins WHERE user_id IN ({marks})", ids) == [(0,)]
-    assert db_rows(db, f"SELECT COUNT(*) FROM members WHERE user_id IN ({marks})", ids) == [(0,)]
+    assert db.rows(f"SELECT COUNT(*) FROM checkins WHERE user_id IN ({marks})", ids) == [(0,)]
+    assert db.rows(f"SELECT COUNT(*) FROM members WHERE user_id IN ({marks})", ids) == [(0,)]
     again = [await checkin(emu, m) for m in others]
     assert all(title(r).startswith(CHECKED_IN) for r in again)
     await eventually(lambda: sum(reminder_posts(emu).values()) == 1, 3, "the reminder posted")
-    await eventually(lambda: db_rows(db, "SELECT status FROM reminder_firings") == [("sent",)],
+    await eventually(lambda: db.rows("SELECT status FROM reminder_firings") == [("sent",)],
                      3, "the firing recorded")
 
     [(later_id, _)] = later.items()
     firing = "SELECT status FROM reminder_firings WHERE reminder_id = ?"
     attempt = "SELECT status, attempted_at IS NOT NULL FROM reminder_firings WHERE reminder_id = ?"
-    await eventually(lambda: db_rows(db, attempt, (later_id,)) == [("claimed", 1)], 10,
+    await eventually(lambda: db.rows(attempt, (later_id,)) == [("claimed", 1)], 10,
                      "the later reminder's request on its way")
-    other = sqlite3.connect(db, isolation_level=None, timeout=0)
-    try:
-        other.execute("BEGIN EXCLUSIVE")  # after it was marked attempted, before it finishes
+    async with db.write_lock():  # after it was marked attempted, before it finishes
         await eventually(lambda: "finished reminder firing(s) yet" in stride.proc.output(), 5,
                          "recording the outcome refused")
-        other.execute("ROLLBACK")
-    finally:
-        other.close()
-    await eventually(lambda: db_rows(db, firing, (later_id,)) == [("sent",)], 3,
+    await eventually(lambda: db.rows(firing, (later_id,)) == [("sent",)], 3,
                      "the outcome recorded once the lock went")
     await stride.proc.stop()
     assert reminder_posts(emu) == expected_nonces(made | later)
@@ -423,7 +401,7 @@ async def test_locked_database_waits_then_says_try_again(
     assert "Traceback" not in output
     for r in recs:  # each failure logged once, with its context
         assert len(log_lines(output, f"interaction={r.id}")) == 1
-    assert db_rows(db, "PRAGMA integrity_check") == [("ok",)]
+    assert db.integrity_ok()
     print(f"\nlock held 1 s: answered after {short_wait:.2f} s; held {held:.2f} s: "
           f"'try again' after {max(r.response_time or 0 for r in recs):.2f} s, /streak "
           f"answered in {read_time:.3f} s meanwhile")

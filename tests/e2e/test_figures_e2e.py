@@ -11,6 +11,7 @@ import pytest
 from stride.catalog import load_catalog
 from stride.figures.library import SHIPPED
 
+from .databases import TestDatabase
 from .stride import BOT, Stride, button, buttons, embed_of, eventually, start_stride
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -136,12 +137,12 @@ knee_r = 90
 
 @pytest.mark.asyncio(loop_scope="function")
 async def test_a_club_figure_is_drawn_once_at_start_and_kept(
-    emulator: object, world: object, start_bot: object, tmp_path: Path
+    emulator: object, world: object, start_bot: object, database: TestDatabase, tmp_path: Path
 ) -> None:
+    """The figure cache lives beside DATABASE_PATH, on either backend."""
     club = tmp_path / "club.toml"
     club.write_text(CLUB, encoding="utf-8")
-    db = tmp_path / "stride.db"
-    stride = await start_stride(emulator, world, start_bot, db,  # type: ignore[arg-type]
+    stride = await start_stride(emulator, world, start_bot, database,  # type: ignore[arg-type]
                                 env={"CLUB_EXERCISES_PATH": str(club)})
     await eventually(lambda: "Drew 1 figure(s)" in stride.proc.output(), 20, "drawn at start")
     rec = await stride.run("exercise", {"name": "wall sit"})

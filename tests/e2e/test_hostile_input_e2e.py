@@ -47,8 +47,6 @@ from .guards import (
     assert_clean_text,
     assert_mentions_locked,
     assert_nobody_pinged,
-    db_rows,
-    db_snapshot,
     is_error,
     message_text,
 )
@@ -249,7 +247,7 @@ NAMES = [e.name for e in CATALOG.exercises] + ["clamshell", "rdl", "LUNGE MATRIX
 @given(name=discord_text(*NAMES))
 @all_examples("name", HOSTILE)
 async def test_exercise_name(stride_module: Stride, name: str) -> None:
-    before = db_snapshot(stride_module.db)
+    before = stride_module.db.snapshot()
     rec, shown = await answer(stride_module, "exercise", {"name": name})
     expected = CATALOG.resolve(name)
     event(f"/exercise: {'found' if expected else 'not found'}")
@@ -260,7 +258,7 @@ async def test_exercise_name(stride_module: Stride, name: str) -> None:
         assert "Did you mean" in shown["embeds"][0]["description"]
         assert_clean_text(shown["embeds"][0]["description"])
         assert 1 <= len(shown["components"][0]["components"]) <= 3
-    assert db_snapshot(stride_module.db) == before
+    assert stride_module.db.snapshot() == before
 
 
 ROUTINES = [r.name for r in CATALOG.routines] + [r.id for r in CATALOG.routines]
@@ -270,20 +268,20 @@ ROUTINES = [r.name for r in CATALOG.routines] + [r.id for r in CATALOG.routines]
 @given(name=discord_text(*ROUTINES))
 @all_examples("name", HOSTILE)
 async def test_routine_name(stride_module: Stride, name: str) -> None:
-    before = db_snapshot(stride_module.db)
+    before = stride_module.db.snapshot()
     rec, shown = await answer(stride_module, "routine", {"name": name})
     expected = CATALOG.routine(name)
     if expected is not None:
         assert shown["embeds"][0]["title"].startswith(expected.name)
     else:
         assert_refused(rec, shown, "`quick`")
-    assert db_snapshot(stride_module.db) == before
+    assert stride_module.db.snapshot() == before
 
 
 async def test_every_choice_of_the_commands_without_free_text(stride_module: Stride) -> None:
     """/exercises, /form, /help, /leaderboard and /mydata export: Discord only delivers listed
     choices, so every one is tried; none stores anything."""
-    before = db_snapshot(stride_module.db)
+    before = stride_module.db.snapshot()
     runs: list[tuple[str, JSON | None, str | None]] = [("form", None, None),
                                                         ("help", None, None),
                                                         ("exercises", None, None),
@@ -297,7 +295,7 @@ async def test_every_choice_of_the_commands_without_free_text(stride_module: Str
     for name, options, sub in runs:
         _rec, shown = await answer(stride_module, name, options, sub=sub)
         assert not is_error(shown), (name, options, shown)
-    assert db_snapshot(stride_module.db) == before
+    assert stride_module.db.snapshot() == before
 
 
 # --- check-ins and streaks ----------------------------------------------------------------
@@ -307,22 +305,22 @@ async def test_every_choice_of_the_commands_without_free_text(stride_module: Str
 @all_examples("what", HOSTILE)
 async def test_checkin_what(stride_module: Stride, what: str) -> None:
     db, world = stride_module.db, stride_module.world
-    before = db_snapshot(db)
+    before = db.snapshot()
     rec, shown = await answer(stride_module, "checkin", {"what": what})
     routine = CATALOG.routine(what)
     exercise = None if routine else CATALOG.resolve(what)
     if routine is None and exercise is None:
         assert_refused(rec, shown, "leave `what` empty")
-        assert db_snapshot(db) == before
+        assert db.snapshot() == before
         return
     expected = routine.id if routine else exercise.id  # type: ignore[union-attr]
     assert shown["embeds"][0]["title"].startswith("Checked in"), shown
-    [(stored,)] = db_rows(db, "SELECT what FROM checkins WHERE guild_id = ? AND user_id = ?",
+    [(stored,)] = db.rows("SELECT what FROM checkins WHERE guild_id = ? AND user_id = ?",
                           (int(world.guild["id"]), ids(world.member)))
     assert stored == expected
     rec, shown = await answer(stride_module, "checkin", {"undo": True})
     assert shown["embeds"][0]["title"] == "Check-in taken back"
-    assert db_rows(db, "SELECT * FROM checkins") == []
+    assert db.rows("SELECT * FROM checkins") == []
 
 
 async def test_streak_of_anyone(stride_module: Stride, extras: JSON) -> None:
@@ -338,12 +336,12 @@ async def test_streak_of_anyone(stride_module: Stride, extras: JSON) -> None:
         _rec, shown = await answer(stride_module, "checkin", member=person)
         assert shown["embeds"][0]["title"].startswith("Checked in"), shown
     people = [world.member, world.member2, world.admin, extras["outsider"], *odd]
-    before = db_snapshot(stride_module.db)
+    before = stride_module.db.snapshot()
     for person in people:
         _rec, shown = await answer(stride_module, "streak", {"member": person})
         assert not is_error(shown), shown
         assert_clean_text(shown["embeds"][0]["title"] + shown["embeds"][0]["description"])
-    assert db_snapshot(stride_module.db) == before
+    assert stride_module.db.snapshot() == before
 
 
 @PROPERTY
@@ -351,15 +349,15 @@ async def test_streak_of_anyone(stride_module: Stride, extras: JSON) -> None:
 @all_examples("zone", HOSTILE)
 async def test_timezone_zone(stride_module: Stride, zone: str) -> None:
     db, world = stride_module.db, stride_module.world
-    before = db_snapshot(db)
+    before = db.snapshot()
     rec, shown = await answer(stride_module, "timezone", {"zone": zone})
     ok, resolved = outcome(lambda: resolve_zone(zone).key)
     if not ok:
         assert_refused(rec, shown, CLUB_ZONE_HINT)
-        assert db_snapshot(db) == before
+        assert db.snapshot() == before
         return
     assert rec.ephemeral and f"**{resolved}**" in shown["content"]
-    [(stored,)] = db_rows(db, "SELECT timezone FROM members WHERE guild_id = ? AND user_id = ?",
+    [(stored,)] = db.rows("SELECT timezone FROM members WHERE guild_id = ? AND user_id = ?",
                           (int(world.guild["id"]), ids(world.member)))
     assert stored == resolved
 
@@ -374,21 +372,21 @@ async def test_club_settings(stride_module: Stride, zone: str | None, rest_days:
                              ) -> None:
     db, world = stride_module.db, stride_module.world
     options = {k: v for k, v in (("timezone", zone), ("rest_days", rest_days)) if v is not None}
-    before = db_snapshot(db)
+    before = db.snapshot()
     rec, shown = await answer(stride_module, "club", options, sub="settings", member=world.admin)
     zone_ok, resolved = (True, None) if zone is None else outcome(lambda: resolve_zone(zone).key)
     days_ok = rest_days is None or 0 <= rest_days <= 6
     if not (zone_ok and days_ok):
         hints = ([] if zone_ok else [CLUB_ZONE_HINT.pattern]) + ([] if days_ok else ["0 to 6"])
         assert_refused(rec, shown, re.compile("|".join(hints)))
-        assert db_snapshot(db) == before
+        assert db.snapshot() == before
         return
     assert rec.ephemeral and not is_error(shown)
     if not options:
-        assert db_snapshot(db) == before  # only shown
+        assert db.snapshot() == before  # only shown
         return
-    [(stored_zone, stored_days)] = db_rows(
-        db, "SELECT timezone, rest_days FROM guild_settings WHERE guild_id = ?",
+    [(stored_zone, stored_days)] = db.rows(
+        "SELECT timezone, rest_days FROM guild_settings WHERE guild_id = ?",
         (int(world.guild["id"]),))
     if resolved is not None:
         assert stored_zone == resolved
@@ -460,7 +458,7 @@ async def test_reminder_add(stride_module: Stride, extras: JSON, time_text: str,
             options[key] = value
     if role is not None:
         options["role"] = roles[role]
-    before = db_snapshot(db)
+    before = db.snapshot()
     rec, shown = await answer(stride_module, "reminder", options, sub="add", member=world.admin)
     problems, stored = expected_reminder(time_text, days, zone)
     if channel == "other":
@@ -479,12 +477,12 @@ async def test_reminder_add(stride_module: Stride, extras: JSON, time_text: str,
         text = shown["embeds"][0]["description"]
         assert any(p in text for p in problems), (problems, text)
         assert_clean_text(text)
-        assert db_snapshot(db) == before
+        assert db.snapshot() == before
         return
     assert stored is not None and not is_error(shown), (options, shown)
-    club_zone = db_rows(db, "SELECT timezone FROM guild_settings WHERE guild_id = ?", (gid,))
+    club_zone = db.rows("SELECT timezone FROM guild_settings WHERE guild_id = ?", (gid,))
     at, mask, key = stored
-    rows = db_rows(db, "SELECT id, channel_id, at, days, timezone, role_id, routine FROM "
+    rows = db.rows("SELECT id, channel_id, at, days, timezone, role_id, routine FROM "
                    "reminders WHERE guild_id = ? AND kind = 'channel'", (gid,))
     [(rid, channel_id, s_at, s_days, s_zone, s_role, s_routine)] = rows
     assert (channel_id, s_at, s_days) == (int(channels[channel]["id"]), at, mask)
@@ -494,7 +492,7 @@ async def test_reminder_add(stride_module: Stride, extras: JSON, time_text: str,
     rec, shown = await answer(stride_module, "reminder", {"id": rid}, sub="remove",
                               member=world.admin)
     assert f"Reminder #{rid} deleted" in shown["content"]
-    assert db_rows(db, "SELECT * FROM reminders WHERE kind = 'channel'") == []
+    assert db.rows("SELECT * FROM reminders WHERE kind = 'channel'") == []
 
 
 @PROPERTY
@@ -512,11 +510,11 @@ async def test_reminder_ids(stride_module: Stride, extras: JSON, action: str,
     db, world = stride_module.db, stride_module.world
     if isinstance(reminder_id, str):
         reminder_id = await planted_reminder(stride_module, extras, reminder_id)
-    before = db_snapshot(db)
+    before = db.snapshot()
     rec, shown = await answer(stride_module, "reminder", {"id": reminder_id}, sub=action,
                               member=world.admin)
     assert_refused(rec, shown, f"There is no reminder {reminder_id} in this server")
-    assert db_snapshot(db) == before
+    assert db.snapshot() == before
 
 
 PLANTED: dict[str, int] = {}
@@ -545,12 +543,21 @@ async def planted_reminder(stride: Stride, extras: JSON, kind: str) -> int:
                               member=world.admin, guild=world.guild, channel=world.channel)
     await rec.wait_response()
     assert not is_error(await rec.wait_message())
-    [(rid,)] = db_rows(stride.db, "SELECT MAX(id) FROM reminders")
+    [(rid,)] = stride.db.rows("SELECT MAX(id) FROM reminders")
     PLANTED[kind] = rid
     return rid
 
 
 DM_MEMBERS: list[JSON] = []
+
+
+@pytest.fixture(scope="module", autouse=True)
+def fresh_caches(stride_module: Stride) -> None:
+    """Each backend's half of the module runs in a world of its own: forget the reminders
+    and members made in the other's."""
+    del stride_module
+    PLANTED.clear()
+    DM_MEMBERS.clear()
 
 
 async def next_dm_member(stride: Stride) -> JSON:
@@ -573,15 +580,15 @@ async def test_remindme_set(stride_module: Stride, time_text: str, days: str | N
     db = stride_module.db
     member = await next_dm_member(stride_module)
     options = {"time": time_text} if days is None else {"time": time_text, "days": days}
-    before = db_snapshot(db)
+    before = db.snapshot()
     rec, shown = await answer(stride_module, "remindme", options, sub="set", member=member)
     problems, stored = expected_reminder(time_text, days, None)
     if problems:
         assert_refused(rec, shown, re.compile("|".join(map(re.escape, problems))))
-        assert db_snapshot(db) == before
+        assert db.snapshot() == before
         return
     assert stored is not None and not is_error(shown), shown
-    rows = db_rows(db, "SELECT at, days FROM reminders WHERE kind = 'dm' AND user_id = ?",
+    rows = db.rows("SELECT at, days FROM reminders WHERE kind = 'dm' AND user_id = ?",
                    (ids(member),))
     assert rows == [stored[:2]]
     rec, shown = await answer(stride_module, "remindme", sub="off", member=member)
@@ -614,14 +621,14 @@ async def test_autocomplete(stride_module: Stride, where: tuple[str, str | None,
     (the emulator checks names 1-100 and values up to 100 characters) and stores nothing."""
     db, emu, world = stride_module.db, stride_module.emu, stride_module.world
     name, sub, focused, others = where
-    before = db_snapshot(db)
+    before = db.snapshot()
     member = world.admin if name in ("club", "reminder") else world.member
     rec = await emu.autocomplete(name, {**others, focused: typed}, focused, subcommand=sub,
                                  member=member, guild=world.guild, channel=world.channel)
     await rec.wait_response()
     assert rec.choices is not None and len(rec.choices) <= 25
     event(f"autocomplete {name} {focused}: {'some' if rec.choices else 'no'} choices")
-    assert db_snapshot(db) == before
+    assert db.snapshot() == before
 
 
 async def test_each_was_answered_safely(stride_module: Stride) -> None:

@@ -4,11 +4,10 @@ members it shows). The cost of a first board view without it is printed (run wit
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from tests.emulator.emulator import DiscordEmulator
 from tests.emulator.payloads import INTENT_GUILD_MEMBERS, PRIVILEGED_INTENTS
 
+from .databases import TestDatabase
 from .stride import Stride, embed_of, eventually, field, start_stride
 from .testworld import TestWorld
 
@@ -42,11 +41,11 @@ async def board(stride: Stride) -> str:
 
 
 async def test_without_the_intent_stride_starts_and_works(
-    emulator: DiscordEmulator, world: TestWorld, start_bot, tmp_path: Path
+    emulator: DiscordEmulator, world: TestWorld, start_bot, database: TestDatabase
 ) -> None:
     emu = emulator
     emu.privileged_intents = PRIVILEGED_INTENTS & ~INTENT_GUILD_MEMBERS  # the portal switch off
-    stride = await start_stride(emu, world, start_bot, tmp_path / "stride.db")
+    stride = await start_stride(emu, world, start_bot, database)
     tried = [(r.payload["intents"], r.accepted) for r in emu.gateway.identifies]
     assert tried == [(INTENT_GUILD_MEMBERS, False), (0, True)]  # refused (4014), then without
     checked = await stride.run("checkin")
@@ -67,11 +66,11 @@ async def test_without_the_intent_stride_starts_and_works(
 
 
 async def test_without_the_intent_a_board_drops_leavers_when_shown(
-    emulator: DiscordEmulator, world: TestWorld, start_bot, tmp_path: Path
+    emulator: DiscordEmulator, world: TestWorld, start_bot, database: TestDatabase
 ) -> None:
     emu = emulator
     emu.privileged_intents = 0
-    stride = await start_stride(emu, world, start_bot, tmp_path / "stride.db")
+    stride = await start_stride(emu, world, start_bot, database)
     runners = await club_with_runners(stride)
     assert member_lookups(emu) == []  # check-ins look nobody up
     emu.remove_member(world.guild, runners[0])  # no GUILD_MEMBER_REMOVE without the intent
@@ -101,10 +100,10 @@ async def test_without_the_intent_a_board_drops_leavers_when_shown(
 
 
 async def test_with_the_intent_leavers_drop_off_at_once_without_lookups(
-    emulator: DiscordEmulator, world: TestWorld, start_bot, tmp_path: Path
+    emulator: DiscordEmulator, world: TestWorld, start_bot, database: TestDatabase
 ) -> None:
     emu = emulator
-    stride = await start_stride(emu, world, start_bot, tmp_path / "stride.db")
+    stride = await start_stride(emu, world, start_bot, database)
     assert [(r.payload["intents"], r.accepted) for r in emu.gateway.identifies] == [
         (INTENT_GUILD_MEMBERS, True)]
     runners = await club_with_runners(stride)

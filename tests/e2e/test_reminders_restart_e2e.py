@@ -8,17 +8,16 @@ Message Content intent, so it can only recognise its own posts.
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from pathlib import Path
 
 import pytest
 
 from bench.bench_reminders import fair_sends
-from stride.storage import Storage
 from tests.emulator import payloads as P
 from tests.emulator.emulator import DiscordEmulator
 
+from .databases import TestDatabase
 from .stride import BOT, bot_env, eventually
 from .test_reminders_e2e import seed
 from .testworld import TestWorld
@@ -26,14 +25,10 @@ from .testworld import TestWorld
 DOWNTIMES = [120, 600]  # within Discord's nonce memory, and well past it
 
 
-def firings(db: Path) -> list[tuple[int, str, int | None, int | None]]:
+def firings(db: TestDatabase) -> list[tuple[int, str, int | None, int | None]]:
     """(reminder id, status, message id, attempted at) of every firing."""
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-    try:
-        return conn.execute("SELECT reminder_id, status, message_id, attempted_at "
-                            "FROM reminder_firings ORDER BY reminder_id").fetchall()
-    finally:
-        conn.close()
+    return db.rows("SELECT reminder_id, status, message_id, attempted_at "
+                   "FROM reminder_firings ORDER BY reminder_id")
 
 
 def firing_tags(emu: DiscordEmulator, channel: dict) -> list[str]:
@@ -61,7 +56,7 @@ def emulator_without_content(emulator: DiscordEmulator) -> DiscordEmulator:
 
 @pytest.mark.parametrize("downtime", DOWNTIMES)
 async def test_sigterm_during_a_burst_records_every_post_and_resends_none(
-    emulator_without_content: DiscordEmulator, world: TestWorld, start_bot, tmp_path: Path,
+    emulator_without_content: DiscordEmulator, world: TestWorld, start_bot, database: TestDatabase,
     downtime: int
 ) -> None:
     """20 reminders due at once in one channel go out over ~20 s (5 per 5 s). A SIGTERM
@@ -69,7 +64,7 @@ async def test_sigterm_during_a_burst_records_every_post_and_resends_none(
     the downtime the rest go out, and none of the earlier ones again."""
     emu = emulator_without_content
     emu.discord_rate_limits()
-    db = tmp_path / "stride.db"
+    db = database
     due = int(time.time()) - 2
     for _ in range(20):
         await seed(db, world, due=due)
@@ -95,7 +90,7 @@ async def test_sigterm_during_a_burst_records_every_post_and_resends_none(
 @pytest.mark.parametrize("kind", ["channel", "dm"])
 @pytest.mark.parametrize("downtime", DOWNTIMES)
 async def test_killed_while_discord_answers_posts_once(
-    emulator_without_content: DiscordEmulator, world: TestWorld, start_bot, tmp_path: Path,
+    emulator_without_content: DiscordEmulator, world: TestWorld, start_bot, database: TestDatabase,
     downtime: int,
     kind: str,
 ) -> None:
@@ -103,7 +98,7 @@ async def test_killed_while_discord_answers_posts_once(
     heard back): after the downtime the bot looks for its post, finds it, records it, and
     does not post again, also when Discord has forgotten the nonce."""
     emu = emulator_without_content
-    db = tmp_path / "stride.db"
+    db = database
     user = world.member
     channel = world.runs_channel if kind == "channel" else emu.dm_channel(user)
     reminder = await seed(db, world, kind=kind, user=user if kind == "dm" else None)
@@ -133,20 +128,16 @@ async def test_killed_while_discord_answers_posts_once(
 
 @pytest.mark.parametrize("downtime", DOWNTIMES)
 async def test_an_attempt_that_never_reached_discord_is_sent_after_looking(
-    emulator_without_content: DiscordEmulator, world: TestWorld, start_bot, tmp_path: Path,
+    emulator_without_content: DiscordEmulator, world: TestWorld, start_bot, database: TestDatabase,
     downtime: int
 ) -> None:
     """The attempt was recorded, then the process died before the request reached Discord:
     the bot looks, finds nothing, and sends it once."""
     emu = emulator_without_content
-    db = tmp_path / "stride.db"
+    db = database
     reminder = await seed(db, world, status="claimed")
-    storage = Storage(db)
-    await storage.open()
-    try:
+    async with db.opened() as storage:
         await storage.mark_attempted([(reminder.id, reminder.next_due or 0)], int(time.time()))
-    finally:
-        await storage.close()
     emu.advance(downtime)
     bot = await start_bot(emu, BOT, bot_env(db), clock_offset=downtime)
     await eventually(lambda: firings(db)[0][1] == "sent", 20)
@@ -168,7 +159,7 @@ async def test_club_posts_are_not_held_up_by_another_servers_dm_wave(tmp_path: P
 
 @pytest.mark.parametrize("downtime", [60, 600])  # within Stride's 2 minutes of nonce trust
 async def test_without_read_message_history_the_nonce_decides(
-    emulator_without_content: DiscordEmulator, world: TestWorld, start_bot, tmp_path: Path,
+    emulator_without_content: DiscordEmulator, world: TestWorld, start_bot, database: TestDatabase,
     downtime: int
 ) -> None:
     """Without Read Message History Discord answers every read with no messages, which
@@ -176,7 +167,7 @@ async def test_without_read_message_history_the_nonce_decides(
     remembers the nonce (1 minute: kept once); after that (10 minutes) it records the firing
     as not sent, with the reason, rather than risk posting it twice."""
     emu = emulator_without_content
-    db = tmp_path / "stride.db"
+    db = database
     emu.set_permission_overwrite(world.runs_channel, emu.world.bot_id, kind=1,
                                  deny=P.READ_MESSAGE_HISTORY)
     await seed(db, world)

@@ -8,10 +8,8 @@ every gateway event and HTTP call), so the last test can grep everything it wrot
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,14 +21,13 @@ from tests.emulator.harness import BotProcess
 from tests.emulator.records import InteractionRecord
 
 from .conftest import StartBot
+from .databases import TestDatabase
 from .guards import (
     answer_of,
     assert_clean_text,
     assert_mentions_locked,
     assert_nobody_pinged,
     bot_message_requests,
-    db_rows,
-    db_snapshot,
     is_error,
     message_text,
 )
@@ -45,11 +42,12 @@ DEBUG_RUNS: list[BotProcess] = []  # every bot process of this module, for the t
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def stride(module_emulator: DiscordEmulator, module_world: TestWorld,
-                 module_start_bot: StartBot, tmp_path_factory: pytest.TempPathFactory
+                 module_start_bot: StartBot, module_database: TestDatabase
                  ) -> AsyncIterator[Stride]:
-    """The real bot, commands synced, everything at DEBUG (the sync run too)."""
+    """The real bot on each backend, commands synced, everything at DEBUG (the sync run
+    too)."""
     emu, world = module_emulator, module_world
-    db = tmp_path_factory.mktemp("db") / "stride.db"
+    db = module_database
     env = {**bot_env(db), "LOG_LEVEL": "DEBUG"}
     sync = await module_start_bot(emu, BOT, env, args=["sync", "--guild", str(world.guild["id"])],
                                   wait=False)
@@ -129,7 +127,7 @@ async def test_admin_commands_are_checked_by_the_bot_itself(stride: Stride) -> N
                         sub="add", member=world.admin)
     assert embed_of(made)["title"] == "Reminder #1 added"
     posts_before = len(emu.channel_posts)
-    before = db_snapshot(stride.db)
+    before = stride.db.snapshot()
     emu.enforce_command_permissions = False  # the server let everyone see the commands
     try:
         for name, options, sub in ADMIN_RUNS:
@@ -140,7 +138,7 @@ async def test_admin_commands_are_checked_by_the_bot_itself(stride: Stride) -> N
             assert "Only members with the **Manage Server** permission" in message_text(shown)
     finally:
         emu.enforce_command_permissions = True
-    assert db_snapshot(stride.db) == before
+    assert stride.db.snapshot() == before
     assert len(emu.channel_posts) == posts_before
     manager = emu.add_member(world.guild, "manager", permissions=MANAGE_GUILD)
     await emu.settle()
@@ -163,7 +161,7 @@ async def test_a_member_cannot_change_another_members_data(stride: Stride) -> No
     _, dm = await run(stride, "remindme", {"time": later_today()}, sub="set", member=alice)
     assert not is_error(dm)
     asked, _ = await run(stride, "mydata", sub="delete", member=alice)
-    before = db_snapshot(stride.db)
+    before = stride.db.snapshot()
     undo = await stride.click(checked.message, button(checked.message, "Undo")["custom_id"],
                               member=bob)
     assert undo.ephemeral and "Only the member who checked in" in message_text(answer_of(undo))
@@ -176,7 +174,7 @@ async def test_a_member_cannot_change_another_members_data(stride: Stride) -> No
     assert "nothing to undo" in message_text(shown)
     _, shown = await run(stride, "remindme", sub="off", member=bob)
     assert "no DM reminder" in message_text(shown)
-    assert db_snapshot(stride.db) == before
+    assert stride.db.snapshot() == before
     _, shown = await run(stride, "streak", {"member": alice}, member=bob)
     assert field(embed_of(shown), "Total") == "1"  # reading someone's streak is allowed
 
@@ -187,14 +185,14 @@ async def test_servers_never_see_each_others_data(stride: Stride, club2: JSON) -
     channel of the second server cannot be used for a reminder in the first."""
     emu, world = stride.emu, stride.world
     g2, chat, owner2, alice2 = club2["guild"], club2["channel"], club2["owner"], club2["alice"]
-    [(reminder_id,)] = db_rows(stride.db, "SELECT id FROM reminders WHERE kind = 'channel'")
+    [(reminder_id,)] = stride.db.rows("SELECT id FROM reminders WHERE kind = 'channel'")
 
     async def there(name: str, options: JSON | None = None, *, sub: str | None = None,
                     member: JSON | None = None) -> tuple[InteractionRecord, JSON]:
         return await run(stride, name, options, sub=sub, member=member or owner2, guild=g2,
                          channel=chat)
 
-    before = db_snapshot(stride.db)
+    before = stride.db.snapshot()
     _, shown = await there("streak", {"member": alice2})
     assert "hasn't checked in yet" in message_text(shown)
     _, shown = await there("leaderboard", {"board": "checkins", "period": "all"})
@@ -217,34 +215,29 @@ async def test_servers_never_see_each_others_data(stride: Stride, club2: JSON) -
                            member=world.admin)
     assert rec.ephemeral and "Pick a text channel in this server" in message_text(shown)
     assert_clean_text(message_text(shown))
-    assert db_snapshot(stride.db) == before
+    assert stride.db.snapshot() == before
 
 
-def rows_about(db: Path, guild_id: int, user_id: int) -> dict[str, list[tuple[Any, ...]]]:
+def rows_about(db: TestDatabase, guild_id: int, user_id: int
+               ) -> dict[str, list[tuple[Any, ...]]]:
     """Every row in the server's part of the database that names the member: any table with
     a guild_id and a member column, and firings of the member's reminders."""
     found: dict[str, list[tuple[Any, ...]]] = {}
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-    try:
-        tables = [r[0] for r in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")]
-        for table in tables:
-            columns = {r[1] for r in conn.execute(f'PRAGMA table_info("{table}")')}
-            if "guild_id" not in columns or "user_id" not in columns:
-                continue
-            who = "user_id = :user"
-            if "created_by" in columns and "kind" in columns:  # the member's own reminders
-                who += " OR (created_by = :user AND kind = 'dm')"
-            rows = conn.execute(f'SELECT * FROM "{table}" WHERE guild_id = :guild AND ({who})',
-                                {"guild": guild_id, "user": user_id}).fetchall()
-            if rows:
-                found[table] = rows
-        orphans = conn.execute("SELECT * FROM reminder_firings WHERE reminder_id NOT IN "
-                               "(SELECT id FROM reminders)").fetchall()
-        if orphans:
-            found["reminder_firings"] = orphans
-    finally:
-        conn.close()
+    for table, columns in db.tables().items():
+        if "guild_id" not in columns or "user_id" not in columns:
+            continue
+        who, params = "user_id = ?", [guild_id, user_id]
+        if "created_by" in columns and "kind" in columns:  # the member's own reminders
+            who += " OR (created_by = ? AND kind = 'dm')"
+            params.append(user_id)
+        rows = db.rows(f'SELECT * FROM "{table}" WHERE guild_id = ? AND ({who})',
+                       tuple(params))
+        if rows:
+            found[table] = sorted(rows, key=repr)  # heap order may differ between reads
+    orphans = db.rows("SELECT * FROM reminder_firings WHERE reminder_id NOT IN "
+                      "(SELECT id FROM reminders)")
+    if orphans:
+        found["reminder_firings"] = orphans
     return found
 
 
@@ -261,26 +254,23 @@ async def test_mydata_delete_removes_every_row_about_the_member(stride: Stride, 
     await run(stride, "checkin", member=world.member2)
     await run(stride, "checkin", member=club2["alice"], guild=club2["guild"],
               channel=club2["channel"])
-    [(dm_id,)] = db_rows(db, "SELECT id FROM reminders WHERE kind = 'dm' AND user_id = ?",
+    [(dm_id,)] = db.rows("SELECT id FROM reminders WHERE kind = 'dm' AND user_id = ?",
                          (alice,))
-    conn = sqlite3.connect(db, timeout=5)  # a firing of her reminder, as if it had been sent
-    with conn:
-        conn.execute("INSERT INTO reminder_firings (reminder_id, due_at, status) "
-                     "VALUES (?, 1, 'sent')", (dm_id,))
-    conn.close()
+    db.execute("INSERT INTO reminder_firings (reminder_id, due_at, status) "  # as if sent
+               "VALUES (?, 1, 'sent')", (dm_id,))
     assert set(rows_about(db, g1, alice)) == {"members", "checkins", "reminders"}
     others = {(g1, bob): rows_about(db, g1, bob), (g2, alice): rows_about(db, g2, alice)}
     assert all(others.values())
-    club_rows = db_rows(db, "SELECT * FROM reminders WHERE kind = 'channel'")
+    club_rows = db.rows("SELECT * FROM reminders WHERE kind = 'channel' ORDER BY id")
     asked, _ = await run(stride, "mydata", sub="delete")
     assert asked.message is not None
     done = await stride.click(asked.message,
                               button(asked.message, "Yes, delete my data")["custom_id"])
     assert "deleted" in message_text(answer_of(done))
     assert rows_about(db, g1, alice) == {}
-    assert db_rows(db, "SELECT * FROM reminder_firings WHERE reminder_id = ?", (dm_id,)) == []
+    assert db.rows("SELECT * FROM reminder_firings WHERE reminder_id = ?", (dm_id,)) == []
     assert {key: rows_about(db, *key) for key in others} == others
-    assert db_rows(db, "SELECT * FROM reminders WHERE kind = 'channel'") == club_rows
+    assert db.rows("SELECT * FROM reminders WHERE kind = 'channel' ORDER BY id") == club_rows
     _, shown = await run(stride, "streak")
     assert "No check-ins yet" in message_text(shown)
     _, shown = await run(stride, "remindme", sub="show")

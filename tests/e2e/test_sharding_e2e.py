@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 from typing import Any
 
 from tests.emulator.emulator import DiscordEmulator
 
 from .conftest import StartBot
+from .databases import TestDatabase
 from .stride import BOT, bot_env, embed_of, start_stride
 from .testworld import TestWorld
 
@@ -48,11 +48,11 @@ async def board_of(emu: DiscordEmulator, guild: JSON, member: JSON) -> str:
 
 
 async def test_two_shards_from_discord_both_answer(
-    emulator: DiscordEmulator, world: TestWorld, start_bot: StartBot, tmp_path: Path
+    emulator: DiscordEmulator, world: TestWorld, start_bot: StartBot, database: TestDatabase
 ) -> None:
     emulator.gateway.shard_count = 2  # what GET /gateway/bot recommends
     clubs = club_on_each_shard(emulator, world)
-    stride = await start_stride(emulator, world, start_bot, tmp_path / "stride.db")
+    stride = await start_stride(emulator, world, start_bot, database)
     shards = sorted(tuple(s.shard) for s in stride.proc.sessions if s.shard is not None)
     assert shards == [(0, 2), (1, 2)]
     for shard, guild in clubs.items():
@@ -77,11 +77,11 @@ async def test_two_shards_from_discord_both_answer(
 
 
 async def test_configured_shard_count(
-    emulator: DiscordEmulator, world: TestWorld, start_bot: StartBot, tmp_path: Path
+    emulator: DiscordEmulator, world: TestWorld, start_bot: StartBot, database: TestDatabase
 ) -> None:
     """SHARD_COUNT=2 splits the servers even when Discord recommends one shard."""
     clubs = club_on_each_shard(emulator, world)
-    proc = await start_bot(emulator, BOT, {**bot_env(tmp_path / "stride.db"),
+    proc = await start_bot(emulator, BOT, {**bot_env(database),
                                            "SHARD_COUNT": "2"})
     assert sorted(tuple(s.shard) for s in proc.sessions if s.shard) == [(0, 2), (1, 2)]
     for shard, guild in clubs.items():

@@ -6,16 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import sqlite3
 import time
-from pathlib import Path
 
 import pytest
 
 from tests.emulator.emulator import DiscordEmulator
 from tests.emulator.records import InteractionRecord
 
-from .guards import db_rows
+from .databases import TestDatabase
 from .stride import BOT, Stride, bot_env, button, embed_of, eventually, start_stride
 from .test_faults_e2e import CHECKED_IN, checkin, title
 from .testworld import TestWorld
@@ -38,8 +36,8 @@ def user_id(member: dict) -> int:
     return int(member["user"]["id"])
 
 
-def checkins_of(db: Path, member: dict) -> int:
-    return db_rows(db, "SELECT COUNT(*) FROM checkins WHERE user_id = ?", (user_id(member),))[0][0]
+def checkins_of(db: TestDatabase, member: dict) -> int:
+    return db.rows("SELECT COUNT(*) FROM checkins WHERE user_id = ?", (user_id(member),))[0][0]
 
 
 def assert_refused(rec: InteractionRecord) -> None:
@@ -48,10 +46,10 @@ def assert_refused(rec: InteractionRecord) -> None:
 
 
 async def test_an_acknowledged_checkin_survives_sigterm_and_restart(
-    emulator: DiscordEmulator, world: TestWorld, start_bot, tmp_path: Path
+    emulator: DiscordEmulator, world: TestWorld, start_bot, database: TestDatabase
 ) -> None:
     emu = emulator
-    db = tmp_path / "stride.db"
+    db = database
     stride = await start_stride(emu, world, start_bot, db)
     rec = await checkin(emu, world.member)
     assert title(rec).startswith(CHECKED_IN)
@@ -68,26 +66,24 @@ async def test_an_acknowledged_checkin_survives_sigterm_and_restart(
     assert code == 0, stride.proc.output()
     assert "Stopped in" in stride.proc.output() and "Traceback" not in stride.proc.output()
     assert checkins_of(db, world.member) == 1
-    assert db_rows(db, "PRAGMA integrity_check") == [("ok",)]
+    assert db.integrity_ok()
     print(f"\nidle: SIGTERM to exit {took:.2f} s")
 
 
 async def test_interactions_in_flight_finish_and_new_ones_are_asked_to_retry(
-    emulator: DiscordEmulator, world: TestWorld, start_bot, tmp_path: Path
+    emulator: DiscordEmulator, world: TestWorld, start_bot, database: TestDatabase
 ) -> None:
     """Another process holds the write lock; Bob's check-in waits on it. SIGTERM arrives
     meanwhile: /checkin and a button pressed during the stop are answered "try again", the
     lock goes, Bob is answered and his check-in is stored; then the bot exits 0."""
     emu = emulator
-    db = tmp_path / "stride.db"
+    db = database
     carl = emu.add_member(world.guild, "carl")
     await emu.settle()
     stride = await start_stride(emu, world, start_bot, db)
     first = await checkin(emu, world.member)  # Alice's answer carries an Undo button
     assert first.message is not None
-    other = sqlite3.connect(db, isolation_level=None, timeout=0)
-    try:
-        other.execute("BEGIN IMMEDIATE")
+    async with db.write_lock():  # the other process lets go after about a second
         bob = await emu.slash("checkin", member=world.member2, guild=world.guild,
                               channel=world.channel)
         await asyncio.sleep(0.3)
@@ -100,9 +96,6 @@ async def test_interactions_in_flight_finish_and_new_ones_are_asked_to_retry(
         undo = await stride.click(first.message, button(first.message, "Undo")["custom_id"])
         await asyncio.sleep(max(0.0, 1.0 - (time.monotonic() - started)))
         assert bob.response is None and stride.proc.returncode is None
-        other.execute("ROLLBACK")  # the other process lets go after about a second
-    finally:
-        other.close()
     await bob.wait_response(3)
     code = await stride.proc.wait_exit(STOP_BOUND + 2)
     took = time.monotonic() - started
@@ -115,12 +108,12 @@ async def test_interactions_in_flight_finish_and_new_ones_are_asked_to_retry(
     assert "Traceback" not in output
     assert (checkins_of(db, world.member2), checkins_of(db, carl)) == (1, 0)
     assert checkins_of(db, world.member) == 1  # the refused Undo did nothing
-    assert db_rows(db, "PRAGMA integrity_check") == [("ok",)]
+    assert db.integrity_ok()
     print(f"\nin flight: SIGTERM to exit {took:.2f} s (the lock held 1.0 s from SIGTERM)")
 
 
-async def start_patient_bot(emu: DiscordEmulator, world: TestWorld, start_bot, db: Path
-                            ) -> Stride:
+async def start_patient_bot(emu: DiscordEmulator, world: TestWorld, start_bot,
+                            db: TestDatabase) -> Stride:
     """Stride with its commands synced, set to wait up to 30 s for a locked database."""
     sync = await start_bot(emu, BOT, bot_env(db),
                            args=["sync", "--guild", str(world.guild["id"])], wait=False)
@@ -130,49 +123,42 @@ async def start_patient_bot(emu: DiscordEmulator, world: TestWorld, start_bot, d
 
 
 async def test_stopping_is_bounded_when_a_write_is_stuck(
-    emulator: DiscordEmulator, world: TestWorld, start_bot, tmp_path: Path
+    emulator: DiscordEmulator, world: TestWorld, start_bot, database: TestDatabase
 ) -> None:
     """A write waits on another process's lock for far longer than the stop may take (the
     bot set to wait 30 s for it): the bot gives up on it at the bound and exits 0; nothing
     is half-written."""
     emu = emulator
-    db = tmp_path / "stride.db"
+    db = database
     stride = await start_patient_bot(emu, world, start_bot, db)
-    other = sqlite3.connect(db, isolation_level=None, timeout=0)
-    try:
-        other.execute("BEGIN IMMEDIATE")
+    async with db.write_lock():
         stuck = await emu.slash("checkin", member=world.member, guild=world.guild,
                                 channel=world.channel)
         await stuck.wait_response(3)
         assert stuck.deferred  # "thinking...", still waiting for the lock
         code, took = await stop(stride, timeout=STOP_BOUND + 5)
-        other.execute("ROLLBACK")
-    finally:
-        other.close()
     output = stride.proc.output()
     assert code == 0, output
     assert STOP_BOUND - 2 < took < STOP_BOUND + 1, took
     assert "cancelled 1 interaction(s) still running" in output
     assert "Traceback" not in output
     assert checkins_of(db, world.member) == 0
-    assert db_rows(db, "SELECT COUNT(*) FROM members") == [(0,)]
-    assert db_rows(db, "PRAGMA integrity_check") == [("ok",)]
+    assert db.rows("SELECT COUNT(*) FROM members") == [(0,)]
+    assert db.integrity_ok()
     print(f"\nstuck write: SIGTERM to exit {took:.2f} s")
 
 
 @pytest.mark.parametrize(("signum", "exit_code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
 async def test_a_second_signal_during_the_stop_exits_at_once(
-    emulator: DiscordEmulator, world: TestWorld, start_bot, tmp_path: Path, signum: int,
+    emulator: DiscordEmulator, world: TestWorld, start_bot, database: TestDatabase, signum: int,
     exit_code: int
 ) -> None:
     """The stop waits on a check-in held up by another process's lock (for up to 10 s); a
     second SIGTERM / Ctrl-C ends it at once, saying so, and the database is whole."""
     emu = emulator
-    db = tmp_path / "stride.db"
+    db = database
     stride = await start_patient_bot(emu, world, start_bot, db)
-    other = sqlite3.connect(db, isolation_level=None, timeout=0)
-    try:
-        other.execute("BEGIN IMMEDIATE")
+    async with db.write_lock():
         await emu.slash("checkin", member=world.member, guild=world.guild, channel=world.channel)
         await asyncio.sleep(0.3)
         stride.proc.popen.send_signal(signum)
@@ -181,9 +167,6 @@ async def test_a_second_signal_during_the_stop_exits_at_once(
         await asyncio.sleep(0.2)
         assert stride.proc.returncode is None  # still stopping cleanly
         code, took = await stop(stride, signum, timeout=3)
-    finally:
-        other.execute("ROLLBACK")
-        other.close()
     output = stride.proc.output()
     assert code == exit_code, output
     assert took < 1.0, took
@@ -192,5 +175,5 @@ async def test_a_second_signal_during_the_stop_exits_at_once(
     assert output.rstrip().endswith("without waiting"), output  # the last line, flushed
     assert "Traceback" not in output and "Stopped in" not in output
     assert checkins_of(db, world.member) == 0
-    assert db_rows(db, "PRAGMA integrity_check") == [("ok",)]
+    assert db.integrity_ok()
     print(f"\nsecond {name}: exit {code} in {took * 1000:.0f} ms")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,7 +20,8 @@ from tests.emulator.emulator import DiscordEmulator
 from tests.emulator.records import InteractionRecord
 
 from .conftest import StartBot
-from .guards import answer_of, db_snapshot, is_error, message_text
+from .databases import TestDatabase
+from .guards import answer_of, is_error, message_text
 from .stride import BOT, bot_env, button, embed_of
 from .testworld import TestWorld
 
@@ -38,7 +38,7 @@ CLUB = ("checkin", "streak", "leaderboard", "timezone", "club", "mydata", "remin
 class Setup:
     emu: DiscordEmulator
     world: TestWorld
-    db: Path
+    db: TestDatabase
     alice: JSON
     group: JSON  # a group DM of alice and bob (Stride is not in it)
     other: JSON  # a server that never added Stride and blocks external apps
@@ -47,10 +47,11 @@ class Setup:
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def setup(module_emulator: DiscordEmulator, module_world: TestWorld,
-                module_start_bot: StartBot, tmp_path_factory: pytest.TempPathFactory
+                module_start_bot: StartBot, module_database: TestDatabase
                 ) -> AsyncIterator[Setup]:
+    """The bot synced globally and installed by alice, on each backend."""
     emu, world = module_emulator, module_world
-    db = tmp_path_factory.mktemp("db") / "stride.db"
+    db = module_database
     sync = await module_start_bot(emu, BOT, bot_env(db), args=["sync", "--global"], wait=False)
     assert await sync.wait_exit(60) == 0, sync.output()
     proc = await module_start_bot(emu, BOT, bot_env(db))
@@ -128,7 +129,7 @@ async def test_library_in_a_server_with_only_the_members_install(setup: Setup, n
 
 
 async def test_walkthrough_buttons_in_a_dm(setup: Setup) -> None:
-    snapshot = db_snapshot(setup.db)
+    snapshot = setup.db.snapshot()
     rec = await run(setup, "routine", dm=True)
     routine = answer_of(rec)
     start = await click(setup, routine, "Start")
@@ -151,11 +152,11 @@ async def test_walkthrough_buttons_in_a_dm(setup: Setup) -> None:
         b.get("label") for row in done["components"] for b in row["components"]}
     checkin = await click(setup, done, "Check in")  # no server to count it in: told so
     assert checkin.ephemeral and "server" in message_text(answer_of(checkin))
-    assert db_snapshot(setup.db) == snapshot
+    assert setup.db.snapshot() == snapshot
 
 
 async def test_walkthrough_checkin_refused_in_a_server_without_stride(setup: Setup) -> None:
-    snapshot = db_snapshot(setup.db)
+    snapshot = setup.db.snapshot()
     rec = await run(setup, "routine", guild=setup.other)
     start = await click(setup, answer_of(rec), "Start")
     screen = start.message
@@ -166,7 +167,7 @@ async def test_walkthrough_checkin_refused_in_a_server_without_stride(setup: Set
     answer = answer_of(checkin)
     assert checkin.ephemeral and is_error(answer)
     assert "isn't added to this server" in message_text(answer)
-    assert db_snapshot(setup.db) == snapshot
+    assert setup.db.snapshot() == snapshot
 
 
 async def test_club_commands_are_not_offered_outside_servers(setup: Setup) -> None:
@@ -183,7 +184,7 @@ async def test_club_command_sent_anyway_is_refused_cleanly(setup: Setup) -> None
     """A stale client sends /checkin where Stride does not allow it: a friendly ephemeral
     answer, nothing stored."""
     emu = setup.emu
-    snapshot = db_snapshot(setup.db)
+    snapshot = setup.db.snapshot()
     emu.enforce_command_contexts = False
     try:
         in_dm = await emu.slash("checkin", member=setup.alice, dm=True)
@@ -200,7 +201,7 @@ async def test_club_command_sent_anyway_is_refused_cleanly(setup: Setup) -> None
         assert "works in a server" in message_text(answer_of(rec))
     assert in_other.ephemeral and "isn't added to this server" in message_text(
         answer_of(in_other))
-    assert db_snapshot(setup.db) == snapshot
+    assert setup.db.snapshot() == snapshot
 
 
 async def test_library_still_public_in_the_club(setup: Setup) -> None:

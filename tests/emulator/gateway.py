@@ -13,7 +13,7 @@ import json
 import secrets
 import zlib
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -130,6 +130,8 @@ class Connection:
         self.ws = ws
         self.path = path
         self.query = query
+        #: The client's (host, port): which process holds the other end (harness.py).
+        self.peer: tuple[str, int] | None = None
         self.compress: str | None = query.get("compress")
         self.compressor = Compressor(self.compress)
         self.lock = asyncio.Lock()
@@ -210,21 +212,40 @@ class Gateway:
     def live_sessions(self) -> list[Session]:
         return [s for s in self.session_list if not s.invalid]
 
-    async def wait_sessions_ready(self, start: int = 0, timeout: float = 10.0) -> list[Session]:
+    async def wait_sessions_ready(
+        self,
+        start: int = 0,
+        timeout: float = 10.0,
+        *,
+        shard_ids: Collection[int] | None = None,
+        accept: Callable[[Session], bool] | None = None,
+    ) -> list[Session]:
         """Wait until sessions created after index ``start`` are READY with all guilds.
 
-        For sharded clients this waits for every shard ``0..count-1``.
+        For sharded clients this waits for every shard ``0..count-1`` (the count from the
+        sessions' IDENTIFY), or with ``shard_ids`` for exactly those: a bot process may run
+        any subset of the shards (``SHARD_IDS``), the others being another process's.  An
+        unsharded session counts as shard 0 of 1.  ``accept`` leaves out sessions that are
+        not the caller's (``launch_bot``: those of other processes).  The newest session
+        of each shard wins (a client that re-identified).
         """
 
         def complete() -> list[Session] | None:
-            fresh = [s for s in self.session_list[start:] if not s.invalid and s.ready.is_set()]
+            fresh = [
+                s for s in self.session_list[start:]
+                if not s.invalid and s.ready.is_set() and (accept is None or accept(s))
+            ]
             if not fresh:
                 return None
+            if shard_ids is not None:
+                by_shard = {(s.shard or (0, 1))[0]: s for s in fresh}
+                wanted = set(shard_ids)
+                return [by_shard[i] for i in sorted(wanted)] if wanted <= set(by_shard) else None
             sharded = [s for s in fresh if s.shard is not None]
             if sharded:
                 count = sharded[0].shard[1]  # type: ignore[index]
-                by_shard = {s.shard[0]: s for s in sharded}  # type: ignore[index]
-                return list(by_shard.values()) if len(by_shard) >= count else None
+                by_id = {s.shard[0]: s for s in sharded}  # type: ignore[index]
+                return list(by_id.values()) if len(by_id) >= count else None
             return fresh[:1]
 
         async with self._session_added:
@@ -286,6 +307,9 @@ class Gateway:
         except GatewayClose as exc:
             await ws.close(code=exc.code, message=exc.reason.encode())
             return ws
+        peer = request.transport.get_extra_info("peername") if request.transport else None
+        if isinstance(peer, tuple) and len(peer) >= 2:
+            conn.peer = (str(peer[0]), int(peer[1]))
         self.connections.append(conn)
         try:
             await self._serve(conn)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
@@ -83,6 +84,50 @@ class BotProcess:
                 self.popen.wait()
 
 
+def socket_ports(pid: int) -> set[int] | None:
+    """Local TCP ports of the sockets ``pid`` and its children hold, from /proc (Linux);
+    None where that cannot be read (then every session passes ``owns_session``)."""
+    pids = [pid]
+    inodes: set[str] = set()
+    try:
+        while pids:
+            current = pids.pop()
+            for fd in os.scandir(f"/proc/{current}/fd"):
+                with contextlib.suppress(OSError):
+                    target = os.readlink(fd.path)
+                    if target.startswith("socket:["):
+                        inodes.add(target[8:-1])
+            for task in os.scandir(f"/proc/{current}/task"):
+                with contextlib.suppress(OSError):
+                    pids += [int(c) for c in Path(task.path, "children").read_text().split()]
+    except OSError:
+        return None
+    ports: set[int] = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError), open(table) as f:
+            next(f)  # header: sl local_address rem_address st ... uid timeout inode
+            for line in f:
+                fields = line.split()
+                if len(fields) > 9 and fields[9] in inodes:
+                    ports.add(int(fields[1].rsplit(":", 1)[1], 16))
+    return ports
+
+
+def owns_session(proc: BotProcess, session: Session) -> bool:
+    """Whether ``proc`` holds the client end of ``session``'s connection.
+
+    Sessions carry nothing of the process that opened them (Discord neither knows nor
+    cares), so this goes by the connection's TCP port.  Without /proc, or for a session
+    without a connection, it cannot tell and says yes; two processes started at once then
+    need different ``shards`` to be told apart.
+    """
+    conn = session.connection
+    if conn is None or conn.peer is None:
+        return True
+    ports = socket_ports(proc.pid)
+    return ports is None or conn.peer[1] in ports
+
+
 async def launch_bot(
     emu: DiscordEmulator,
     script: str | os.PathLike[str],
@@ -93,14 +138,18 @@ async def launch_bot(
     wait: bool = True,
     timeout: float = 20.0,
     clock_offset: float = 0.0,
+    shards: Sequence[int] | None = None,
 ) -> BotProcess:
     """Spawn ``python -m tests.emulator.launch ... -- script args`` from the repo root.
 
     The environment is ``os.environ`` + ``DISCORD_TOKEN=emu.token`` + ``env``
     (``PYTHONUNBUFFERED=1`` too, so the log is complete even after SIGKILL).
     With ``wait`` this returns once the emulator has sent READY and GUILD_CREATE for
-    every guild to the new connection(s) (all shards for sharded bots) and before any
-    interaction was dispatched; it raises if the process exits first.
+    every guild to the new connection(s) (all shards for sharded bots; with ``shards``,
+    just those ids: a process running some of the shards, e.g. ``SHARD_IDS=1``) and before
+    any interaction was dispatched; it raises if the process exits first.  Only sessions
+    whose connection this process holds count (see ``owns_session``), so processes
+    launched at the same time are told apart.
     ``clock_offset``: the bot's wall clock runs that many seconds ahead (``--clock-offset``;
     pass ``emu.clock.offset`` for a bot that starts after ``emu.advance``).
     """
@@ -127,7 +176,16 @@ async def launch_bot(
     proc = BotProcess(popen, log_path, emu)
     if not wait:
         return proc
-    ready = asyncio.ensure_future(emu.gateway.wait_sessions_ready(first_session, timeout))
+    owned: dict[str, bool] = {}  # decided while the session's connection is still open
+
+    def mine(session: Session) -> bool:
+        if session.id not in owned:
+            owned[session.id] = owns_session(proc, session)
+        return owned[session.id]
+
+    ready = asyncio.ensure_future(
+        emu.gateway.wait_sessions_ready(first_session, timeout, shard_ids=shards, accept=mine)
+    )
     try:
         while not ready.done():
             if popen.poll() is not None:

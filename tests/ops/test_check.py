@@ -7,10 +7,12 @@ cases call the same code in-process.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import io
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -18,11 +20,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import asyncpg
 import pytest
 
 from ops.check import Report, check_catalog
 from stride.config import Settings
 from stride.storage import migrations
+from stride.storage.pg_inspection import connection_problem
+from stride.storage.postgres import prepare as prepare_postgres
 from stride.storage.sqlite import prepare
 from tests.stride.test_catalog_schema import CALF, _toml, small
 
@@ -30,6 +35,7 @@ ROOT = Path(__file__).resolve().parents[2]
 APP_ID = 123456789012345678
 TOKEN = base64.b64encode(str(APP_ID).encode()).decode().rstrip("=") + ".GhIjKl.s3cr3tP4rtOfTheT0ken"
 LATEST = migrations.available()[-1].version
+LATEST_PG = migrations.available("postgresql")[-1].version
 
 CheckRun = Callable[..., tuple[int, str]]
 
@@ -380,3 +386,131 @@ def test_figures_are_checked_and_the_ones_to_draw_named(tmp_path: Path) -> None:
     [problem] = report.problems
     assert problem.startswith(f"{club}: figure #1 ('clams'), pose 2, field 'hip_abd_r': is 80")
     assert "docs/figures.md" in problem
+
+
+# --- PostgreSQL (DATABASE_URL set): against a real server -------------------------------------
+
+def _pg(url: str, *statements: str) -> None:
+    """Run statements on `url` (as the test cluster's superuser)."""
+    async def go() -> None:
+        conn = await asyncpg.connect(url)
+        try:
+            for sql in statements:
+                await conn.execute(sql)
+        finally:
+            await conn.close()
+    asyncio.run(go())
+
+
+def _database_section(out: str) -> str:
+    return out.split("\nDatabase\n", 1)[1].split("\n\n", 1)[0]
+
+
+def test_postgresql_new_database_pending_migrations_named_not_applied(
+        postgres_url: str, check_run: CheckRun) -> None:
+    code, out = check_run(DATABASE_URL=postgres_url.replace("://stride@", "://stride:s3cr3t@"))
+    assert code == 0, out
+    section = _database_section(out)
+    pending = ", ".join(m.name for m in migrations.available("postgresql"))
+    assert re.search(r"ok       PostgreSQL \d+\.\d+ at postgresql://stride:\*\*\*@[^ ]+: "
+                     "reachable", section), section
+    assert f"schema version 0; the next start applies migrations {pending}" in section
+    assert "writable: the primary server, and stride may write every table" in section
+    allowed = asyncio.run(_connections(postgres_url))
+    assert f"x 1 process, of {allowed} the server allows (max_connections)" in section
+    assert "note     no automatic backups on PostgreSQL: back the database up with pg_dump" \
+        in section
+    assert "s3cr3t" not in out
+    assert asyncio.run(_has_table(postgres_url, "stride_schema")) is False  # nothing written
+
+
+async def _connections(url: str) -> int:
+    conn = await asyncpg.connect(url)
+    try:
+        return int(await conn.fetchval(
+            "SELECT current_setting('max_connections')::int "
+            "- current_setting('superuser_reserved_connections')::int"))
+    finally:
+        await conn.close()
+
+
+async def _has_table(url: str, name: str) -> bool:
+    conn = await asyncpg.connect(url)
+    try:
+        return await conn.fetchval("SELECT to_regclass($1)", name) is not None
+    finally:
+        await conn.close()
+
+
+def test_postgresql_up_to_date_and_newer(postgres_url: str, check_run: CheckRun,
+                                         tmp_path: Path) -> None:
+    asyncio.run(prepare_postgres(postgres_url))
+    code, out = check_run(DATABASE_URL=postgres_url, BACKUP_DIR=str(tmp_path / "backups"))
+    assert code == 0, out
+    section = _database_section(out)
+    assert f"ok       schema version {LATEST_PG}, up to date" in section
+    assert "BACKUP_DIR is set, but the daily automatic backup copies SQLite files only" \
+        in section
+    _pg(postgres_url, "UPDATE stride_schema SET version = 999")
+    code, out = check_run(DATABASE_URL=postgres_url)
+    assert code == 1
+    assert (f"PROBLEM  the database is at schema version 999, newer than this Stride knows "
+            f"({LATEST_PG}); upgrade Stride") in out
+
+
+def test_postgresql_unreachable_and_missing_database(postgres_url: str,
+                                                     check_run: CheckRun) -> None:
+    code, out = check_run(DATABASE_URL="postgresql://stride:pw@127.0.0.1:1/stride")
+    assert code == 1
+    [problem] = [line for line in out.splitlines() if "PROBLEM" in line]
+    assert "cannot connect to postgresql://stride:***@127.0.0.1:1/stride: " in problem
+    assert "Is the PostgreSQL server running there?" in problem
+    assert "/exercise name" in out  # the rest is still checked
+    code, out = check_run(DATABASE_URL=postgres_url + "_missing")
+    assert code == 1
+    assert "does not exist. Create it, owned by Stride's user: sudo -u postgres createdb -O " \
+           f"stride {postgres_url.rsplit('/', 1)[1]}_missing" in out
+
+
+def test_postgresql_read_only_or_without_privileges(postgres_url: str,
+                                                     check_run: CheckRun) -> None:
+    asyncio.run(prepare_postgres(postgres_url))
+    name = postgres_url.rsplit("/", 1)[1]
+    role = f"visitor_{name}"
+    _pg(postgres_url, f"CREATE ROLE {role} LOGIN")
+    try:
+        code, out = check_run(DATABASE_URL=postgres_url.replace("://stride@", f"://{role}@"))
+        assert code == 1
+        assert (f"PROBLEM  {role} may not write board_counts, checkins, dm_channels, "
+                "guild_settings, members, reminder_firings, reminders, reminders_id_seq, "
+                f"stride_schema: GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA "
+                f"public TO {role};") in out
+    finally:
+        _pg(postgres_url, f"DROP ROLE {role}")
+    _pg(postgres_url, f"ALTER DATABASE {name} SET default_transaction_read_only = on")
+    code, out = check_run(DATABASE_URL=postgres_url)
+    assert code == 1
+    assert ("PROBLEM  Stride cannot write there: default_transaction_read_only is on for this "
+            "user or database.") in out
+
+
+def test_postgresql_pool_larger_than_the_server_allows(postgres_url: str,
+                                                        check_run: CheckRun) -> None:
+    allowed = asyncio.run(_connections(postgres_url))
+    code, out = check_run(DATABASE_URL=postgres_url, DATABASE_POOL_SIZE=str(allowed + 1))
+    assert code == 1
+    assert (f"PROBLEM  up to {allowed + 1} connections per process (DATABASE_POOL_SIZE) x 1 "
+            f"process, of {allowed} the server allows (max_connections): lower "
+            "DATABASE_POOL_SIZE") in out
+
+
+def test_connection_errors_say_what_to_do() -> None:
+    url = "postgresql://stride:s3cr3t@db.example/stride"
+    wrong = connection_problem(asyncpg.InvalidPasswordError("password authentication failed"),
+                               url)
+    assert wrong.startswith("cannot connect to postgresql://stride:***@db.example/stride: "
+                            "wrong password for stride.")
+    assert "ALTER ROLE stride PASSWORD" in wrong and "s3cr3t" not in wrong
+    assert "no answer within 10 s" in connection_problem(TimeoutError(), url)
+    refused = asyncpg.InvalidAuthorizationSpecificationError('role "stride" does not exist')
+    assert "createuser --pwprompt stride" in connection_problem(refused, url)

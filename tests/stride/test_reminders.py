@@ -12,9 +12,10 @@ import pytest
 from stride.catalog import Catalog, parse_catalog
 from stride.clock import ManualClock
 from stride.errors import UserError
-from stride.records import Claim, Reminder
+from stride.records import Reminder
 from stride.reminders import Outcome, Post, Reminders, from_unix
 from stride.storage import Storage
+from tests.helpers import claim_now, open_firings
 from tests.stride.test_catalog_schema import small
 
 G, CHANNEL, ADMIN = 1000, 2000, 3000
@@ -171,7 +172,7 @@ async def test_an_unknown_outcome_is_looked_for_before_sending_again(
     """The request left, then the process stopped: after any downtime within the grace
     window, the post is looked for and sent again only if it is not there."""
     hangs = await cut_short(reminders, clock, posts=posted)
-    [open_] = await storage.open_firings()
+    [open_] = await open_firings(storage, int(clock.now().timestamp()))
     assert open_.attempted_at == int(clock.now().timestamp())
     clock.current += timedelta(minutes=10)  # longer than Discord remembers a nonce
     sender = RecordingSender()
@@ -194,8 +195,7 @@ async def test_a_firing_never_attempted_is_sent_without_looking(
     r = await reminders.add_club(G, CHANNEL, "07:00", None, "UTC", None, None, ADMIN)
     clock.current = from_unix(r.next_due) + timedelta(seconds=5)
     # Claimed, then the process stopped before any worker took it.
-    await reminders.storage.claim_firings(
-        [Claim(r, r.next_due, "claimed")], {r.id: r.next_due + 86400})
+    await claim_now(storage, r)
     sender = RecordingSender()
     restarted = Reminders(storage, catalog, clock)
     await restarted.recover(sender)

@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 
 from stride.storage import BackupCancelled, BackupError, backup_database
-from tests.e2e.guards import db_rows
-from tests.helpers import GUILD, seed
+from tests.helpers import GUILD, db_rows, seed
 
 
 def test_copy_is_checked_self_contained_and_includes_what_is_still_in_the_wal(

@@ -12,14 +12,19 @@ from stride.checkins import Checkins
 from stride.clock import ManualClock
 from stride.errors import UserError
 from stride.records import BOARDS, PERIODS
-from stride.storage import Storage
+from stride.storage import SqliteStorage, Storage
 from stride.storage.boards import board_query, page_sql, rank_sql
+from tests.helpers import rows
 
 G = 1000
 
 
-async def test_board_and_streak_queries_never_scan_checkins(storage: Storage) -> None:
-    """Boards read the members indexes; member queries read by primary key."""
+async def test_board_and_streak_queries_never_scan_checkins(
+    sqlite_storage: SqliteStorage,
+) -> None:
+    """Boards read the members indexes; member queries read by primary key (SQLite's plans;
+    PostgreSQL's: test_postgres.py)."""
+    storage = sqlite_storage
     params = {"guild": G, "user": 1, "now": 0, "week": "2026-W48", "month": "2026-11",
               "offset": 0, "limit": 10, "first": 0}
     statements = []
@@ -62,22 +67,21 @@ async def test_board_counts_match_counting_members(
             await storage.forget_member(G, user)
         elif step % 5 == 0:
             await checkins.update_club(G, rest_days=rng.randrange(0, 4))
-    rows = await storage.conn.execute_fetchall(
-        "SELECT board, period, value, members FROM board_counts WHERE guild_id = ? "
-        "AND members != 0", (G,))
-    kept = {(b, p, v): n for b, p, v, n in rows}
+    counted = await rows(
+        storage, "SELECT board, period, value, members FROM board_counts WHERE guild_id = :g "
+        "AND members != 0", {"g": G})
+    kept = {(b, p, v): n for b, p, v, n in counted}
     expected: dict[tuple[str, str, int], int] = {}
-    for best, total, week, week_n, month, month_n in await storage.conn.execute_fetchall(
-        "SELECT best, total, week_key, week_count, month_key, month_count FROM members "
-        "WHERE guild_id = ? AND present = 1", (G,)
+    for best, total, week, week_n, month, month_n in await rows(
+        storage, "SELECT best, total, week_key, week_count, month_key, month_count FROM members "
+        "WHERE guild_id = :g AND present = 1", {"g": G}
     ):
         for key in (("best", "", best), ("total", "", total), ("week_best", week or "", best),
                     ("week_count", week or "", week_n), ("month_best", month or "", best),
                     ("month_count", month or "", month_n)):
             expected[key] = expected.get(key, 0) + 1
     assert kept == expected
-    assert min(n for *_, n in await storage.conn.execute_fetchall(
-        "SELECT members FROM board_counts")) >= 0
+    assert min(n for *_, n in await rows(storage, "SELECT members FROM board_counts")) >= 0
     for board in ("best", "checkins"):
         for period in PERIODS:
             q = board_query(board, period)
@@ -89,7 +93,8 @@ async def test_board_counts_match_counting_members(
                     continue
                 params = {"guild": G, "week": streaks.week_key(local_today(clock)),
                           "month": streaks.month_key(local_today(clock))}
-                [(ahead,)] = await storage.conn.execute_fetchall(
+                [(ahead,)] = await rows(
+                    storage,
                     f"SELECT COUNT(*) FROM members WHERE {q.rank_where} AND {q.value} > :mine",
                     {**params, "mine": mine})
                 assert page.slice.my_rank == ahead + 1, (board, period, user)

@@ -1,5 +1,6 @@
-"""The database (stride/storage/database.py): WAL mode, migrations applied once, a newer
-schema refused at open, closing around a transaction in progress."""
+"""The SQLite database (stride/storage/sqlite.py): WAL mode, migrations applied once, a newer
+schema refused at open, closing around a transaction in progress (PostgreSQL's own:
+test_postgres.py)."""
 
 from __future__ import annotations
 
@@ -11,12 +12,12 @@ from pathlib import Path
 import pytest
 
 from stride.records import ClubSettings
-from stride.storage import SchemaError, Storage
+from stride.storage import SchemaError, SqliteStorage
 from stride.storage import migrations as mig
 
 
 async def test_open_creates_the_database_in_wal_mode(tmp_path: Path) -> None:
-    storage = Storage(tmp_path / "sub" / "stride.db")
+    storage = SqliteStorage(tmp_path / "sub" / "stride.db")
     await storage.open()
     try:
         assert await storage.schema_version() == len(mig.available())
@@ -29,7 +30,7 @@ async def test_open_creates_the_database_in_wal_mode(tmp_path: Path) -> None:
 async def test_reopening_applies_nothing_twice(tmp_path: Path) -> None:
     path = tmp_path / "stride.db"
     for _ in range(2):
-        storage = Storage(path)
+        storage = SqliteStorage(path)
         await storage.open()
         await storage.close()
     conn = sqlite3.connect(path)
@@ -41,7 +42,7 @@ async def test_a_newer_database_is_refused_not_altered(tmp_path: Path, journal: 
     """A database from a newer Stride (e.g. a backup restored after rolling the code back) is
     refused at start with both versions named; its file is left byte for byte as it was."""
     path = tmp_path / "stride.db"
-    storage = Storage(path)
+    storage = SqliteStorage(path)
     await storage.open()
     await storage.save_club_settings(42, ClubSettings("Europe/Berlin", 1))
     await storage.close()
@@ -53,7 +54,7 @@ async def test_a_newer_database_is_refused_not_altered(tmp_path: Path, journal: 
     conn.close()
     before = path.read_bytes()
 
-    storage = Storage(path)
+    storage = SqliteStorage(path)
     with pytest.raises(SchemaError) as refused:
         await storage.open()
     assert str(refused.value) == (
@@ -65,7 +66,7 @@ async def test_a_newer_database_is_refused_not_altered(tmp_path: Path, journal: 
 
 async def test_close_lets_the_transaction_in_progress_finish(tmp_path: Path) -> None:
     path = tmp_path / "stride.db"
-    storage = Storage(path)
+    storage = SqliteStorage(path)
     await storage.open()
     began = asyncio.Event()
 
@@ -88,7 +89,7 @@ async def test_close_lets_the_transaction_in_progress_finish(tmp_path: Path) -> 
 
 async def test_close_gives_up_on_a_stuck_transaction_and_rolls_it_back(tmp_path: Path) -> None:
     path = tmp_path / "stride.db"
-    storage = Storage(path)
+    storage = SqliteStorage(path)
     await storage.open()
     began = asyncio.Event()
 

@@ -1,5 +1,6 @@
 """Migrations (stride/storage/migrations.py): numbered from one, each applied atomically.
-(A database carried through every earlier version: test_upgrades.py.)"""
+(A database carried through every earlier version: test_upgrades.py; PostgreSQL's runs:
+test_postgres.py.)"""
 
 from __future__ import annotations
 
@@ -12,9 +13,15 @@ from stride.storage import SchemaError
 from stride.storage import migrations as mig
 
 
-def test_migrations_are_numbered_from_one() -> None:
-    found = mig.available()
+@pytest.mark.parametrize("dialect", mig.DIALECTS)
+def test_migrations_are_numbered_from_one(dialect: str) -> None:
+    found = mig.available(dialect)
     assert [m.version for m in found] == list(range(1, len(found) + 1))
+
+
+def test_each_dialect_has_every_migration_under_the_same_name() -> None:
+    names = {d: [m.name for m in mig.available(d)] for d in mig.DIALECTS}
+    assert names["postgresql"] == names["sqlite"]
 
 
 def test_a_failing_migration_changes_nothing(tmp_path: Path) -> None:

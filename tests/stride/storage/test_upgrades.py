@@ -22,13 +22,15 @@ import pytest
 
 from stride.checkins import Checkins
 from stride.clock import ManualClock
-from stride.records import Claim, ClubSettings, Reminder
-from stride.storage import SchemaError, Storage
+from stride.records import Claim, ClubSettings, Lease, Reminder
+from stride.storage import SchemaError, SqliteStorage
 from stride.storage import migrations as mig
 from stride.streaks import Figures, StreakState
+from tests.helpers import due_now
 
 LATEST = len(mig.available())
 NOW = datetime(2025, 3, 7, 8, 0, tzinfo=UTC)  # a Friday morning
+NOW_UNIX = int(NOW.timestamp())
 CLUB, OTHER, THIRD = 1111, 2222, 3333  # servers
 ALICE, BOB, CARL, DORA, COACH = 501, 502, 503, 504, 509
 
@@ -38,7 +40,7 @@ def unix(year: int, month: int, day: int, hour: int = 0, minute: int = 0,
     return int(datetime(year, month, day, hour, minute, tzinfo=ZoneInfo(zone)).timestamp())
 
 
-Check = Callable[[Storage, Checkins], Awaitable[None]]
+Check = Callable[[SqliteStorage, Checkins], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,7 @@ INSERT INTO guild_settings (guild_id, timezone) VALUES ({THIRD}, 'America/New_Yo
 """
 
 
-async def check_v1(storage: Storage, checkins: Checkins) -> None:
+async def check_v1(storage: SqliteStorage, checkins: Checkins) -> None:
     assert await storage.club_settings(CLUB) == ClubSettings("Europe/Berlin", 1)
     assert await storage.club_settings(OTHER) == ClubSettings(None, 2)
     assert await storage.club_settings(THIRD) == ClubSettings("America/New_York", 2)
@@ -99,7 +101,7 @@ INSERT INTO checkins (guild_id, user_id, day, at, what) VALUES
 """
 
 
-async def check_v2(storage: Storage, checkins: Checkins) -> None:
+async def check_v2(storage: SqliteStorage, checkins: Checkins) -> None:
     # The log and the running figures still agree (the triggers logged each latest day).
     async with storage.conn.execute(
         "SELECT m.user_id, m.total, m.last_day, COUNT(c.day), MAX(c.day) FROM members AS m "
@@ -176,12 +178,13 @@ INSERT INTO dm_channels (user_id, channel_id) VALUES ({ALICE}, 9100);
 """
 
 
-async def check_v3(storage: Storage, checkins: Checkins) -> None:
+async def check_v3(storage: SqliteStorage, checkins: Checkins) -> None:
     assert await storage.reminders(CLUB) == [MORNING, EVENING]
     assert await storage.dm_reminder(CLUB, ALICE) == ALICES
     assert await storage.next_due() == MORNING.next_due
-    assert await storage.due_reminders(MORNING.next_due or 0, 10) == [MORNING]
-    assert (await storage.open_firings())[0] == Claim(MORNING, OPEN_AT, "claimed")
+    assert await due_now(storage, MORNING.next_due or 0, 10) == [MORNING]
+    # Claimed before leases existed: held by nobody, so taken over at once.
+    assert (await left_claimed(storage))[0] == Claim(MORNING, OPEN_AT, "claimed")
     assert await storage.firing_count("sent") == 1 and await storage.firing_count() >= 3
     assert await storage.dm_channel(ALICE) == 9100
     # New reminders go on from the stored ones.
@@ -205,23 +208,50 @@ INSERT INTO members (guild_id, user_id, last_day, last_at, run, best, total, wee
 """
 
 
-async def check_v4(storage: Storage, checkins: Checkins) -> None:
+async def check_v4(storage: SqliteStorage, checkins: Checkins) -> None:
     # Firings claimed before attempts were recorded count as never attempted: sent again
     # (with their nonce) rather than looked for.
-    opened = await storage.open_firings()
-    assert [(c.reminder.id, c.due_at, c.attempted_at) for c in opened] == [
+    opened = await left_claimed(storage)
+    assert [(c.reminder.id, c.due_at, c.attempted_at) for c in opened if c.reminder.id < 3] == [
         (1, OPEN_AT, None), (2, OPEN_AT + 60, None)]
     await storage.mark_attempted([(1, OPEN_AT)], OPEN_AT + 5)
-    assert [c.attempted_at for c in await storage.open_firings()] == [OPEN_AT + 5, None]
+    assert [c.attempted_at for c in await left_claimed(storage) if c.reminder.id < 3] == [
+        OPEN_AT + 5, None]
     board = await checkins.board(THIRD, EVE, "checkins", "all")
     assert [(r.rank, r.user_id, r.value) for r in board.slice.rows] == [(1, EVE, 1)]
 
 
+# --- version 5: firing attempts ---------------------------------------------------------
+# Alice's DM of this morning was claimed and its send attempted, then the process died: no
+# one knows whether it reached her (it is looked for before it is sent again).
+
+ALICE_DUE = unix(2025, 3, 7, 7, 15, "Europe/Berlin")
+V5 = f"""
+INSERT INTO reminder_firings (reminder_id, due_at, status, updated_at, attempted_at) VALUES
+    (3, {ALICE_DUE}, 'claimed', '2025-03-07T06:15:00.010Z', {ALICE_DUE + 2});
+"""
+
+
+async def check_v5(storage: SqliteStorage, checkins: Checkins) -> None:
+    taken = await storage.take_over(Lease("after the upgrade", NOW_UNIX + 30), NOW_UNIX)
+    assert [(c.reminder, c.due_at, c.attempted_at) for c in taken if c.reminder.id == 3] == [
+        (ALICES, ALICE_DUE, ALICE_DUE + 2)]
+    await storage.finish_firings([(3, ALICE_DUE, "sent", 880011223355, None)])
+    assert await storage.renew(Lease("after the upgrade", NOW_UNIX + 60)) == len(taken) - 1
+
+
 LEVELS: dict[int, Level] = {1: Level(V1, check_v1), 2: Level(V2, check_v2),
-                            3: Level(V3, check_v3), 4: Level(V4, check_v4)}
+                            3: Level(V3, check_v3), 4: Level(V4, check_v4),
+                            5: Level(V5, check_v5)}
 
 
 # --- helpers --------------------------------------------------------------------------------
+
+async def left_claimed(storage: SqliteStorage) -> list[Claim]:
+    """The firings left 'claimed' that a new process takes over (not `everything`: only
+    those nobody holds), taken under a lease that has run out, for the next check."""
+    return await storage.take_over(Lease("upgrade check", 0), NOW_UNIX)
+
 
 def build(path: Path, version: int) -> None:
     """A database used since schema 1 and upgraded step by step to `version`, gaining each
@@ -298,7 +328,7 @@ async def test_upgrade_keeps_every_row_and_works(tmp_path: Path, version: int) -
     before = snapshot(old)
     fresh = tmp_path / "fresh.db"
     for path in (fresh, old):  # a new database, and the old one upgraded
-        storage = Storage(path)
+        storage = SqliteStorage(path)
         await storage.open()
         await storage.close()
 
@@ -309,7 +339,7 @@ async def test_upgrade_keeps_every_row_and_works(tmp_path: Path, version: int) -
     assert pragma(old, "integrity_check") == [("ok",)]
     assert pragma(old, "foreign_key_check") == []
 
-    storage = Storage(old)
+    storage = SqliteStorage(old)
     await storage.open()
     try:
         checkins = Checkins(storage, ManualClock(NOW))
