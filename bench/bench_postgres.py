@@ -538,7 +538,8 @@ async def burst(count: int, tmp: Path, url: str | None, processes: int) -> dict[
         times = [r.created_wall for r in emu.channel_posts]
         shard_of = {int(c["id"]): (int(c["guild_id"]) >> 22) % 2 for c in channels}
         per_shard = Counter(shard_of.get(r.channel_id, -1) for r in emu.channel_posts)
-        return {"sent": len(times), "429s": len(emu.rate_limited), "last_after_due_s": max(times) - due,
+        return {"sent": len(times), "429s": len(emu.rate_limited),
+                "last_after_due_s": max(times) - due,
                 "first_after_due_s": min(times) - due, "allowed_s": count / 40 + 5,
                 "up_before_due_s": due - started, "shard0": per_shard[0],
                 "shard1": per_shard[1]}

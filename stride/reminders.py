@@ -54,6 +54,7 @@ BUSY_RETRY = 1.0  # seconds before looking again when another process had the da
 MAX_CHANNEL_REMINDERS = 25  # per server: fits one /reminder list
 ROTATION_MINUTES = 6  # the longest routine a reminder picks by itself
 LEASE = timedelta(seconds=30)  # how long claimed firings stay a process's without renewal
+LOOK_AT_LEAST = 300.0  # seconds: on a shared database, the longest sleep (a lost notice)
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +139,7 @@ class Reminders:
         self.owner = owner or process_name()
         self._leases_checked: datetime | None = None  # the last renew and take-over
         self._held: set[tuple[int, int]] = set()  # firings queued or sent, not yet recorded
+        self._look_at: float | None = None  # when the scheduler plans to look next (unix)
         self._wakeup = asyncio.Event()
         self._finished: list[tuple[int, int, str, int | None, str | None]] = []
         # Sending: claims wait in fair turns; a fixed number of workers deliver them.
@@ -284,7 +286,10 @@ class Reminders:
         self._wakeup.set()
 
     async def run(self, sender: Sender) -> None:
-        """Fire reminders as they fall due, until `stop`. Sleeps until the next due time."""
+        """Fire reminders as they fall due, until `stop`. Sleeps until the next due time (on a
+        shared database, also woken when another process changes the schedule)."""
+        if self.storage.shared:
+            await self.storage.watch(self._changed_elsewhere)
         await self.recover(sender)
         while True:
             self._wakeup.clear()
@@ -295,7 +300,16 @@ class Reminders:
                 log.warning("Reminders: the database is locked (%s); trying again in %g s",
                             exc, BUSY_RETRY)
                 delay = BUSY_RETRY
+            if self.storage.shared:  # in case a notice was lost (the connection dropped)
+                delay = min(delay if delay is not None else LOOK_AT_LEAST, LOOK_AT_LEAST)
+            self._look_at = unix(self.clock.now()) + (delay if delay is not None else 10**9)
             await self.clock.wait(self._wakeup, delay)
+
+    def _changed_elsewhere(self, earliest: int) -> None:
+        """A process added or moved reminders, the earliest due at `earliest`: look again
+        now if that is sooner than planned."""
+        if self._look_at is None or earliest <= self._look_at:
+            self.wake()
 
     async def tick(self, sender: Sender) -> float | None:
         """Claim everything due now (on a shared database, first renew this process's leases

@@ -109,6 +109,11 @@ class Storage(Protocol):
         `everything`), now held under `lease`, with when each was attempted, if ever."""
         ...
 
+    async def watch(self, changed: Callable[[int], None]) -> None:
+        """From now on, call `changed(earliest next_due)` when another process adds or moves
+        reminders (a shared database; SQLite has no other process to hear from)."""
+        ...
+
     async def next_lapse(self) -> int | None:
         """When the earliest lease on a claimed firing runs out (unix time), if any."""
         ...

@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import functools
 import logging
-from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = Settings.database_busy_timeout_ms  # longest wait for a lock or a connection
 CONNECT_TIMEOUT = 10.0  # seconds to reach the server
+SCHEDULE_CHANNEL = "stride_schedule"  # NOTIFY channel of schedule changes (migration 0007)
 GUILD_DAYS_BATCH = 10_000  # rows per fetch from guild_days' server-side cursor
 # Taken for the whole migration run, so processes starting together migrate one at a time
 # (the second then finds nothing left to do). Any fixed number; this one spells "STRIDE".
@@ -177,6 +178,7 @@ class PostgresStorage:
         self.pool_size = pool_size
         self.busy_timeout_ms = busy_timeout_ms
         self._pool: Any = None
+        self._listener: Any = None  # the connection that LISTENs for schedule changes
 
     @property
     def where(self) -> str:
@@ -197,6 +199,10 @@ class PostgresStorage:
         """Close the pool once the calls in progress have given their connections back
         (waiting at most `timeout` seconds; the connections still in use then are cut, and
         the server rolls back what they had begun). Later calls find the storage closed."""
+        if self._listener is not None:
+            listener, self._listener = self._listener, None
+            with contextlib.suppress(Exception):  # closing: a dead connection is fine too
+                await asyncio.wait_for(listener.close(), timeout)
         if self._pool is None:
             return
         pool, self._pool = self._pool, None
@@ -206,6 +212,20 @@ class PostgresStorage:
             log.warning("Closing the database with a write unfinished after %.1f s: it is "
                         "rolled back, nothing half-written", timeout)
             pool.terminate()
+
+    async def watch(self, changed: Callable[[int], None]) -> None:
+        """LISTEN on a connection of its own: `changed(earliest next_due)` whenever any
+        process adds or moves reminders (migration 0007 sends the notices)."""
+        if self._listener is not None:
+            return
+        self._listener = await asyncpg.connect(self.url, timeout=CONNECT_TIMEOUT,
+                                               server_settings={"application_name": "stride"})
+
+        def notice(connection: object, pid: int, channel: str, payload: str) -> None:
+            with contextlib.suppress(ValueError):
+                changed(int(payload))
+
+        await self._listener.add_listener(SCHEDULE_CHANNEL, notice)
 
     @property
     def pool(self) -> Any:

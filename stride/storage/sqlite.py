@@ -559,6 +559,9 @@ class SqliteStorage:
             key=lambda c: (c.due_at, c.reminder.id),
         )
 
+    async def watch(self, changed: Callable[[int], None]) -> None:
+        """Nothing to hear: the one process owning the file knows what it changed."""
+
     async def next_lapse(self) -> int | None:
         row = await self._row(
             "SELECT MIN(lease_until) FROM reminder_firings WHERE status = 'claimed'")
