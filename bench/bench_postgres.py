@@ -322,10 +322,12 @@ async def in_process(sizes: Sizes, sqlite_path: Path, url: str
     await timed("/checkin", lambda c, u: c.check_in(bs.GUILD, u, "quick"), lambda: next(fresh))
     for board in BOARDS:
         for period in PERIODS:
-            seen = await timed(
-                f"/leaderboard {board} {period}",
-                lambda c, u, b=board, p=period: c.board(bs.GUILD, u, b, p, rng.randrange(50)),
-                lambda: rng.choice(users))
+            def page_of(c: Checkins, u: int, b: str = board, p: str = period
+                        ) -> Awaitable[object]:
+                return c.board(bs.GUILD, u, b, p, rng.randrange(50))
+
+            seen = await timed(f"/leaderboard {board} {period}", page_of,
+                               lambda: rng.choice(users))
             page, rank = [q for q in seen if "FROM members" in q[0]][-2:]
             async with post.connection() as pconn:
                 for which, (sql, args) in (("page", page), ("rank", rank)):
@@ -383,6 +385,7 @@ class Step:
     failures: list[str]
     bot_cpu: float  # CPU seconds of the bot process(es) during the step
     lag_p99: float  # ms the load generator dispatched behind schedule
+    emu_cpu: float  # CPU seconds of this process (emulator + load generator) meanwhile
 
     @property
     def ok(self) -> bool:
@@ -437,6 +440,7 @@ async def load_step(world: LoadWorld, rate: int, seconds: float) -> Step:
     total = int(rate * seconds)
     errors0, limited0 = len(world.emu.error_responses), len(world.emu.rate_limited)
     cpu0 = sum(bl.cpu_seconds(p.pid) for p in world.procs)
+    own0 = time.process_time()
     gc.collect()
     gc.disable()
     try:
@@ -445,6 +449,7 @@ async def load_step(world: LoadWorld, rate: int, seconds: float) -> Step:
         gc.enable()
     await asyncio.sleep(0.5)
     cpu = sum(bl.cpu_seconds(p.pid) for p in world.procs) - cpu0
+    own = time.process_time() - own0
     lat = sorted(r.latency * 1000 for r in results if r.latency is not None)
     lags = sorted(r.lag * 1000 for r in results)
     failures = []
@@ -456,12 +461,14 @@ async def load_step(world: LoadWorld, rate: int, seconds: float) -> Step:
         if n:
             failures.append(f"{n} {what}")
     return Step(rate, total, bl.percentile(lat, 0.5), bl.percentile(lat, 0.99),
-                lat[-1] if lat else float("nan"), failures, cpu, bl.percentile(lags, 0.99))
+                lat[-1] if lat else float("nan"), failures, cpu, bl.percentile(lags, 0.99),
+                own)
 
 
 async def load(sizes: Sizes, tmp: Path, server: pgtest.PostgresServer,
                progress: Callable[[str], None]) -> list[LoadWorld]:
-    """The three worlds at once; at each rate each in turn, until its first miss."""
+    """The three worlds at once; at each rate each in turn, until it misses twice in a row
+    at one rate (a miss is tried again at once: the machine is shared and noisy)."""
     worlds: list[LoadWorld] = []
     try:
         for name, backend, processes in (("SQLite, 1 process", "sqlite", 1),
@@ -474,11 +481,16 @@ async def load(sizes: Sizes, tmp: Path, server: pgtest.PostgresServer,
             for world in worlds:
                 if world.stopped:
                     continue
-                step = await load_step(world, rate, sizes.load_seconds)
-                world.steps.append(step)
-                progress(f"load {world.name} {rate}/s: p50 {step.p50:.1f} p99 {step.p99:.1f} "
-                         f"ms, bot CPU {step.bot_cpu / sizes.load_seconds * 100:.0f} % "
-                         f"{'; '.join(step.failures)}")
+                for _attempt in range(2):
+                    step = await load_step(world, rate, sizes.load_seconds)
+                    world.steps.append(step)
+                    progress(f"load {world.name} {rate}/s: p50 {step.p50:.1f} p99 "
+                             f"{step.p99:.1f} ms, CPU bot {step.bot_cpu / sizes.load_seconds:.0%}"
+                             f" emulator {step.emu_cpu / sizes.load_seconds:.0%} "
+                             f"{'; '.join(step.failures)}")
+                    if step.ok:
+                        break
+                    await asyncio.sleep(1.0)
                 world.stopped = not step.ok
             if all(w.stopped for w in worlds):
                 break
@@ -492,7 +504,7 @@ async def load(sizes: Sizes, tmp: Path, server: pgtest.PostgresServer,
 
 # ---------------------------------------------------------------------------- 5. burst
 
-def burst_world(emu: DiscordEmulator, channels: int, guilds: int = 8) -> list[dict]:
+def burst_world(emu: DiscordEmulator, channels: int, guilds: int = 8) -> list[dict[str, Any]]:
     """`guilds` servers sharing `channels` channels (400: 8 of 50), alternately on shard 0
     and shard 1 of two."""
     per = -(-channels // guilds)
@@ -538,6 +550,9 @@ async def burst(count: int, tmp: Path, url: str | None, processes: int) -> dict[
         times = [r.created_wall for r in emu.channel_posts]
         shard_of = {int(c["id"]): (int(c["guild_id"]) >> 22) % 2 for c in channels}
         per_shard = Counter(shard_of.get(r.channel_id, -1) for r in emu.channel_posts)
+        for r in emu.rate_limited:  # which limit, when: for the report
+            print(f"    429: {r.method} {r.route or r.path} scope={r.rate_limit_scope} "
+                  f"{r.wall_time - due:+.2f} s after due", file=sys.stderr, flush=True)
         return {"sent": len(times), "429s": len(emu.rate_limited),
                 "last_after_due_s": max(times) - due,
                 "first_after_due_s": min(times) - due, "allowed_s": count / 40 + 5,
@@ -599,9 +614,9 @@ async def run(quick: bool, tmp: Path, only: set[str] | None = None,
                                              ("PostgreSQL, 1 process", "pg", 1),
                                              ("PostgreSQL, 2 processes", "pg", 2)):
                 progress(f"burst: {name}")
-                url = await server.create_database() if backend == "pg" else None
+                burst_url = await server.create_database() if backend == "pg" else None
                 results.bursts[name] = await burst(sizes.burst, tmp / f"burst-{processes}"
-                                                   f"-{backend}", url, processes)
+                                                   f"-{backend}", burst_url, processes)
         if "load" in wanted:
             results.load = await load(sizes, tmp, server, progress)
     finally:
@@ -637,10 +652,13 @@ def rows(r: Results) -> list[Row]:
         m = r.migration
         out.append(Row(f"migrate {m.checkins:,} check-ins ({m.rows:,} rows) to PostgreSQL",
                        f"{m.seconds:.1f} s (copy {m.copy_seconds:.1f}, verify "
-                       f"{m.verify_seconds:.1f}); {m.rows / m.seconds:,.0f} rows/s", "-", None))
+                       f"{m.verify_seconds:.1f}); {m.rows / m.seconds:,.0f} rows/s; upgrading "
+                       f"the {m.source_mib:.0f} MiB copy first {m.upgrade_seconds:.1f} s",
+                       "-", None))
     for w in r.load:
         best = w.best
-        first_miss = next((s for s in w.steps if not s.ok), None)
+        first_miss = next((s for s in w.steps if not s.ok and s.rate > (best.rate if best
+                                                                          else 0)), None)
         miss = (f"; at {first_miss.rate}/s p99 {first_miss.p99:.0f} ms"
                 + (f" {', '.join(first_miss.failures)}" if first_miss.failures else "")
                 if first_miss else f"; no miss up to {r.sizes.load_rates[-1]}/s")
@@ -673,16 +691,18 @@ def details(r: Results) -> str:
                   f"{i.statements:9.2f}" for i in r.inproc]
     if r.plans:
         lines.append("\nboard plans (EXPLAIN ANALYZE of the backend's SQL, after ANALYZE):")
-        for p in r.plans:
-            generic = ("?" if p.generic_seq_scans is None else
-                       "seq scan!" if p.generic_seq_scans else "no seq scan")
-            lines.append(f"  {p.board:8} {p.period:5} {p.which:4} {p.ms:7.3f} ms  top: "
-                         f"{p.top}; {'; '.join(dict.fromkeys(p.scans))}; generic: {generic}")
+        for plan in r.plans:
+            generic = ("?" if plan.generic_seq_scans is None else
+                       "seq scan!" if plan.generic_seq_scans else "no seq scan")
+            lines.append(f"  {plan.board:8} {plan.period:5} {plan.which:4} {plan.ms:7.3f} ms  "
+                         f"top: {plan.top}; {'; '.join(dict.fromkeys(plan.scans))}; "
+                         f"generic: {generic}")
     for w in r.load:
         lines.append(f"\nload, {w.name}:")
         lines += [f"  {s.rate:4}/s x {s.total}: p50 {s.p50:6.1f}  p99 {s.p99:7.1f}  max "
-                  f"{s.max:7.1f} ms, bot CPU {s.bot_cpu / r.sizes.load_seconds * 100:4.0f} %, "
-                  f"dispatch lag p99 {s.lag_p99:.1f} ms {'; '.join(s.failures)}"
+                  f"{s.max:7.1f} ms, CPU: bot {s.bot_cpu / r.sizes.load_seconds:4.0%}, "
+                  f"emulator {s.emu_cpu / r.sizes.load_seconds:4.0%}; dispatch lag p99 "
+                  f"{s.lag_p99:.1f} ms {'; '.join(s.failures)}"
                   for s in w.steps]
     for name, b in r.bursts.items():
         lines.append(f"\nburst, {name}: " + ", ".join(f"{k} {v:.1f}" if isinstance(v, float)

@@ -15,7 +15,8 @@ def storage_for(settings: Settings) -> Storage:
     if settings.database_url:
         from .postgres import PostgresStorage  # asyncpg is imported only when it is used
 
-        return PostgresStorage(settings.database_url, pool_size=settings.database_pool_size)
+        return PostgresStorage(settings.database_url, pool_size=settings.database_pool_size,
+                               busy_timeout_ms=settings.database_busy_timeout_ms)
     return SqliteStorage(settings.database_path, settings.database_busy_timeout_ms,
                          settings.database_sync)
 

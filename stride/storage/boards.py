@@ -81,6 +81,21 @@ def rank_sql(q: BoardQuery) -> str:
     return f"SELECT {mine}, {above(mine)}, {above(':first')}"
 
 
+def page_and_rank_sql(q: BoardQuery) -> str:
+    """PostgreSQL: the page and the caller's rank in one statement (one round trip, where
+    SQLite's inline reads need none). Rows (user id, value, my value, ahead of me, ahead of
+    the page's first), in no particular order (the caller orders the few page rows); one
+    row with no user when the page is empty. The page's first value is its largest, so the
+    rank of the first needs no second query."""
+    rank = rank_sql(q).replace(":first", f"(SELECT MAX({q.value}) FROM page)")
+    return (
+        f"WITH page AS MATERIALIZED ({page_sql(q, 'postgresql')}), "
+        f"rank (mine, ahead, ahead_of_first) AS ({rank}) "
+        f"SELECT page.user_id, page.{q.value}, rank.mine, rank.ahead, rank.ahead_of_first "
+        "FROM rank LEFT JOIN page ON TRUE"
+    )
+
+
 def ranked(page: list[tuple[int, int]], offset: int, ahead_of_first: int) -> list[BoardRow]:
     """A page's (user id, value) rows with competition ranks, the first one's from how many
     are ahead of it, the others' from their place on the page (ties share one rank)."""

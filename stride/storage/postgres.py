@@ -36,7 +36,7 @@ from stride.records import (
 from stride.streaks import EMPTY, StreakState
 
 from . import migrations
-from .boards import board_query, numbered, page_sql, rank_sql, ranked
+from .boards import board_query, numbered, page_and_rank_sql, ranked
 from .errors_wrap import storage_errors
 from .interface import FiringResult, Plan
 
@@ -577,29 +577,26 @@ class PostgresStorage:
         month: str, offset: int, limit: int,
     ) -> BoardSlice:
         """A page of `board` over `period` (this `week` and `month` by their keys, streaks
-        still alive at unix time `now`) and the caller's value and rank: two round trips
-        (the rank needs the page's first value) on one connection.
+        still alive at unix time `now`) and the caller's value and rank, in one statement.
 
         Ranks are competition ranks (ties share one): 1 + members with a greater value.
         """
-        page_q, rank_q = _board_sql(board, period)
+        sql = _board_sql(board, period)
         p: dict[str, object] = {"now": now, "week": week, "month": month, "guild": guild_id,
                                 "user": user_id, "offset": offset, "limit": limit + 1}
-        async with self.connection() as conn:
-            page = [(r[0], r[1]) for r in await conn.fetch(page_q.text, *page_q.args(p))]
-            has_more, page = len(page) > limit, page[:limit]
-            p["first"] = page[0][1] if page else None
-            my_value, ahead, ahead_of_first = await conn.fetchrow(rank_q.text,
-                                                                  *rank_q.args(p))
+        rows = await self._rows(sql.text, *sql.args(p))
+        my_value, ahead, ahead_of_first = rows[0][2], rows[0][3], rows[0][4]
+        page = sorted(((r[0], r[1]) for r in rows if r[0] is not None),
+                      key=lambda row: (-row[1], row[0]))  # board order: value, then user id
+        has_more, page = len(page) > limit, page[:limit]
         my_rank = None if my_value is None else int(ahead) + 1
         return BoardSlice(ranked(page, offset, int(ahead_of_first)), has_more, my_value,
                           my_rank)
 
 
 @functools.cache
-def _board_sql(board: str, period: str) -> tuple[_Sql, _Sql]:
-    query = board_query(board, period)
-    return _Sql.of(page_sql(query, "postgresql")), _Sql.of(rank_sql(query))
+def _board_sql(board: str, period: str) -> _Sql:
+    return _Sql.of(page_and_rank_sql(board_query(board, period)))
 
 
 _MEMBER_COLUMNS = (

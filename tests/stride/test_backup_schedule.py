@@ -25,8 +25,7 @@ from stride.backup_schedule import (
 )
 from stride.clock import ManualClock
 from stride.storage import BackupResult, backup_database
-from tests.helpers import db_rows
-from tests.helpers import seed
+from tests.helpers import db_rows, seed
 
 T0 = datetime(2026, 3, 1, 6, 30, tzinfo=UTC)
 

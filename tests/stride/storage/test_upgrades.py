@@ -240,9 +240,29 @@ async def check_v5(storage: SqliteStorage, checkins: Checkins) -> None:
     assert await storage.renew(Lease("after the upgrade", NOW_UNIX + 60)) == len(taken) - 1
 
 
+# --- version 6: firing leases ------------------------------------------------------------
+# Reminder 2's firing of a minute ago is held by a process whose lease runs a while yet: the
+# upgrade keeps it that process's until then.
+
+HELD_DUE = NOW_UNIX - 60
+V6 = f"""
+INSERT INTO reminder_firings (reminder_id, due_at, status, updated_at, owner, lease_until)
+VALUES (2, {HELD_DUE}, 'claimed', '2025-03-07T06:15:00.010Z', 'host/41/a1b2c3',
+        {NOW_UNIX + 20});
+"""
+
+
+async def check_v6(storage: SqliteStorage, checkins: Checkins) -> None:
+    taken = await storage.take_over(Lease("after the upgrade", NOW_UNIX + 30), NOW_UNIX)
+    assert (2, HELD_DUE) not in {(c.reminder.id, c.due_at) for c in taken}  # still held
+    later = await storage.take_over(Lease("after the upgrade", NOW_UNIX + 60), NOW_UNIX + 21)
+    assert [(c.reminder.id, c.due_at) for c in later] == [(2, HELD_DUE)]
+    assert await storage.next_lapse() is not None
+
+
 LEVELS: dict[int, Level] = {1: Level(V1, check_v1), 2: Level(V2, check_v2),
                             3: Level(V3, check_v3), 4: Level(V4, check_v4),
-                            5: Level(V5, check_v5)}
+                            5: Level(V5, check_v5), 6: Level(V6, check_v6)}
 
 
 # --- helpers --------------------------------------------------------------------------------
