@@ -6,7 +6,7 @@ Discord-free; the clock is injected so day boundaries can be tested without wait
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, timedelta
 from zoneinfo import ZoneInfo
 
 from . import streaks
@@ -79,10 +79,12 @@ class Checkins:
         self.clock = clock or SystemClock()
 
     async def _current(
-        self, guild_id: int, user_id: int
+        self, guild_id: int, user_id: int,
+        read: tuple[ClubSettings, MemberRecord] | None = None,
     ) -> tuple[ClubSettings, MemberRecord, StreakState]:
-        """Settings, the member, and their figures under the club's current rest-day rule."""
-        club, member = await self.storage.member(guild_id, user_id)
+        """Settings, the member (as `read` already, if given), and their figures under the
+        club's current rest-day rule."""
+        club, member = read or await self.storage.member(guild_id, user_id)
         state = member.state
         if member.exists and member.rest_days not in (None, club.rest_days):
             days = await self.storage.checkin_days(guild_id, user_id)
@@ -130,11 +132,16 @@ class Checkins:
         raise UserError("Lots of changes at once! Please try again in a moment.")
 
     async def member_view(self, guild_id: int, user_id: int) -> MemberView:
-        club, member, state = await self._current(guild_id, user_id)
+        now = self.clock.now()
+        # The member's day is within a day of UTC's, whatever their zone: the days read with
+        # the member (one round trip) start early enough for any zone's calendar.
+        earliest = heatmap_start(now.astimezone(UTC).date() - timedelta(days=1))
+        club, member, days = await self.storage.member_days(guild_id, user_id, earliest)
+        club, member, state = await self._current(guild_id, user_id, (club, member))
         zone = effective_zone(member, club)
-        today = local_day(self.clock.now(), zone)
+        today = local_day(now, zone)
         start = heatmap_start(today)
-        recent = await self.storage.checkin_days(guild_id, user_id, since=start)
+        recent = [day for day in days if day >= start]
         return MemberView(
             streaks.figures(state, today, club.rest_days), zone.key, today, recent,
             club.rest_days,

@@ -52,6 +52,11 @@ class Storage(Protocol):
     async def save_club_settings(self, guild_id: int, settings: ClubSettings) -> None: ...
     async def member(self, guild_id: int, user_id: int) -> tuple[ClubSettings, MemberRecord]: ...
 
+    async def member_days(self, guild_id: int, user_id: int, since: date
+                          ) -> tuple[ClubSettings, MemberRecord, list[date]]:
+        """`member`, and the member's check-in days from `since` on (one round trip)."""
+        ...
+
     async def save_member(
         self, guild_id: int, user_id: int, *, expected: StreakState | None,
         state: StreakState, rest_days: int, breaks_at: int | None, at: str | None = None,

@@ -292,6 +292,23 @@ class PostgresStorage:
         club = ClubSettings(row[0], row[1]) if row[1] is not None else ClubSettings()
         return club, _member_record(list(row)[2:])
 
+    async def member_days(self, guild_id: int, user_id: int, since: date
+                          ) -> tuple[ClubSettings, MemberRecord, list[date]]:
+        """`member`, and the member's check-in days from `since` on, in one round trip."""
+        row = await self._row(
+            f"SELECT g.timezone, g.rest_days, {_MEMBER_COLUMNS}, "
+            "ARRAY(SELECT c.day FROM checkins AS c WHERE c.guild_id = k.gid "
+            "AND c.user_id = k.uid AND c.day >= $3 ORDER BY c.day) "
+            "FROM (SELECT $1::bigint AS gid, $2::bigint AS uid) AS k "
+            "LEFT JOIN guild_settings AS g ON g.guild_id = k.gid "
+            "LEFT JOIN members AS m ON m.guild_id = k.gid AND m.user_id = k.uid",
+            guild_id, user_id, since.isoformat(),
+        )
+        fields = list(row)
+        club = ClubSettings(fields[0], fields[1]) if fields[1] is not None else ClubSettings()
+        return (club, _member_record(fields[2:-1]),
+                [date.fromisoformat(day) for day in fields[-1]])
+
     async def save_member(
         self,
         guild_id: int,

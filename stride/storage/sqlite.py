@@ -299,6 +299,12 @@ class SqliteStorage:
         club = ClubSettings(row[0], row[1]) if row[1] is not None else ClubSettings()
         return club, _member_record(row[2:])
 
+    async def member_days(self, guild_id: int, user_id: int, since: date
+                          ) -> tuple[ClubSettings, MemberRecord, list[date]]:
+        """`member`, and the member's check-in days from `since` on (two inline reads)."""
+        club, member = await self.member(guild_id, user_id)
+        return club, member, await self.checkin_days(guild_id, user_id, since)
+
     async def save_member(
         self,
         guild_id: int,

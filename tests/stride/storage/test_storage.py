@@ -44,6 +44,12 @@ async def test_member_defaults_and_compare_and_set(storage: Storage) -> None:
     assert [(r.day, r.what) for r in await storage.checkins(G, 1)] == [
         (date(2026, 11, 23), "x"), (date(2026, 11, 24), None)]
     assert await storage.checkin_days(G, 1, since=date(2026, 11, 24)) == [date(2026, 11, 24)]
+    assert await storage.member_days(G, 1, date(2026, 11, 24)) == (
+        club, member, [date(2026, 11, 24)])
+    assert await storage.member_days(G, 1, date(2026, 11, 1)) == (
+        club, member, [date(2026, 11, 23), date(2026, 11, 24)])
+    assert await storage.member_days(G, 2, date(2026, 11, 1)) == (club, (await storage.member(
+        G, 2))[1], [])  # nobody: no row, no days
     # Undo: back to the first day, whose time and note stay as they were.
     assert await storage.save_member(G, 1, expected=later, state=state, rest_days=2,
                                      breaks_at=NOW)
