@@ -54,6 +54,7 @@ from bench import bench_interactions as bi
 from bench import bench_load as bl
 from bench import bench_reminders as br
 from bench import bench_streaks as bs
+from bench.migrate_check import reads_alike
 from bench.report import Row, table
 from stride.checkins import Checkins
 from stride.clock import ManualClock
@@ -570,6 +571,7 @@ async def burst(count: int, tmp: Path, url: str | None, processes: int) -> dict[
 class Results:
     sizes: Sizes
     migration: Migration | None = None
+    alike: Any = None  # migrate_check.Alike: the big database read on both, after migrate
     pairs: list[Pair] = field(default_factory=list)
     inproc: list[InProcess] = field(default_factory=list)
     plans: list[Plan] = field(default_factory=list)
@@ -603,7 +605,10 @@ async def run(quick: bool, tmp: Path, only: set[str] | None = None,
             url = await server.create_database("stride_big")
             progress(f"migrate {source.name} into PostgreSQL")
             results.migration, upgraded = await migrate_big(source, tmp, url)
-            progress(f"migrated in {results.migration.seconds:.1f} s; latency")
+            progress(f"migrated in {results.migration.seconds:.1f} s; reading both")
+            results.alike = await reads_alike(upgraded, url, bs.GUILD,
+                                              list(range(1, sizes.members + 1)), bs.NOW)
+            progress("latency")
             results.pairs = await latency(sizes, tmp, upgraded, url, server)
             progress("in process, plans")
             results.inproc, results.plans = await in_process(sizes, tmp / "sqlite.db", url)
@@ -655,6 +660,13 @@ def rows(r: Results) -> list[Row]:
                        f"{m.verify_seconds:.1f}); {m.rows / m.seconds:,.0f} rows/s; upgrading "
                        f"the {m.source_mib:.0f} MiB copy first {m.upgrade_seconds:.1f} s",
                        "-", None))
+    if r.alike is not None:
+        a = r.alike
+        out.append(Row("after migrate: member views and board pages on both",
+                       f"{a.members} members, {a.boards} pages: "
+                       + ("the same" if a.same else f"{len(a.differences)} differ: "
+                          + "; ".join(a.differences[:3])),
+                       "the same", a.same))
     for w in r.load:
         best = w.best
         first_miss = next((s for s in w.steps if not s.ok and s.rate > (best.rate if best

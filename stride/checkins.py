@@ -5,8 +5,9 @@ Discord-free; the clock is injected so day boundaries can be tested without wait
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import UTC, date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from . import streaks
@@ -28,6 +29,8 @@ from .timezones import day_start, local_day, resolve_zone
 PAGE_SIZE = 10
 HEATMAP_WEEKS = 12
 ATTEMPTS = 5  # optimistic writes retried this often when another write got there first
+CLUB_KEPT = timedelta(minutes=1)  # how long boards reuse a club's settings
+CLUBS_KEPT = 10_000  # clubs whose settings are kept (least recently used dropped)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +80,11 @@ class Checkins:
     def __init__(self, storage: Storage, clock: Clock | None = None) -> None:
         self.storage = storage
         self.clock = clock or SystemClock()
+        # Club settings as boards read them: they change rarely, and only through this
+        # process (a server's commands all arrive on its shard), which forgets its copy when
+        # it changes them. Kept a minute at most, so a change made elsewhere (by hand in the
+        # database) shows soon; it saves a board a round trip to PostgreSQL.
+        self._clubs: OrderedDict[int, tuple[datetime, ClubSettings]] = OrderedDict()
 
     async def _current(
         self, guild_id: int, user_id: int,
@@ -171,6 +179,19 @@ class Checkins:
         _, member = await self.storage.member(guild_id, user_id)
         return member.timezone, await self.storage.checkins(guild_id, user_id)
 
+    async def _club_for_boards(self, guild_id: int) -> ClubSettings:
+        now = self.clock.now()
+        kept = self._clubs.get(guild_id)
+        if kept is not None and now - kept[0] < CLUB_KEPT:
+            self._clubs.move_to_end(guild_id)
+            return kept[1]
+        club = await self.storage.club_settings(guild_id)
+        self._clubs[guild_id] = (now, club)
+        self._clubs.move_to_end(guild_id)
+        while len(self._clubs) > CLUBS_KEPT:
+            self._clubs.popitem(last=False)
+        return club
+
     async def club(self, guild_id: int) -> ClubSettings:
         return await self.storage.club_settings(guild_id)
 
@@ -186,7 +207,9 @@ class Checkins:
             timezone=zone if zone is not None else old.timezone,
             rest_days=rest_days if rest_days is not None else old.rest_days,
         )
+        self._clubs.pop(guild_id, None)
         await self.storage.save_club_settings(guild_id, new)
+        self._clubs.pop(guild_id, None)  # a board read meanwhile may have kept the old one
         if new != old:
             await self.recompute_club(guild_id, new)
         return new
@@ -215,7 +238,7 @@ class Checkins:
         """A page of a board (10 rows), with the caller's own rank."""
         if board not in BOARDS or period not in PERIODS:
             raise UserError("Pick a board (streak, best, checkins) and a period (week, month, all)")
-        club = await self.storage.club_settings(guild_id)
+        club = await self._club_for_boards(guild_id)
         now = self.clock.now()
         today = local_day(now, ZoneInfo(club.timezone or "UTC"))
         page = max(page, 0)

@@ -389,3 +389,28 @@ def test_values_become_the_postgresql_column_types() -> None:
     same = Plan(table, (None,) * 4, "", {}, False)
     rows = [(1, "a", 2, "b")]
     assert same.convert(rows) is rows  # nothing to do: the batch itself
+
+
+async def test_a_big_club_reads_the_same_after_migrate(tmp_path: Path, postgres_url: str
+                                                       ) -> None:
+    """The benchmark's database at a twentieth of its size (2,500 members, 250,000
+    check-ins; the full 5,000,000 is `python -m bench.bench_postgres`): every row arrives,
+    and members' figures and calendars and every board read the same on both."""
+    from bench import bench_streaks
+    from bench.migrate_check import reads_alike
+
+    db = tmp_path / "big.db"
+    bench_streaks.build(db, 2_500, 250_000)
+    report = await transfer_module.migrate(db, postgres_url)
+    rows = {t.name: t.rows for t in report.tables}
+    conn = sqlite3.connect(db)
+    try:
+        for table, count in rows.items():
+            assert conn.execute(f'SELECT COUNT(*) FROM "{table}"').fetchone()[0] == count
+    finally:
+        conn.close()
+    assert rows["checkins"] >= 240_000
+    alike = await reads_alike(db, postgres_url, bench_streaks.GUILD, list(range(1, 2_501)),
+                              bench_streaks.NOW, members=300, pages=3)
+    assert alike.same, alike.differences[:5]
+    assert alike.members == 300 and alike.boards == 27

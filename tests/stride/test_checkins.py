@@ -13,7 +13,7 @@ from stride import streaks
 from stride.checkins import Checkins
 from stride.clock import ManualClock
 from stride.errors import UserError
-from stride.records import BOARDS, PERIODS
+from stride.records import BOARDS, PERIODS, ClubSettings
 from stride.storage import SqliteStorage, Storage
 
 G = 1000
@@ -181,3 +181,19 @@ async def test_each_command_makes_at_most_three_round_trips(
         calls = 0
         await operation()
         assert 1 <= calls <= 3, (name, calls)
+
+
+async def test_boards_follow_a_club_change_at_once_and_one_made_elsewhere_soon(
+    checkins: Checkins, storage: Storage, clock: ManualClock
+) -> None:
+    """Boards keep the club's settings a minute (a round trip less on PostgreSQL): a change
+    through the service shows at once; one written by another hand within the minute."""
+    clock.current = datetime(2026, 11, 29, 23, 30, tzinfo=UTC)  # Sunday, W48 in UTC
+    await checkins.check_in(1, 7)
+    assert (await checkins.board(1, 7, "checkins", "week")).slice.my_value == 1
+    await checkins.update_club(1, timezone="Asia/Tokyo")  # already Monday, W49, there
+    assert (await checkins.board(1, 7, "checkins", "week")).slice.my_value is None
+    await storage.save_club_settings(1, ClubSettings(None, 2))  # behind the service's back
+    assert (await checkins.board(1, 7, "checkins", "week")).slice.my_value is None
+    clock.current += timedelta(minutes=1)
+    assert (await checkins.board(1, 7, "checkins", "week")).slice.my_value == 1
