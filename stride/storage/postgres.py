@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import functools
 import logging
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -33,12 +33,21 @@ from stride.records import (
     Reminder,
     ShardSet,
 )
-from stride.streaks import EMPTY, StreakState
+from stride.streaks import StreakState
 
 from . import migrations
 from .boards import board_query, numbered, page_and_rank_sql, ranked
 from .errors_wrap import storage_errors
 from .interface import FiringResult, Plan
+from .rows import (
+    MEMBER_COLUMNS,
+    REMINDER_COLUMNS,
+    REMINDER_COLUMNS_R,
+    REMINDER_INSERTED,
+    iso,
+    member_record,
+    reminder_values,
+)
 
 log = logging.getLogger(__name__)
 
@@ -283,20 +292,20 @@ class PostgresStorage:
     async def member(self, guild_id: int, user_id: int) -> tuple[ClubSettings, MemberRecord]:
         """The club's settings and the member's stored figures, in one round trip."""
         row = await self._row(
-            f"SELECT g.timezone, g.rest_days, {_MEMBER_COLUMNS} "
+            f"SELECT g.timezone, g.rest_days, {MEMBER_COLUMNS} "
             "FROM (SELECT $1::bigint AS gid, $2::bigint AS uid) AS k "
             "LEFT JOIN guild_settings AS g ON g.guild_id = k.gid "
             "LEFT JOIN members AS m ON m.guild_id = k.gid AND m.user_id = k.uid",
             guild_id, user_id,
         )
         club = ClubSettings(row[0], row[1]) if row[1] is not None else ClubSettings()
-        return club, _member_record(list(row)[2:])
+        return club, member_record(list(row)[2:])
 
     async def member_days(self, guild_id: int, user_id: int, since: date
                           ) -> tuple[ClubSettings, MemberRecord, list[date]]:
         """`member`, and the member's check-in days from `since` on, in one round trip."""
         row = await self._row(
-            f"SELECT g.timezone, g.rest_days, {_MEMBER_COLUMNS}, "
+            f"SELECT g.timezone, g.rest_days, {MEMBER_COLUMNS}, "
             "ARRAY(SELECT c.day FROM checkins AS c WHERE c.guild_id = k.gid "
             "AND c.user_id = k.uid AND c.day >= $3 ORDER BY c.day) "
             "FROM (SELECT $1::bigint AS gid, $2::bigint AS uid) AS k "
@@ -306,7 +315,7 @@ class PostgresStorage:
         )
         fields = list(row)
         club = ClubSettings(fields[0], fields[1]) if fields[1] is not None else ClubSettings()
-        return (club, _member_record(fields[2:-1]),
+        return (club, member_record(fields[2:-1]),
                 [date.fromisoformat(day) for day in fields[-1]])
 
     async def save_member(
@@ -328,7 +337,7 @@ class PostgresStorage:
         check-in in the log. False when another write got there first.
         """
         values: dict[str, object] = {
-            "guild": guild_id, "user": user_id, "last_day": _iso(state.last_day), "at": at,
+            "guild": guild_id, "user": user_id, "last_day": iso(state.last_day), "at": at,
             "what": what, "run": state.run, "best": state.best, "total": state.total,
             "week_key": state.week_key, "week_count": state.week_count,
             "month_key": state.month_key, "month_count": state.month_count,
@@ -338,7 +347,7 @@ class PostgresStorage:
             sql = _SAVE_NEW
         else:
             sql = _SAVE_IF
-            values.update(exp_day=_iso(expected.last_day), exp_total=expected.total)
+            values.update(exp_day=iso(expected.last_day), exp_total=expected.total)
         return await self._row(sql.text, *sql.args(values)) is not None
 
     async def checkin_days(
@@ -348,7 +357,7 @@ class PostgresStorage:
         return [date.fromisoformat(r[0]) for r in await self._rows(
             "SELECT day FROM checkins WHERE guild_id = $1 AND user_id = $2 AND day >= $3 "
             "ORDER BY day",
-            guild_id, user_id, _iso(since) or "",
+            guild_id, user_id, iso(since) or "",
         )]
 
     async def checkins(self, guild_id: int, user_id: int) -> list[CheckinRow]:
@@ -428,7 +437,7 @@ class PostgresStorage:
             "AS u(user_id, exp_day, exp_total, run, best, breaks_at, rest_days) "
             "WHERE m.guild_id = $1 AND m.user_id = u.user_id "
             "AND m.last_day IS NOT DISTINCT FROM u.exp_day AND m.total = u.exp_total",
-            guild_id, [u.user_id for u in updates], [_iso(u.state.last_day) for u in updates],
+            guild_id, [u.user_id for u in updates], [iso(u.state.last_day) for u in updates],
             [u.state.total for u in updates], [u.state.run for u in updates],
             [u.state.best for u in updates], [u.breaks_at for u in updates],
             [u.rest_days for u in updates],
@@ -438,24 +447,24 @@ class PostgresStorage:
 
     async def add_reminder(self, r: Reminder) -> Reminder:
         """Store a new reminder (a member's DM reminder replaces their earlier one)."""
-        row = await self._row(_ADD_REMINDER.text, *_ADD_REMINDER.args(_reminder_values(r)))
+        row = await self._row(_ADD_REMINDER.text, *_ADD_REMINDER.args(reminder_values(r)))
         return Reminder(*row)
 
     async def reminder(self, reminder_id: int) -> Reminder | None:
         row = await self._row(
-            f"SELECT {_REMINDER_COLUMNS} FROM reminders WHERE id = $1", reminder_id)
+            f"SELECT {REMINDER_COLUMNS} FROM reminders WHERE id = $1", reminder_id)
         return Reminder(*row) if row else None
 
     async def reminders(self, guild_id: int, kind: str = "channel") -> list[Reminder]:
         return [Reminder(*row) for row in await self._rows(
-            f"SELECT {_REMINDER_COLUMNS} FROM reminders WHERE guild_id = $1 AND kind = $2 "
+            f"SELECT {REMINDER_COLUMNS} FROM reminders WHERE guild_id = $1 AND kind = $2 "
             "ORDER BY id",
             guild_id, kind,
         )]
 
     async def dm_reminder(self, guild_id: int, user_id: int) -> Reminder | None:
         row = await self._row(
-            f"SELECT {_REMINDER_COLUMNS} FROM reminders "
+            f"SELECT {REMINDER_COLUMNS} FROM reminders "
             "WHERE guild_id = $1 AND user_id = $2 AND kind = 'dm'",
             guild_id, user_id,
         )
@@ -616,27 +625,6 @@ def _board_sql(board: str, period: str) -> _Sql:
     return _Sql.of(page_and_rank_sql(board_query(board, period)))
 
 
-_MEMBER_COLUMNS = (
-    "m.guild_id, m.timezone, m.rest_days, m.last_day, m.run, m.best, m.total, m.week_key, "
-    "m.week_count, m.month_key, m.month_count"
-)
-
-
-def _member_record(row: Sequence[Any]) -> MemberRecord:
-    exists, timezone, rest_days, last_day, *figures = row
-    if exists is None:
-        return MemberRecord(EMPTY)
-    run, best, total, week_key, week_count, month_key, month_count = figures
-    state = StreakState(
-        last_day=date.fromisoformat(last_day) if last_day else None, run=run, best=best,
-        total=total, week_key=week_key, week_count=week_count, month_key=month_key,
-        month_count=month_count,
-    )
-    return MemberRecord(state, timezone, rest_days, exists=True)
-
-
-def _iso(day: date | None) -> str | None:
-    return day.isoformat() if day else None
 
 
 _SAVE = (
@@ -658,25 +646,16 @@ _SAVE_NEW = _Sql.of(_SAVE.format(guard="FALSE"))
 _SAVE_IF = _Sql.of(_SAVE.format(
     guard="members.last_day IS NOT DISTINCT FROM :exp_day AND members.total = :exp_total"))
 
-_REMINDER_FIELDS = (
-    "id", "guild_id", "kind", "channel_id", "user_id", "at", "days", "timezone", "role_id",
-    "routine", "next_due", "paused", "fired", "created_by",
-)
-_REMINDER_COLUMNS = ", ".join(_REMINDER_FIELDS)
-_REMINDER_COLUMNS_R = ", ".join(f"r.{f}" for f in _REMINDER_FIELDS)
-_INSERTED = [f for f in _REMINDER_FIELDS if f not in ("id", "fired")]
 _ADD_REMINDER = _Sql.of(
-    f"INSERT INTO reminders ({', '.join(_INSERTED)}) "
-    f"VALUES ({', '.join(f':{f}' for f in _INSERTED)}) "
+    f"INSERT INTO reminders ({', '.join(REMINDER_INSERTED)}) "
+    f"VALUES ({', '.join(f':{f}' for f in REMINDER_INSERTED)}) "
     "ON CONFLICT (guild_id, user_id) WHERE kind = 'dm' DO UPDATE SET "
     "at = excluded.at, days = excluded.days, timezone = excluded.timezone, "
     "next_due = excluded.next_due, paused = NULL "
-    f"RETURNING {_REMINDER_COLUMNS}"
+    f"RETURNING {REMINDER_COLUMNS}"
 )
 
 
-def _reminder_values(r: Reminder) -> dict[str, object]:
-    return {f: getattr(r, f) for f in _INSERTED}
 
 
 
@@ -688,7 +667,7 @@ def _on_shards(count: int, ids: int) -> str:
 
 
 _DUE = (
-    f"SELECT {_REMINDER_COLUMNS} FROM reminders "
+    f"SELECT {REMINDER_COLUMNS} FROM reminders "
     "WHERE next_due IS NOT NULL AND next_due <= $1 AND {shards} "
     "ORDER BY next_due, id LIMIT $2 FOR UPDATE SKIP LOCKED"
 )
@@ -716,7 +695,7 @@ _TAKE_OVER = (
     "WHERE status = 'claimed' AND ($3::boolean OR lease_until IS NULL OR lease_until < $4) "
     "FOR UPDATE SKIP LOCKED) "
     "RETURNING f.reminder_id, f.due_at, f.attempted_at) "
-    f"SELECT {_REMINDER_COLUMNS_R}, t.due_at, t.attempted_at "
+    f"SELECT {REMINDER_COLUMNS_R}, t.due_at, t.attempted_at "
     "FROM taken AS t JOIN reminders AS r ON r.id = t.reminder_id "
     "ORDER BY t.due_at, t.reminder_id"
 )

@@ -16,7 +16,6 @@ import aiosqlite
 from stride.config import Settings
 from stride.errors import StorageBusy, StorageError
 from stride.records import (
-    BoardRow,
     BoardSlice,
     CheckinRow,
     Claim,
@@ -27,12 +26,20 @@ from stride.records import (
     Reminder,
     ShardSet,
 )
-from stride.streaks import EMPTY, StreakState
+from stride.streaks import StreakState
 
 from . import migrations
-from .boards import board_query, page_sql, rank_sql
+from .boards import board_query, page_sql, rank_sql, ranked
 from .errors_wrap import storage_errors
 from .interface import FiringResult, Plan
+from .rows import (
+    MEMBER_COLUMNS,
+    REMINDER_COLUMNS,
+    REMINDER_INSERTED,
+    iso,
+    member_record,
+    reminder_values,
+)
 
 log = logging.getLogger(__name__)
 
@@ -290,14 +297,14 @@ class SqliteStorage:
     async def member(self, guild_id: int, user_id: int) -> tuple[ClubSettings, MemberRecord]:
         """The club's settings and the member's stored figures, in one round trip."""
         [row] = await self._lookup(
-            f"SELECT g.timezone, g.rest_days, {_MEMBER_COLUMNS} "
+            f"SELECT g.timezone, g.rest_days, {MEMBER_COLUMNS} "
             "FROM (SELECT ? AS gid, ? AS uid) AS k "
             "LEFT JOIN guild_settings AS g ON g.guild_id = k.gid "
             "LEFT JOIN members AS m ON m.guild_id = k.gid AND m.user_id = k.uid",
             (guild_id, user_id),
         )
         club = ClubSettings(row[0], row[1]) if row[1] is not None else ClubSettings()
-        return club, _member_record(row[2:])
+        return club, member_record(row[2:])
 
     async def member_days(self, guild_id: int, user_id: int, since: date
                           ) -> tuple[ClubSettings, MemberRecord, list[date]]:
@@ -323,7 +330,7 @@ class SqliteStorage:
         when another write got there first; the caller re-reads and decides again.
         """
         values = {
-            "guild": guild_id, "user": user_id, "last_day": _iso(state.last_day), "at": at,
+            "guild": guild_id, "user": user_id, "last_day": iso(state.last_day), "at": at,
             "what": what, "run": state.run, "best": state.best, "total": state.total,
             "week_key": state.week_key, "week_count": state.week_count,
             "month_key": state.month_key, "month_count": state.month_count,
@@ -332,7 +339,7 @@ class SqliteStorage:
         if expected is None:
             guard = "FALSE"
         else:
-            values.update(exp_day=_iso(expected.last_day), exp_total=expected.total)
+            values.update(exp_day=iso(expected.last_day), exp_total=expected.total)
             guard = "members.last_day IS :exp_day AND members.total = :exp_total"
         row = await self.write_returning(
             "INSERT INTO members (guild_id, user_id, last_day, last_at, last_what, run, "
@@ -359,7 +366,7 @@ class SqliteStorage:
         return [date.fromisoformat(r[0]) for r in await self._lookup(
             "SELECT day FROM checkins WHERE guild_id = ? AND user_id = ? AND day >= ? "
             "ORDER BY day",
-            (guild_id, user_id, _iso(since) or ""),
+            (guild_id, user_id, iso(since) or ""),
         )]
 
     async def checkins(self, guild_id: int, user_id: int) -> list[CheckinRow]:
@@ -428,7 +435,7 @@ class SqliteStorage:
         meanwhile keeps that newer row (it is then recomputed on their next visit).
         """
         rows = [
-            {"guild": guild_id, "user": u.user_id, "exp_day": _iso(u.state.last_day),
+            {"guild": guild_id, "user": u.user_id, "exp_day": iso(u.state.last_day),
              "exp_total": u.state.total, "run": u.state.run, "best": u.state.best,
              "breaks_at": u.breaks_at, "rest_days": u.rest_days}
             for u in updates
@@ -460,13 +467,14 @@ class SqliteStorage:
 
     async def add_reminder(self, r: Reminder) -> Reminder:
         """Store a new reminder (a member's DM reminder replaces their earlier one)."""
-        values = {**_reminder_values(r)}
+        values = {**reminder_values(r)}
         row = await self.write_returning(
-            f"INSERT INTO reminders ({_REMINDER_INSERT}) VALUES ({_REMINDER_PARAMS}) "
+            f"INSERT INTO reminders ({', '.join(REMINDER_INSERTED)}) "
+            f"VALUES ({', '.join(f':{f}' for f in REMINDER_INSERTED)}) "
             "ON CONFLICT (guild_id, user_id) WHERE kind = 'dm' DO UPDATE SET "
             "at = excluded.at, days = excluded.days, timezone = excluded.timezone, "
             "next_due = excluded.next_due, paused = NULL "
-            f"RETURNING {_REMINDER_COLUMNS}",
+            f"RETURNING {REMINDER_COLUMNS}",
             values,
         )
         assert row is not None
@@ -474,20 +482,20 @@ class SqliteStorage:
 
     async def reminder(self, reminder_id: int) -> Reminder | None:
         rows = await self._lookup(
-            f"SELECT {_REMINDER_COLUMNS} FROM reminders WHERE id = ?", (reminder_id,)
+            f"SELECT {REMINDER_COLUMNS} FROM reminders WHERE id = ?", (reminder_id,)
         )
         return Reminder(*rows[0]) if rows else None
 
     async def reminders(self, guild_id: int, kind: str = "channel") -> list[Reminder]:
         return [Reminder(*row) for row in await self._rows(
-            f"SELECT {_REMINDER_COLUMNS} FROM reminders WHERE guild_id = ? AND kind = ? "
+            f"SELECT {REMINDER_COLUMNS} FROM reminders WHERE guild_id = ? AND kind = ? "
             "ORDER BY id",
             (guild_id, kind),
         )]
 
     async def dm_reminder(self, guild_id: int, user_id: int) -> Reminder | None:
         rows = await self._lookup(
-            f"SELECT {_REMINDER_COLUMNS} FROM reminders "
+            f"SELECT {REMINDER_COLUMNS} FROM reminders "
             "WHERE guild_id = ? AND user_id = ? AND kind = 'dm'",
             (guild_id, user_id),
         )
@@ -520,7 +528,7 @@ class SqliteStorage:
         del shards, adopt_before  # one process owns the file: every reminder is its own
         async with self.transaction() as conn:  # the write lock: nobody claims meanwhile
             due = [Reminder(*row) for row in await self._rows(
-                f"SELECT {_REMINDER_COLUMNS} FROM reminders "
+                f"SELECT {REMINDER_COLUMNS} FROM reminders "
                 "WHERE next_due IS NOT NULL AND next_due <= ? ORDER BY next_due, id LIMIT ?",
                 (now, limit),
             )]
@@ -556,7 +564,7 @@ class SqliteStorage:
             if not rows:
                 return []
             found = {r[0]: Reminder(*r) for r in await self._rows(
-                f"SELECT {_REMINDER_COLUMNS} FROM reminders "
+                f"SELECT {REMINDER_COLUMNS} FROM reminders "
                 f"WHERE id IN ({','.join(str(int(r[0])) for r in rows)})"
             )}
         return sorted(
@@ -644,51 +652,9 @@ class SqliteStorage:
         read_rank = self._lookup if query.counts else self._rows
         [(my_value, ahead, ahead_of_first)] = await read_rank(
             rank_sql(query), {**p, "first": page[0][1] if page else None})
-        rows: list[BoardRow] = []
-        for i, (uid, val) in enumerate(page):
-            if i == 0:
-                rank = ahead_of_first + 1
-            elif val == rows[-1].value:
-                rank = rows[-1].rank
-            else:
-                rank = offset + i + 1
-            rows.append(BoardRow(rank, uid, val))
         my_rank = None if my_value is None else ahead + 1
-        return BoardSlice(rows, has_more, my_value, my_rank)
+        return BoardSlice(ranked(page, offset, ahead_of_first), has_more, my_value, my_rank)
 
 
-_MEMBER_COLUMNS = (
-    "m.guild_id, m.timezone, m.rest_days, m.last_day, m.run, m.best, m.total, m.week_key, "
-    "m.week_count, m.month_key, m.month_count"
-)
 
 
-def _member_record(row: Sequence[Any]) -> MemberRecord:
-    exists, timezone, rest_days, last_day, *figures = row
-    if exists is None:
-        return MemberRecord(EMPTY)
-    run, best, total, week_key, week_count, month_key, month_count = figures
-    state = StreakState(
-        last_day=date.fromisoformat(last_day) if last_day else None, run=run, best=best,
-        total=total, week_key=week_key, week_count=week_count, month_key=month_key,
-        month_count=month_count,
-    )
-    return MemberRecord(state, timezone, rest_days, exists=True)
-
-
-def _iso(day: date | None) -> str | None:
-    return day.isoformat() if day else None
-
-
-_REMINDER_FIELDS = (
-    "id", "guild_id", "kind", "channel_id", "user_id", "at", "days", "timezone", "role_id",
-    "routine", "next_due", "paused", "fired", "created_by",
-)
-_REMINDER_COLUMNS = ", ".join(_REMINDER_FIELDS)
-_REMINDER_COLUMNS_R = ", ".join(f"r.{f}" for f in _REMINDER_FIELDS)
-_REMINDER_INSERT = ", ".join(f for f in _REMINDER_FIELDS if f not in ("id", "fired"))
-_REMINDER_PARAMS = ", ".join(f":{f}" for f in _REMINDER_FIELDS if f not in ("id", "fired"))
-
-
-def _reminder_values(r: Reminder) -> dict[str, object]:
-    return {f: getattr(r, f) for f in _REMINDER_FIELDS if f not in ("id", "fired")}
