@@ -33,6 +33,7 @@ backend too, so each backend's half of a module starts from a world of its own.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
@@ -151,6 +152,8 @@ def module_world(module_emulator_world: tuple[DiscordEmulator, TestWorld]) -> Te
 
 
 def _starter(log_dir: Path, procs: list[BotProcess]) -> StartBot:
+    numbers = itertools.count()  # taken before any await: bots started at once get their own
+
     async def start_bot(
         emu: DiscordEmulator,
         script: str | os.PathLike[str],
@@ -160,7 +163,7 @@ def _starter(log_dir: Path, procs: list[BotProcess]) -> StartBot:
         clock_offset: float = 0.0,
         **kwargs: Any,
     ) -> BotProcess:
-        log_path = log_dir / f"bot-{len(procs)}-{Path(script).stem}.log"
+        log_path = log_dir / f"bot-{next(numbers)}-{Path(script).stem}.log"
         proc = await launch_bot(
             emu, script, env, args, log_path=log_path, clock_offset=clock_offset, **kwargs
         )
@@ -171,9 +174,12 @@ def _starter(log_dir: Path, procs: list[BotProcess]) -> StartBot:
 
 
 @pytest.fixture
-def start_bot(tmp_path: Path) -> Iterator[StartBot]:
+def start_bot(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[StartBot]:
     """``await start_bot(emu, script, env=None, args=(), *, clock_offset=0.0, wait=True)
-    -> BotProcess``; killed at teardown."""
+    -> BotProcess``; killed at teardown, before the test's database is dropped."""
+    for name in ("database", "postgres_url"):  # set up first, so torn down after the bots
+        if name in request.fixturenames:
+            request.getfixturevalue(name)
     procs: list[BotProcess] = []
     yield _starter(tmp_path, procs)
     for proc in procs:
