@@ -221,9 +221,10 @@ async def skew_and_idle(count: int, tmp: Path) -> dict[str, float]:
         await emu.stop()
 
 
-async def fair_sends(dm: int, clubs: int, tmp: Path) -> dict[str, float]:
+async def fair_sends(dm: int, clubs: int, tmp: Path, rate: float = 40.0) -> dict[str, float]:
     """One big server's DM wave and other servers' club posts, all due at once, at the real
-    pace under Discord's limits: how long the club posts and the DMs take to go out."""
+    pace (`rate`, REMINDER_RATE) under Discord's limits: how long the club posts and the DMs
+    take to go out."""
     emu = DiscordEmulator()
     emu.discord_rate_limits()
     big = emu.add_guild("Big club", channels=["runs"])
@@ -236,9 +237,10 @@ async def fair_sends(dm: int, clubs: int, tmp: Path) -> dict[str, float]:
         db = tmp / "fair.db"
         due = int(time.time()) + 4
         seed(db, emu, channels, users, due, dms_first=True)
-        proc = await launch_bot(emu, BOT, {"DATABASE_PATH": str(db)}, log_path=tmp / "f.log")
+        proc = await launch_bot(emu, BOT, {"DATABASE_PATH": str(db), "REMINDER_RATE": str(rate)},
+                                log_path=tmp / "f.log")
         try:
-            await wait_for_posts(emu, dm + clubs, dm / 40 + 120)
+            await wait_for_posts(emu, dm + clubs, dm / rate + 120)
         finally:
             await proc.stop()
         club_ids = {int(c["id"]) for c in channels}
@@ -248,7 +250,7 @@ async def fair_sends(dm: int, clubs: int, tmp: Path) -> dict[str, float]:
         order = [r.channel_id in club_ids for r in emu.channel_posts]
         return {"sent": len(emu.channel_posts), "429s": len(emu.rate_limited),
                 "last_club_post_s": max(club_times), "club_allowed_s": 15.0,
-                "last_dm_s": max(dm_times), "dm_allowed_s": dm / 40 + 15,
+                "last_dm_s": max(dm_times), "dm_allowed_s": dm / rate + 15,
                 "club_posts_in_first": max(i for i, club in enumerate(order) if club) + 1}
     finally:
         await emu.stop()

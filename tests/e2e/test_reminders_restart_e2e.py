@@ -148,10 +148,16 @@ async def test_an_attempt_that_never_reached_discord_is_sent_after_looking(
 
 async def test_club_posts_are_not_held_up_by_another_servers_dm_wave(tmp_path: Path) -> None:
     """A smaller `python -m bench` case 4 (there: 5,000 DMs and 50 servers): one server's 300
-    DM reminders, with lower ids, and 10 other servers' club posts, all due at once, at the
-    real pace and under Discord's limits. The club posts take their turns among the first
-    posts instead of queueing behind the DMs."""
-    figures = await fair_sends(300, 10, tmp_path)
+    DM reminders, with lower ids, and 10 other servers' club posts, all due at once, under
+    Discord's limits. The club posts take their turns among the first posts instead of
+    queueing behind the DMs.
+
+    At 30 sends a second, not the default 40: what this checks is the order of turns. The
+    emulator counts Discord's 50 a second when it gets round to each request, so on a loaded
+    2-core machine (the whole suite running) requests the bot paced evenly can reach it
+    bunched: 1 x 429 in about one full run in three at 40. The production pace and its
+    0 x 429 are measured by `python -m bench` (its case 4, 5,000 DMs)."""
+    figures = await fair_sends(300, 10, tmp_path, rate=30.0)
     assert figures["sent"] == 310 and figures["429s"] == 0
     # 10 club posts, interleaved with the DMs: 11 in turn order, give or take the 4 lanes.
     assert figures["club_posts_in_first"] <= 15
