@@ -207,9 +207,8 @@ class Checkins:
             timezone=zone if zone is not None else old.timezone,
             rest_days=rest_days if rest_days is not None else old.rest_days,
         )
-        self._clubs.pop(guild_id, None)
         await self.storage.save_club_settings(guild_id, new)
-        self._clubs.pop(guild_id, None)  # a board read meanwhile may have kept the old one
+        self._clubs.pop(guild_id, None)  # after the write: a board read meanwhile kept the old
         if new != old:
             await self.recompute_club(guild_id, new)
         return new

@@ -137,7 +137,7 @@ class Reminders:
         self.lease = lease
         self.shards = shards
         self.owner = owner or process_name()
-        self._leases_checked: datetime | None = None  # the last renew and take-over
+        self._renewed: datetime | None = None  # when this process last renewed its leases
         self._held: set[tuple[int, int]] = set()  # firings queued or sent, not yet recorded
         self._look_at: float | None = None  # when the scheduler plans to look next (unix)
         self._wakeup = asyncio.Event()
@@ -302,7 +302,7 @@ class Reminders:
                 delay = BUSY_RETRY
             if self.storage.shared:  # in case a notice was lost (the connection dropped)
                 delay = min(delay if delay is not None else LOOK_AT_LEAST, LOOK_AT_LEAST)
-            self._look_at = unix(self.clock.now()) + (delay if delay is not None else 10**9)
+                self._look_at = unix(self.clock.now()) + delay
             await self.clock.wait(self._wakeup, delay)
 
     def _changed_elsewhere(self, earliest: int) -> None:
@@ -376,9 +376,8 @@ class Reminders:
         """Renew this process's leases (every third of the lease), and take over the firings
         whose holder stopped renewing (it died) or let go (it stopped)."""
         now = self.clock.now()
-        if self._held and (self._leases_checked is None
-                           or now - self._leases_checked >= self.lease / 3):
-            self._leases_checked = now
+        if self._held and (self._renewed is None or now - self._renewed >= self.lease / 3):
+            self._renewed = now
             try:
                 await self.storage.renew(self._lease())
             except StorageError as exc:  # tried again in a third of the lease
