@@ -33,6 +33,7 @@ from stride.membership import Membership
 from stride.pacing import Pacer
 from stride.records import ShardSet
 from stride.reminders import Reminders
+from stride.runs import Runs
 from stride.storage import SchemaError, Storage, storage_for
 from ui.command_tree import SERVER_CONTEXTS, SERVER_INSTALLS, Root, server_only
 from ui.errors import NotInThisServer, Restarting, report_error
@@ -41,8 +42,8 @@ from ui.interaction import Interaction
 log = logging.getLogger("stride")
 
 EXTENSIONS = (
-    "cogs.library", "cogs.routines", "cogs.streaks", "cogs.club", "cogs.reminders", "cogs.help",
-    "cogs.backups",
+    "cogs.library", "cogs.routines", "cogs.streaks", "cogs.club", "cogs.reminders", "cogs.runs",
+    "cogs.help", "cogs.backups",
 )
 STOP_SECONDS = 10.0  # from SIGTERM / Ctrl-C to the database closed, at most
 CLOSE_RESERVE = 1.5  # of those, kept for cancelling what is stuck and closing connections
@@ -99,6 +100,9 @@ class StrideBot(commands.AutoShardedBot):
             member_cache_flags=discord.MemberCacheFlags.none(),
             chunk_guilds_at_startup=False,
             max_messages=None,
+            # For on_socket_raw_receive: the scheduled-event payloads discord.py would drop
+            # (cogs.runs). Every gateway message is offered to it; it looks only at those.
+            enable_debug_events=True,
             shard_count=settings.shard_count,
             # None (every shard) is discord.py's own default, which its annotation omits.
             shard_ids=list(settings.shard_ids) if settings.shard_ids else None,  # type: ignore[arg-type]
@@ -119,6 +123,7 @@ class StrideBot(commands.AutoShardedBot):
             lanes=max(4, math.ceil(rate / 10)),  # the pacer's burst
             lease=timedelta(seconds=settings.reminder_lease_seconds), shards=shards,
         )
+        self.runs = Runs(storage, catalog, self.reminders)
         # Without the Server Members intent, boards look up the members they show.
         self.membership = Membership(storage, lookups=not members)
         self.background = background  # False for one-off CLI runs: no reminder scheduler
@@ -214,8 +219,9 @@ def amortize_bucket_cleanup(http: HTTPClient, every: float = 60.0) -> None:
 
 
 def minimal_intents(members: bool = True) -> discord.Intents:
-    """Only `members`, so someone who leaves drops off the boards (GUILD_MEMBER_REMOVE); none
-    at all when the portal has it off (boards then look their members up, stride.membership).
+    """`members`, so someone who leaves drops off the boards (GUILD_MEMBER_REMOVE; left out
+    when the portal has it off: boards then look their members up, stride.membership), and
+    `guild_scheduled_events` (not privileged), so /runs hears of events as they change.
 
     Slash commands and buttons arrive whatever the intents, carrying the member, their
     permissions and the options' channels and roles. Without `guilds` Discord sends no
@@ -223,6 +229,7 @@ def minimal_intents(members: bool = True) -> discord.Intents:
     servers Stride is in (a channel picked for a reminder is checked with one REST call)."""
     intents = discord.Intents.none()
     intents.members = members
+    intents.guild_scheduled_events = True
     return intents
 
 

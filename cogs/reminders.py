@@ -22,6 +22,7 @@ from ui.components import view_of
 from ui.embeds import BRAND, notice_embed, shown
 from ui.interaction import Interaction
 from ui.reminder_embeds import next_text, reminder_embed, reminder_list_embed, schedule_text
+from ui.run_embeds import run_embed
 
 from .club import admin_group, manage_server
 from .routines import StartRoutine
@@ -37,6 +38,9 @@ DM_CLOSED = 50007
 LOST_ACCESS = {50001: "Stride can no longer see that channel",
                50013: "Stride lost permission to post in that channel"}
 HISTORY_PAGES = 20  # at most this many pages of 100 messages are read to find one post
+USERS_PAGE = 100  # Discord's most per page of an event's interested members
+USERS_PAGES = 10  # read at most this many pages (1,000 members) for one run's DMs
+RUN_GONE = "the run's event was cancelled or deleted"
 
 
 class DiscordSender:
@@ -79,14 +83,24 @@ class DiscordSender:
         async with self.pacer.channel(channel_id), self.pacer.request:
             return await channel.send(embed=embed)
 
+    async def _post_embed(self, post: Post) -> discord.Embed | None:
+        """A reminder's embed; a run post's, from its event as last seen (None: it is gone)."""
+        reminder = post.reminder
+        if reminder.event_id is None:
+            return self._embed(post.routine)
+        event = await self.bot.runs.event(reminder.guild_id, reminder.event_id)
+        return None if event is None else run_embed(event, post.routine, self.bot.catalog)
+
     async def send(self, post: Post, attempt: Callable[[], Awaitable[None]]) -> Outcome:
         reminder = post.reminder
+        embed = await self._post_embed(post)
+        if embed is None:
+            return Outcome("failed", detail=RUN_GONE)
         try:
             channel_id = await self._channel_of(reminder)
             channel = self.bot.get_partial_messageable(channel_id)
             message = reminder_message(self.bot, reminder, post.routine,
-                                       firing_tag(reminder.id, post.due_at),
-                                       embed=self._embed(post.routine))
+                                       firing_tag(reminder.id, post.due_at), embed=embed)
             async with self.pacer.channel(channel_id), self.pacer.request:
                 await attempt()
                 # The nonce names the firing (discord.py sets enforce_nonce with it): if it is
@@ -105,6 +119,43 @@ class DiscordSender:
         except discord.HTTPException as exc:
             return Outcome("failed", detail=str(exc))
         return Outcome("sent", message_id=sent.id)
+
+    async def delivered(self, post: Post, outcome: Outcome) -> None:
+        """After a run's club post, its DMs: to each member who asked for run DMs and marked
+        the event Interested (asked of Discord now, so a late Interested counts). A run DM
+        to closed DMs switches the member's run DMs off, saying why."""
+        reminder = post.reminder
+        if reminder.event_id is None or outcome.detail == RUN_GONE:
+            return
+        if reminder.kind == "dm":
+            if outcome.pause is not None and reminder.user_id is not None:
+                await self.bot.runs.dm_closed(reminder.guild_id, reminder.user_id, outcome.pause)
+            return
+        if not await self.bot.runs.dm_members(reminder.guild_id):
+            return  # nobody here wants run DMs: no need to ask who is interested
+        try:
+            users = await self.interested(reminder.guild_id, reminder.event_id)
+        except (discord.HTTPException, aiohttp.ClientError, TimeoutError) as exc:
+            log.warning("Run post %s: could not read who is interested, so no DMs: %s",
+                        reminder.id, exc)
+            return
+        added = await self.bot.runs.fan_out(reminder, users)
+        if added:
+            log.info("Run post %s: %d member DM(s) to send", reminder.id, added)
+
+    async def interested(self, guild_id: int, event_id: int) -> list[int]:
+        """Who marked the event Interested, read page by page (paced)."""
+        users: list[int] = []
+        after: int | None = None
+        for _ in range(USERS_PAGES):
+            async with self.pacer.request:
+                page = await self.bot.http.get_scheduled_event_users(
+                    guild_id, event_id, USERS_PAGE, False, after=after)
+            users += [int(item["user"]["id"]) for item in page]
+            if len(page) < USERS_PAGE:
+                break
+            after = users[-1]
+        return users
 
     async def _channel_of(self, reminder: Reminder) -> int:
         if reminder.kind == "dm":

@@ -82,6 +82,12 @@ class Reminder:
     paused: str | None
     fired: int
     created_by: int
+    event_id: int | None = None  # a run post: the Discord scheduled event it announces
+    starts_at: int | None = None  # ... and the start (unix time) it announces
+
+    @property
+    def is_run(self) -> bool:
+        return self.event_id is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,3 +121,48 @@ class ShardSet:
 
     def owns(self, guild_id: int) -> bool:
         return (guild_id >> 22) % self.count in self.ids
+
+
+SCHEDULED = 1  # a Discord scheduled event's status before it starts (2 active, 3 ended, 4 off)
+
+
+@dataclass(frozen=True, slots=True)
+class RunEvent:
+    """A server's Discord scheduled event, as Stride needs it: its next (or only) start, and
+    where it is (an external event's location, or a voice or stage channel)."""
+
+    guild_id: int
+    event_id: int
+    name: str
+    starts_at: int  # unix time
+    status: int = SCHEDULED
+    location: str | None = None
+    channel_id: int | None = None
+    recurring: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RunSettings:
+    """A server's /runs setup: posts in `channel_id`, `minutes` before each event whose name
+    contains `match` (every event when None)."""
+
+    guild_id: int
+    channel_id: int
+    minutes: int
+    routine: str | None = None
+    role_id: int | None = None
+    match: str | None = None
+    created_by: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class RunChanges:
+    """What one look at a server's events changes: the events to keep (as now described),
+    the events to forget (with their unsent posts), and the run posts to add or re-time."""
+
+    keep: list[RunEvent]
+    drop: list[int]
+    posts: list[Reminder]
+
+    def __bool__(self) -> bool:
+        return bool(self.drop or self.posts)

@@ -98,6 +98,12 @@ class Sender(Protocol):
         Discord cannot be asked now, 'failed' when it cannot be looked for at all."""
         ...
 
+    async def delivered(self, post: Post, outcome: Outcome) -> None:
+        """The firing is done with (sent now, found sent after a restart, or failed): what
+        follows from it (a run's club post: its members' DMs). Called again for a firing
+        taken over after a restart, so it must be safe to repeat."""
+        ...
+
 
 def process_name() -> str:
     """Names this process in the firings it holds: host, pid and a random tail (a pid is
@@ -173,10 +179,13 @@ class Reminders:
         return short or pre_run or list(self.catalog.routines)
 
     def routine_for(self, reminder: Reminder, fired: int) -> Routine | None:
+        """The reminder's own routine, else the next of the rotation. A run post turns it by
+        its run's day, so the club's post and the members' DMs of one run show the same."""
         if reminder.routine:
             return self.catalog.routine(reminder.routine)
         rotation = self.pre_run_routines()
-        return rotation[fired % len(rotation)] if rotation else None
+        turn = (reminder.starts_at or 0) // 86400 if reminder.is_run else fired
+        return rotation[turn % len(rotation)] if rotation else None
 
     def _routine_id(self, name: str | None) -> str | None:
         if name is None:
@@ -362,6 +371,12 @@ class Reminders:
                 assert reminder.next_due is not None
                 late = now - from_unix(reminder.next_due)
                 status = "skipped" if late > self.grace else "claimed"
+                if reminder.is_run:  # once per start; not once the run has begun
+                    if unix(now) >= (reminder.starts_at or 0):
+                        status = "skipped"
+                    claims.append(Claim(reminder, reminder.next_due, status))
+                    moves[reminder.id] = None
+                    continue
                 claims.append(Claim(reminder, reminder.next_due, status))
                 # A reminder that missed several firings catches up with at most one.
                 after = max(from_unix(reminder.next_due), now - self.grace)
@@ -485,6 +500,10 @@ class Reminders:
         elif outcome.status == "failed":
             log.error("Reminder %s due %s was not sent: %s", reminder.id, due.isoformat(),
                       outcome.detail)
+        try:  # before the firing is recorded finished: a kill meanwhile repeats it
+            await sender.delivered(post, outcome)
+        except Exception:
+            log.exception("Reminder %s: what follows its post failed", reminder.id)
         self._finished.append(
             (reminder.id, claim.due_at, outcome.status, outcome.message_id, outcome.detail)
         )

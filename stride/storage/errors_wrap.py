@@ -18,10 +18,11 @@ E = TypeVar("E", bound=BaseException)
 
 def storage_errors(caught: tuple[type[E], ...], translate: Callable[[E], StorageError]
                    ) -> Callable[[type[S]], type[S]]:
-    """A class decorator: every public coroutine (and async generator) of the class raises
-    `translate(error)` instead of any error in `caught`."""
+    """A class decorator: every public coroutine (and async generator) of the class, its own
+    or inherited, raises `translate(error)` instead of any error in `caught`."""
     def decorate(cls: type[S]) -> type[S]:
-        for name, method in list(vars(cls).items()):
+        for name in dir(cls):
+            method = getattr(cls, name)
             if name.startswith("_"):
                 continue
             if inspect.iscoroutinefunction(method):

@@ -24,6 +24,8 @@ from stride.records import (
 )
 from stride.streaks import StreakState
 
+from .runs import RunStore
+
 # Given the reminders found due, the firings to record (claimed, or skipped past the grace
 # window) and each reminder's next due time. Pure: it runs inside the claiming transaction.
 Plan = Callable[[list[Reminder]], tuple[list[Claim], Mapping[int, int | None]]]
@@ -37,6 +39,9 @@ class Storage(Protocol):
     #: claimed under leases and taken over from a process that died. False for SQLite, which
     #: one process owns: whatever a stopped process left claimed is taken at the next start.
     shared: bool
+
+    #: Club runs (/runs): each server's setup, its events, the run posts and members' DMs.
+    runs: RunStore
 
     @property
     def where(self) -> str:

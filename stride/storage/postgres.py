@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import functools
 import logging
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -48,6 +48,7 @@ from .rows import (
     member_record,
     reminder_values,
 )
+from .runs import Query, RunStore
 
 log = logging.getLogger(__name__)
 
@@ -164,9 +165,19 @@ class _Sql:
         return [values[name] for name in self.names]
 
 
+@functools.lru_cache(maxsize=256)
+def _named_sql(sql: str) -> _Sql:
+    return _Sql.of(sql)
+
+
 async def _keep_session(conn: Any) -> None:
     """Given to the pool instead of its reset on release (RESET ALL, UNLISTEN, ...): Stride
     changes no session state, and the reset would cost a round trip per call."""
+
+
+@_storage_errors
+class _PostgresRuns(RunStore):
+    """The /runs rows, raising the domain's storage errors."""
 
 
 @_storage_errors
@@ -188,6 +199,7 @@ class PostgresStorage:
         self.busy_timeout_ms = busy_timeout_ms
         self._pool: Any = None
         self._listener: Any = None  # the connection that LISTENs for schedule changes
+        self.runs: RunStore = _PostgresRuns(self._named, self._named_transaction)
 
     @property
     def where(self) -> str:
@@ -253,6 +265,18 @@ class PostgresStorage:
         """A connection inside BEGIN ... COMMIT (ROLLBACK on error)."""
         async with self.connection() as conn, conn.transaction(**options):
             yield conn
+
+    async def _named(self, sql: str, params: Mapping[str, object]) -> Sequence[Sequence[Any]]:
+        statement = _named_sql(sql)
+        return await self._rows(statement.text, *statement.args(params))
+
+    @contextlib.asynccontextmanager
+    async def _named_transaction(self) -> AsyncIterator[Query]:
+        async with self.transaction() as conn:
+            async def query(sql: str, params: Mapping[str, object]) -> Sequence[Sequence[Any]]:
+                statement = _named_sql(sql)
+                return list(await conn.fetch(statement.text, *statement.args(params)))
+            yield query
 
     async def _rows(self, sql: str, *args: object) -> list[Any]:
         async with self.connection() as conn:
@@ -393,6 +417,7 @@ class PostgresStorage:
             "RETURNING total), "
             "dms AS (DELETE FROM reminders WHERE guild_id = $1 AND user_id = $2 "
             "AND kind = 'dm' RETURNING id), "
+            "run_dms AS (DELETE FROM run_dm_members WHERE guild_id = $1 AND user_id = $2), "
             # The DM channel is the member's across servers: forget it when nothing uses it
             # (the statement still sees the reminders it deletes: they are left out).
             "channel AS (DELETE FROM dm_channels WHERE user_id = $2 AND NOT EXISTS "
@@ -458,6 +483,7 @@ class PostgresStorage:
     async def reminders(self, guild_id: int, kind: str = "channel") -> list[Reminder]:
         return [Reminder(*row) for row in await self._rows(
             f"SELECT {REMINDER_COLUMNS} FROM reminders WHERE guild_id = $1 AND kind = $2 "
+            "AND event_id IS NULL "
             "ORDER BY id",
             guild_id, kind,
         )]
@@ -465,7 +491,7 @@ class PostgresStorage:
     async def dm_reminder(self, guild_id: int, user_id: int) -> Reminder | None:
         row = await self._row(
             f"SELECT {REMINDER_COLUMNS} FROM reminders "
-            "WHERE guild_id = $1 AND user_id = $2 AND kind = 'dm'",
+            "WHERE guild_id = $1 AND user_id = $2 AND kind = 'dm' AND event_id IS NULL",
             guild_id, user_id,
         )
         return Reminder(*row) if row else None
@@ -649,7 +675,7 @@ _SAVE_IF = _Sql.of(_SAVE.format(
 _ADD_REMINDER = _Sql.of(
     f"INSERT INTO reminders ({', '.join(REMINDER_INSERTED)}) "
     f"VALUES ({', '.join(f':{f}' for f in REMINDER_INSERTED)}) "
-    "ON CONFLICT (guild_id, user_id) WHERE kind = 'dm' DO UPDATE SET "
+    "ON CONFLICT (guild_id, user_id) WHERE kind = 'dm' AND event_id IS NULL DO UPDATE SET "
     "at = excluded.at, days = excluded.days, timezone = excluded.timezone, "
     "next_due = excluded.next_due, paused = NULL "
     f"RETURNING {REMINDER_COLUMNS}"

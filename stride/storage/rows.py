@@ -19,7 +19,7 @@ MEMBER_COLUMNS = (
 
 REMINDER_FIELDS = (
     "id", "guild_id", "kind", "channel_id", "user_id", "at", "days", "timezone", "role_id",
-    "routine", "next_due", "paused", "fired", "created_by",
+    "routine", "next_due", "paused", "fired", "created_by", "event_id", "starts_at",
 )
 REMINDER_COLUMNS = ", ".join(REMINDER_FIELDS)
 REMINDER_COLUMNS_R = ", ".join(f"r.{f}" for f in REMINDER_FIELDS)  # from `reminders AS r`

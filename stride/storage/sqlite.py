@@ -40,6 +40,7 @@ from .rows import (
     member_record,
     reminder_values,
 )
+from .runs import Query, RunStore
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +100,11 @@ def prepare(path: Path, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> list[str]:
 
 
 @_storage_errors
+class _SqliteRuns(RunStore):
+    """The /runs rows, raising the domain's storage errors."""
+
+
+@_storage_errors
 class SqliteStorage:
     """Async access to Stride's SQLite database. Owns one connection; writes are transactions.
 
@@ -128,6 +134,7 @@ class SqliteStorage:
         self._write = asyncio.Lock()
         self._busy_since: float | None = None  # when writes began to be refused (loop time)
         self._busy_seen = 0.0  # the latest refusal
+        self.runs: RunStore = _SqliteRuns(self._named, self._named_transaction)
 
     @property
     def where(self) -> str:
@@ -247,6 +254,16 @@ class SqliteStorage:
     async def _rowcount(self, sql: str, params: Any) -> int:
         cursor = await self.conn.execute(sql, params)
         return cursor.rowcount
+
+    async def _named(self, sql: str, params: Mapping[str, object]) -> Sequence[Sequence[Any]]:
+        return await self._rows(sql, params)
+
+    @contextlib.asynccontextmanager
+    async def _named_transaction(self) -> AsyncIterator[Query]:
+        async with self.transaction() as conn:
+            async def query(sql: str, params: Mapping[str, object]) -> Sequence[Sequence[Any]]:
+                return list(await conn.execute_fetchall(sql, params))
+            yield query
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
@@ -399,10 +416,12 @@ class SqliteStorage:
                 "DELETE FROM members WHERE guild_id = ? AND user_id = ? RETURNING total",
                 (guild_id, user_id),
             )
-            await conn.execute(
-                "DELETE FROM reminders WHERE guild_id = ? AND user_id = ? AND kind = 'dm'",
-                (guild_id, user_id),
-            )
+            for table in ("reminders", "run_dm_members"):  # DM reminders and run DMs
+                await conn.execute(
+                    f"DELETE FROM {table} WHERE guild_id = ? AND user_id = ?"
+                    + (" AND kind = 'dm'" if table == "reminders" else ""),
+                    (guild_id, user_id),
+                )
             # The DM channel is the member's across servers: forget it when nothing uses it.
             await conn.execute(
                 "DELETE FROM dm_channels WHERE user_id = ?1 AND NOT EXISTS "
@@ -471,7 +490,7 @@ class SqliteStorage:
         row = await self.write_returning(
             f"INSERT INTO reminders ({', '.join(REMINDER_INSERTED)}) "
             f"VALUES ({', '.join(f':{f}' for f in REMINDER_INSERTED)}) "
-            "ON CONFLICT (guild_id, user_id) WHERE kind = 'dm' DO UPDATE SET "
+            "ON CONFLICT (guild_id, user_id) WHERE kind = 'dm' AND event_id IS NULL DO UPDATE SET "
             "at = excluded.at, days = excluded.days, timezone = excluded.timezone, "
             "next_due = excluded.next_due, paused = NULL "
             f"RETURNING {REMINDER_COLUMNS}",
@@ -489,6 +508,7 @@ class SqliteStorage:
     async def reminders(self, guild_id: int, kind: str = "channel") -> list[Reminder]:
         return [Reminder(*row) for row in await self._rows(
             f"SELECT {REMINDER_COLUMNS} FROM reminders WHERE guild_id = ? AND kind = ? "
+            "AND event_id IS NULL "
             "ORDER BY id",
             (guild_id, kind),
         )]
@@ -496,7 +516,7 @@ class SqliteStorage:
     async def dm_reminder(self, guild_id: int, user_id: int) -> Reminder | None:
         rows = await self._lookup(
             f"SELECT {REMINDER_COLUMNS} FROM reminders "
-            "WHERE guild_id = ? AND user_id = ? AND kind = 'dm'",
+            "WHERE guild_id = ? AND user_id = ? AND kind = 'dm' AND event_id IS NULL",
             (guild_id, user_id),
         )
         return Reminder(*rows[0]) if rows else None

@@ -28,7 +28,8 @@ async def test_commands_are_registered_by_the_sync_command(stride: Stride) -> No
 
 async def test_the_bot_asks_for_minimal_intents(stride: Stride) -> None:
     intents = stride.emu.identifies[-1]["intents"]
-    assert intents == 1 << 1  # GUILD_MEMBERS only: no GUILDS, so no server cache
+    # GUILD_MEMBERS and GUILD_SCHEDULED_EVENTS (/runs) only: no GUILDS, so no server cache.
+    assert intents == 1 << 1 | 1 << 16
     assert not intents & (1 << 15)  # no message content
     # discord.py warns at start that `guilds` is off; deliberate, so not shown to operators.
     assert "Guilds intent" not in stride.proc.output()

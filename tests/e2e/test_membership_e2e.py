@@ -47,7 +47,8 @@ async def test_without_the_intent_stride_starts_and_works(
     emu.privileged_intents = PRIVILEGED_INTENTS & ~INTENT_GUILD_MEMBERS  # the portal switch off
     stride = await start_stride(emu, world, start_bot, database)
     tried = [(r.payload["intents"], r.accepted) for r in emu.gateway.identifies]
-    assert tried == [(INTENT_GUILD_MEMBERS, False), (0, True)]  # refused (4014), then without
+    events = 1 << 16  # GUILD_SCHEDULED_EVENTS (/runs), not privileged
+    assert tried == [(INTENT_GUILD_MEMBERS | events, False), (events, True)]  # 4014, then without
     checked = await stride.run("checkin")
     assert "Checked in" in embed_of(checked)["title"]
     top = await board(stride)
@@ -105,7 +106,7 @@ async def test_with_the_intent_leavers_drop_off_at_once_without_lookups(
     emu = emulator
     stride = await start_stride(emu, world, start_bot, database)
     assert [(r.payload["intents"], r.accepted) for r in emu.gateway.identifies] == [
-        (INTENT_GUILD_MEMBERS, True)]
+        (INTENT_GUILD_MEMBERS | 1 << 16, True)]
     runners = await club_with_runners(stride)
     assert mention(runners[0]) in await board(stride)
     emu.remove_member(world.guild, runners[0])  # GUILD_MEMBER_REMOVE

@@ -30,6 +30,7 @@ class RecordingSender:
         self.posted: set[str] = set()  # firing keys "in the channel"
         self.found: list[Outcome | None] = []  # answers to find(), before looking at `posted`
         self.looked: list[tuple[str, int, int]] = []
+        self.delivered_posts: list[tuple[str, str]] = []  # (firing key, outcome status)
 
     def ready(self, reminder: Reminder) -> bool:
         return True
@@ -42,6 +43,9 @@ class RecordingSender:
         if outcome.status == "sent":
             self.posted.add(post.key)
         return outcome
+
+    async def delivered(self, post: Post, outcome: Outcome) -> None:
+        self.delivered_posts.append((post.key, outcome.status))
 
     async def find(self, post: Post, since: int, until: int) -> Outcome | None:
         self.looked.append((post.key, since, until))

@@ -13,7 +13,7 @@ from __future__ import annotations
 import sqlite3
 from collections import Counter
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -260,9 +260,27 @@ async def check_v6(storage: SqliteStorage, checkins: Checkins) -> None:
     assert await storage.next_lapse() is not None
 
 
+# --- version 7: schedule notices (PostgreSQL only) -------------------------------------------
+# Bob opened a DM channel with Stride. After the upgrade (run posts: reminder rows tied to an
+# event), members' own DM reminders are as before: one each, replaced when set again.
+
+V7 = f"""
+INSERT INTO dm_channels (user_id, channel_id) VALUES ({BOB}, 9200);
+"""
+
+
+async def check_v7(storage: SqliteStorage, checkins: Checkins) -> None:
+    assert await storage.dm_channel(BOB) == 9200
+    again = await storage.add_reminder(replace(ALICES, id=0, at="06:45"))
+    assert (again.id, again.at, again.event_id) == (ALICES.id, "06:45", None)  # replaced
+    assert [r.id for r in await storage.reminders(CLUB, "dm")] == [ALICES.id]
+    assert await storage.runs.settings(CLUB) is None  # /runs starts unset
+
+
 LEVELS: dict[int, Level] = {1: Level(V1, check_v1), 2: Level(V2, check_v2),
                             3: Level(V3, check_v3), 4: Level(V4, check_v4),
-                            5: Level(V5, check_v5), 6: Level(V6, check_v6)}
+                            5: Level(V5, check_v5), 6: Level(V6, check_v6),
+                            7: Level(V7, check_v7)}
 
 
 # --- helpers --------------------------------------------------------------------------------
