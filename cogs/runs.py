@@ -68,6 +68,10 @@ class RunsCog(commands.Cog, name="Runs"):
     def __init__(self, bot: StrideBot) -> None:
         self.bot = bot
         self.task: asyncio.Task[None] | None = None
+        # Scheduled-event payloads, taken in one at a time in the order they came: handled
+        # side by side, a cancel could overtake the create it follows.
+        self.heard: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue()
+        self.taking: asyncio.Task[None] | None = None
 
     @property
     def runs(self) -> Runs:
@@ -84,15 +88,17 @@ class RunsCog(commands.Cog, name="Runs"):
         if self.bot.background:
             self.task = asyncio.create_task(
                 self.runs.follow(self._my_guilds, self.fetch_events), name="stride-runs")
+            self.taking = asyncio.create_task(self._take_in(), name="stride-runs-gateway")
 
     async def cog_unload(self) -> None:
         await self.stop_background()
 
     async def stop_background(self) -> None:
-        if self.task is not None:
-            task, self.task = self.task, None
+        tasks = [t for t in (self.task, self.taking) if t is not None]
+        self.task = self.taking = None
+        for task in tasks:
             task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _my_guilds(self) -> list[int]:
         """The /runs servers this process looks after (its shards')."""
@@ -119,8 +125,9 @@ class RunsCog(commands.Cog, name="Runs"):
     @commands.Cog.listener()
     async def on_socket_raw_receive(self, message: str | bytes) -> None:
         """Every gateway message, before discord.py parses it: the scheduled-event ones are
-        handled here (discord.py would drop them: no server is cached); a new session's
-        READY makes its servers' event lists be read again soon."""
+        queued for `_take_in` (discord.py would drop them: no server is cached); a new
+        session's READY makes its servers' event lists be read again soon. Nothing here
+        awaits, so the queue keeps the gateway's order."""
         text = message.decode() if isinstance(message, bytes) else message
         if EVENT_PREFIX not in text and '"READY"' not in text:
             return
@@ -129,19 +136,25 @@ class RunsCog(commands.Cog, name="Runs"):
         except ValueError:
             return
         kind, data = payload.get("t"), payload.get("d")
-        if not isinstance(data, dict):
+        if not isinstance(kind, str) or not isinstance(data, dict):
             return
-        try:
-            if kind == "READY":
-                self.runs.forget_looks([int(g["id"]) for g in data.get("guilds") or []])
-            elif kind in (EVENT_PREFIX + "CREATE", EVENT_PREFIX + "UPDATE"):
-                event = run_event(data)
-                if event is not None:
-                    await self.runs.seen(event.guild_id, [event], complete=False)
-            elif kind == EVENT_PREFIX + "DELETE":
-                await self.runs.removed(int(data["guild_id"]), int(data["id"]))
-        except Exception:  # one bad event must not stop the others
-            log.exception("Runs: could not follow %s", kind)
+        if kind == "READY":
+            self.runs.forget_looks([int(g["id"]) for g in data.get("guilds") or []])
+        elif kind.startswith(EVENT_PREFIX):
+            self.heard.put_nowait((kind, data))
+
+    async def _take_in(self) -> None:
+        while True:
+            kind, data = await self.heard.get()
+            try:
+                if kind in (EVENT_PREFIX + "CREATE", EVENT_PREFIX + "UPDATE"):
+                    event = run_event(data)
+                    if event is not None:
+                        await self.runs.seen(event.guild_id, [event], complete=False)
+                elif kind == EVENT_PREFIX + "DELETE":
+                    await self.runs.removed(int(data["guild_id"]), int(data["id"]))
+            except Exception:  # one bad event must not stop the others
+                log.exception("Runs: could not follow %s", kind)
 
     # --- admins -----------------------------------------------------------------------------
 
@@ -172,9 +185,10 @@ class RunsCog(commands.Cog, name="Runs"):
         target = await channel_for_reminders(self.bot, channel, guild_id)
         settings = await self.runs.setup(guild_id, target.id, minutes, routine,
                                          role.id if role else None, match, interaction.user.id)
+        mark = self.runs.mark(guild_id)
         events = await self.fetch_events(guild_id)
         if events is not None:
-            await self.runs.seen(guild_id, events, complete=True, replan=True)
+            await self.runs.seen(guild_id, events, complete=True, replan=True, mark=mark)
         upcoming = await self.runs.upcoming(guild_id)
         which = f"each run whose name contains “{shown(settings.match)}”" if settings.match \
             else "each of the server's events"

@@ -117,6 +117,7 @@ class Runs:
         self.reminders = reminders  # the scheduler that sends the posts: woken on changes
         self.clock = clock or SystemClock()
         self._looked: dict[int, float] = {}  # server -> when its list was last read (unix)
+        self._heard: dict[int, int] = {}  # server -> gateway events taken in so far
 
     def now(self) -> int:
         return unix(self.clock.now())
@@ -170,15 +171,34 @@ class Runs:
 
     # --- following the events ---------------------------------------------------------------
 
+    def mark(self, guild_id: int) -> int:
+        """Taken before reading a server's event list: `seen(..., mark=)` then ignores the
+        list if a gateway event of that server was taken in meanwhile (the list may be
+        older than what the gateway said; the next look reads it again)."""
+        return self._heard.get(guild_id, 0)
+
     async def seen(self, guild_id: int, events: Sequence[RunEvent], *, complete: bool,
-                   replan: bool = False) -> RunChanges:
-        """Discord described these events of the server (all of them, with `complete`)."""
+                   replan: bool = False, mark: int | None = None) -> RunChanges:
+        """Discord described these events of the server: one or a few as they changed (a
+        gateway event, taken in the order they came), or all of them (`complete`, a list
+        read at `mark`)."""
+        if not complete:
+            self._heard[guild_id] = self._heard.get(guild_id, 0) + 1
+        stale = complete and mark is not None and mark != self.mark(guild_id)
+        if stale:
+            log.info("Runs: server %s's event list changed while it was read; read again "
+                     "later", guild_id)
+            self._looked.pop(guild_id, None)
+            if not replan:
+                return RunChanges([], [], [])
         now = self.now()
 
         def plan(settings: RunSettings, posts: Mapping[int, Reminder],
                  known: Mapping[int, RunEvent]) -> RunChanges:
-            return plan_runs(settings, now, events[:MAX_EVENTS], posts, known,
-                             complete=complete, replan=replan)
+            # A stale list is not used; a new setup still re-times the posts of known events.
+            listed = list(known.values()) if stale else events[:MAX_EVENTS]
+            return plan_runs(settings, now, listed, posts, known,
+                             complete=complete and not stale, replan=replan)
 
         changes = await self.storage.runs.sync(guild_id, plan)
         if changes:
@@ -187,6 +207,7 @@ class Runs:
 
     async def removed(self, guild_id: int, event_id: int) -> RunChanges:
         """The event was deleted."""
+        self._heard[guild_id] = self._heard.get(guild_id, 0) + 1
         plan: RunPlan = lambda settings, posts, known: RunChanges(  # noqa: E731
             [], [event_id] if event_id in posts or event_id in known else [], [])
         changes = await self.storage.runs.sync(guild_id, plan)
@@ -243,10 +264,11 @@ class Runs:
                     look: Callable[[int], Awaitable[Sequence[RunEvent] | None]]) -> None:
         # Counted as looked at even if Discord could not say: its turn comes round again.
         self._looked[guild_id] = self.clock.now().timestamp()
+        mark = self.mark(guild_id)
         try:
             events = await look(guild_id)
             if events is not None:
-                await self.seen(guild_id, events, complete=True)
+                await self.seen(guild_id, events, complete=True, mark=mark)
         except StorageError as exc:
             log.warning("Runs: server %s not brought up to date: %s", guild_id, exc)
 

@@ -14,6 +14,8 @@ It serves Discord's REST API under ``/api/v10`` and the gateway under
 
 Module map: ``payloads`` (object builders, constants), ``clock`` (Discord's
 advanceable clock), ``world`` (state and permission/mention/content rules),
+``events`` / ``recurrence`` / ``event_routes`` (guild scheduled events: model and member
+actions, recurrence rules, REST routes),
 ``limits`` (Discord's size limits), ``gateway`` (websocket protocol), ``rest`` (HTTP
 routes), ``ratelimits`` (global limit and per-route buckets), ``faults`` (error
 answers for the send fault switches), ``actions`` (what users do:
@@ -39,6 +41,8 @@ from aiohttp import web
 from . import payloads as P
 from .actions import ActionDefaults, Option, UserActions
 from .clock import EmulatorClock
+from .event_routes import EventRoutes
+from .events import EventActions
 from .faults import ChannelFault, HangFault, InteractionFault, error_for
 from .gateway import TRACE, Gateway, Session
 from .ratelimits import RateLimiter
@@ -56,7 +60,7 @@ INTERACTION_CALLBACK = "POST /interactions/{interaction_id}/{token}/callback"
 GLOBAL_EXEMPT = ("/interactions/", "/webhooks/")
 
 
-class DiscordEmulator(UserActions):
+class DiscordEmulator(UserActions, EventActions):
     """Discord REST + gateway on 127.0.0.1 with a scriptable world and full recording."""
 
     def __init__(
@@ -107,6 +111,7 @@ class DiscordEmulator(UserActions):
         self.gateway.heartbeat_interval = heartbeat_interval
         self.gateway.shard_count = shard_count
         self.rest = RestApi(self)
+        self.rest.add_routes(EventRoutes(self).table())
 
         # rate limits (see ratelimits.py); all may be changed while running
         #: Bot-token requests allowed in any ``global_rate_window`` seconds (Discord: 50/1 s).
@@ -481,9 +486,13 @@ class DiscordEmulator(UserActions):
             self._emit_guild_create(guild)
         return guild.core
 
-    def add_channel(self, guild: Any, name: str, *, topic: str | None = None) -> JSON:
+    def add_channel(
+        self, guild: Any, name: str, *, topic: str | None = None,
+        type: int = P.CHANNEL_TYPE_GUILD_TEXT,
+    ) -> JSON:
+        """A text (0), voice (``type=2``) or stage (``type=13``) channel; CHANNEL_CREATE."""
         gid = P.snowflake_of(guild)
-        channel = self.world.add_channel(gid, name, topic=topic)
+        channel = self.world.add_channel(gid, name, topic=topic, kind=type)
         self._emit("CHANNEL_CREATE", channel, guild_id=gid, intent=P.INTENT_GUILDS)
         return channel
 
@@ -652,7 +661,8 @@ class DiscordEmulator(UserActions):
             threads=[],
             presences=[],
             stage_instances=[],
-            guild_scheduled_events=[],
+            guild_scheduled_events=[e.payload() for e in guild.scheduled_events.values()
+                                    if e.listed],
             soundboard_sounds=[],
             embedded_activities=[],
             activity_instances=[],

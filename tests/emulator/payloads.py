@@ -23,6 +23,7 @@ API_VERSION = 10
 # --- permissions (bit positions as in Discord's docs) -------------------------
 CREATE_INSTANT_INVITE = 1 << 0
 ADMINISTRATOR = 1 << 3
+MANAGE_CHANNELS = 1 << 4
 ADD_REACTIONS = 1 << 6
 STREAM = 1 << 9
 VIEW_CHANNEL = 1 << 10
@@ -34,13 +35,17 @@ MENTION_EVERYONE = 1 << 17
 USE_EXTERNAL_EMOJIS = 1 << 18
 CONNECT = 1 << 20
 SPEAK = 1 << 21
+MUTE_MEMBERS = 1 << 22
+MOVE_MEMBERS = 1 << 24
 USE_VAD = 1 << 25
 CHANGE_NICKNAME = 1 << 26
 USE_APPLICATION_COMMANDS = 1 << 31
+MANAGE_EVENTS = 1 << 33
 CREATE_PUBLIC_THREADS = 1 << 35
 CREATE_PRIVATE_THREADS = 1 << 36
 USE_EXTERNAL_STICKERS = 1 << 37
 SEND_MESSAGES_IN_THREADS = 1 << 38
+CREATE_EVENTS = 1 << 44
 SEND_VOICE_MESSAGES = 1 << 46
 SEND_POLLS = 1 << 49
 USE_EXTERNAL_APPS = 1 << 50
@@ -103,6 +108,7 @@ INTENT_DIRECT_MESSAGES = 1 << 12
 INTENT_DIRECT_MESSAGE_REACTIONS = 1 << 13
 INTENT_DIRECT_MESSAGE_TYPING = 1 << 14
 INTENT_MESSAGE_CONTENT = 1 << 15
+INTENT_GUILD_SCHEDULED_EVENTS = 1 << 16
 #: All intents Discord defines; anything else closes the gateway with 4013.
 KNOWN_INTENTS = 53608447
 PRIVILEGED_INTENTS = INTENT_GUILD_MEMBERS | INTENT_GUILD_PRESENCES | INTENT_MESSAGE_CONTENT
@@ -127,7 +133,12 @@ MESSAGE_TYPE_CONTEXT_MENU_COMMAND = 23
 
 CHANNEL_TYPE_GUILD_TEXT = 0
 CHANNEL_TYPE_DM = 1
+CHANNEL_TYPE_GUILD_VOICE = 2
 CHANNEL_TYPE_GROUP_DM = 3
+CHANNEL_TYPE_GUILD_STAGE_VOICE = 13
+#: Guild channel types ``add_channel`` builds (text, voice, stage).
+GUILD_CHANNEL_TYPES = (CHANNEL_TYPE_GUILD_TEXT, CHANNEL_TYPE_GUILD_VOICE,
+                       CHANNEL_TYPE_GUILD_STAGE_VOICE)
 
 ATTACHMENT_SIZE_LIMIT = 10 * 1024 * 1024  # 10 MiB for a guild without boosts
 
@@ -321,6 +332,33 @@ def text_channel_payload(
         "icon_emoji": None,
         "theme_color": None,
     }
+
+
+def voice_channel_payload(
+    channel_id: int, guild_id: int, name: str, position: int, *, kind: int
+) -> JSON:
+    """GuildChannelResponse for a GUILD_VOICE (2) or GUILD_STAGE_VOICE (13) channel: no
+    ``topic`` on voice (stage channels have one), ``bitrate`` / ``user_limit`` /
+    ``rtc_region`` as a new channel has them (automatic region: null)."""
+    data: JSON = {
+        "id": str(channel_id),
+        "type": kind,
+        "guild_id": str(guild_id),
+        "name": name,
+        "position": position,
+        "flags": 0,
+        "parent_id": None,
+        "bitrate": 64000,
+        "user_limit": 0,
+        "rtc_region": None,
+        "nsfw": False,
+        "rate_limit_per_user": 0,
+        "last_message_id": None,
+        "permission_overwrites": [],
+    }
+    if kind == CHANNEL_TYPE_GUILD_STAGE_VOICE:
+        data["topic"] = None
+    return data
 
 
 def dm_channel_payload(channel_id: int, recipient: JSON) -> JSON:

@@ -154,15 +154,14 @@ class RestApi:
             ("GET", "/guilds/{guild_id}/roles", self.get_guild_roles),
             ("GET", "/guilds/{guild_id}/members/{user_id}", self.get_member),
         ]
-        self.routes = [
-            (
-                method,
-                path,
-                re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", path) + "$"),
-                handler,
-            )
-            for method, path, handler in table
-        ]
+        self.routes: list[tuple[str, str, re.Pattern[str], Handler]] = []
+        self.add_routes(table)
+
+    def add_routes(self, table: list[tuple[str, str, Handler]]) -> None:
+        """Register more ``(method, template, handler)`` routes (event_routes.py)."""
+        self.routes.extend(
+            (method, path, _route_pattern(path), handler) for method, path, handler in table
+        )
 
     # ------------------------------------------------------------------ plumbing
     async def read_body(self, request: web.Request) -> tuple[Any, list[UploadedFile]]:
@@ -896,6 +895,11 @@ class RestApi:
         if member is None:
             raise unknown("Member")
         return 200, member
+
+
+def _route_pattern(template: str) -> re.Pattern[str]:
+    """``/guilds/{guild_id}`` -> a regex with one named group per path parameter."""
+    return re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", template) + "$")
 
 
 def _int(value: Any) -> int:

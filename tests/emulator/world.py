@@ -10,6 +10,7 @@ from typing import Any
 
 from . import payloads as P
 from .clock import EmulatorClock
+from .events import ScheduledEvent
 from .records import MessageRecord, UploadedFile
 
 JSON = dict[str, Any]
@@ -27,6 +28,8 @@ class Guild:
     roles: dict[int, JSON] = field(default_factory=dict)
     channels: dict[int, JSON] = field(default_factory=dict)
     members: dict[int, JSON] = field(default_factory=dict)
+    #: Scheduled events by id, in creation order (events.py).
+    scheduled_events: dict[int, ScheduledEvent] = field(default_factory=dict)
     created_at: float = 0.0  # unix time on the emulator's clock
     #: False: the server blocks external apps (@everyone lacks USE_EXTERNAL_APPS), so the
     #: answers of an app a member added to their own account are forced ephemeral there.
@@ -166,11 +169,23 @@ class World:
                 return role
         raise KeyError(f"no role named {name!r} in guild {guild_id}")
 
-    def add_channel(self, guild_id: int, name: str, *, topic: str | None = None) -> JSON:
+    def add_channel(
+        self, guild_id: int, name: str, *, topic: str | None = None,
+        kind: int = P.CHANNEL_TYPE_GUILD_TEXT,
+    ) -> JSON:
+        """A text (0), voice (2) or stage (13) channel; voice channels have no topic."""
         guild = self.guilds[guild_id]
-        channel = P.text_channel_payload(
-            self.ids.next(), guild_id, name, len(guild.channels), topic=topic
-        )
+        position = len(guild.channels)
+        if kind == P.CHANNEL_TYPE_GUILD_TEXT:
+            channel = P.text_channel_payload(self.ids.next(), guild_id, name, position, topic=topic)
+        elif kind in P.GUILD_CHANNEL_TYPES:
+            if topic is not None and kind == P.CHANNEL_TYPE_GUILD_VOICE:
+                raise ValueError("voice channels have no topic")
+            channel = P.voice_channel_payload(self.ids.next(), guild_id, name, position, kind=kind)
+            if topic is not None:
+                channel["topic"] = topic
+        else:
+            raise ValueError(f"channel type {kind} is not modelled (text 0, voice 2, stage 13)")
         cid = int(channel["id"])
         guild.channels[cid] = channel
         self.channels[cid] = channel

@@ -319,3 +319,19 @@ async def test_the_periodic_look_visits_each_server_once_per_interval(
 
 class _Done(Exception):
     pass
+
+
+async def test_a_list_read_while_a_gateway_event_came_is_not_used(
+    services: tuple[Runs, Reminders], clock: ManualClock
+) -> None:
+    """The list may predate the gateway's news: applying it would undo a cancel."""
+    runs, _ = services
+    await runs.setup(G, CHANNEL, 30, None, None, None, ADMIN)
+    mark = runs.mark(G)  # the list is being read ...
+    await runs.seen(G, [TRACK], complete=False)  # ... the run is created and cancelled
+    await runs.seen(G, [replace(TRACK, status=4)], complete=False)
+    stale = await runs.seen(G, [TRACK], complete=True, mark=mark)  # the list still has it
+    assert not stale and await runs.upcoming(G) == []
+    assert runs.stale([G]) == [G]  # read again soon
+    fresh = await runs.seen(G, [TRACK], complete=True, mark=runs.mark(G))
+    assert [p.event_id for p in fresh.posts] == [11]
