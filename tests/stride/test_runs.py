@@ -3,6 +3,7 @@ with a manual clock: events followed, posts fired once per start, members' DMs f
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -313,7 +314,7 @@ async def test_the_periodic_look_visits_each_server_once_per_interval(
     for g, (_, t) in enumerate(looked[4:]):
         assert RECONCILE_EVERY - 1 <= t - looked[g][1] <= 2 * RECONCILE_EVERY
     later = [t for _, t in looked[4:]]
-    assert all(149 <= b - a <= 151 for a, b in zip(later, later[1:], strict=False))
+    assert all(149 <= b - a <= 151 for a, b in itertools.pairwise(later))
     assert timedelta(seconds=looked[-1][1]) < timedelta(minutes=31)
 
 
