@@ -1,6 +1,7 @@
 """Every benchmark in one run, and one table of results against the targets.
 
     .venv/bin/python -m bench [--runs 1000] [--guilds 1000] [--starts 5] [--quick]
+                              [--postgres-only | --runs-only]
 
 1. Interaction latency through the emulator (bench.bench_interactions): the minimal
    discord.py bot's fixed answer is the floor; Stride on 50,000 members / 5,000,000 check-ins.
@@ -14,6 +15,10 @@
    statements per command, board plans, migrate time, the load at rising rates and the
    400-reminder burst with one process and two (skipped, saying why, without PostgreSQL).
    `--postgres-only` runs just this part.
+6. Club runs (bench.bench_runs): the skew of run posts (and their members' DMs) heard of by
+   gateway, under Discord's limits; the event-list reads of the start's catch-up and after
+   it, per server per hour; the CPU and RSS of 1,000 /runs servers beside the same bot
+   without /runs. `--runs-only` runs just this part.
 `--quick` runs small sizes (a smoke test of the benchmarks themselves, not figures to quote).
 Exits 1 if a target is missed.
 """
@@ -34,6 +39,7 @@ from bench import (
     bench_interactions,
     bench_postgres,
     bench_reminders,
+    bench_runs,
 )
 from bench.report import Row, table
 
@@ -145,6 +151,8 @@ async def main() -> int:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--postgres-only", action="store_true",
                         help="only part 5, PostgreSQL and several processes")
+    parser.add_argument("--runs-only", action="store_true",
+                        help="only part 6, club runs (/runs)")
     args = parser.parse_args()
     burst, club, dm, alone = 400, 10_000, 50_000, 30
     fair_dm, fair_clubs = 5000, 50
@@ -157,13 +165,15 @@ async def main() -> int:
         tmp_path = Path(tmp)
         if args.postgres_only:
             return await postgres_part(args.quick, tmp_path)
-        print("1/5 interaction latency ...", flush=True)
+        if args.runs_only:
+            return await runs_part(args.quick, tmp_path)
+        print("1/6 interaction latency ...", flush=True)
         rows += latency_rows(await bench_interactions.run(args.runs, tmp_path))
-        print("2/5 memory and start-up ...", flush=True)
+        print("2/6 memory and start-up ...", flush=True)
         mem = await bench_footprint.memory(args.guilds, tmp_path)
         rows += footprint_rows(mem, await bench_footprint.startup(args.starts, tmp_path),
                                args.guilds)
-        print("3/5 reminders ...", flush=True)
+        print("3/6 reminders ...", flush=True)
         rows += reminder_rows(
             await bench_reminders.production_pace(burst, tmp_path),
             await bench_reminders.raised_pace(club, dm, tmp_path),
@@ -171,13 +181,16 @@ async def main() -> int:
             await bench_reminders.skew_and_idle(alone, tmp_path), burst, club, dm)
         rows += fair_rows(await bench_reminders.fair_sends(fair_dm, fair_clubs, tmp_path),
                           fair_dm, fair_clubs)
-        print("4/5 figures ...", flush=True)
+        print("4/6 figures ...", flush=True)
         rows += figure_rows(bench_figures.draw_all(),
                             await bench_figures.startup(args.starts, tmp_path),
                             await bench_figures.memory(tmp_path))
-        print("5/5 PostgreSQL and several processes ...", flush=True)
+        print("5/6 PostgreSQL and several processes ...", flush=True)
         pg = await bench_postgres.run(args.quick, tmp_path / "pg", progress=progress)
         rows += bench_postgres.rows(pg)
+        print("6/6 club runs ...", flush=True)
+        rows += bench_runs.rows(await bench_runs.run(args.quick, tmp_path / "runs",
+                                                     progress=progress))
     return report(rows, pg)
 
 
@@ -191,10 +204,16 @@ async def postgres_part(quick: bool, tmp: Path) -> int:
     return report(bench_postgres.rows(pg), pg)
 
 
-def report(rows: list[Row], pg: bench_postgres.Results) -> int:
+async def runs_part(quick: bool, tmp: Path) -> int:
+    print("club runs ...", flush=True)
+    runs = await bench_runs.run(quick, tmp / "runs", progress=progress)
+    return report(bench_runs.rows(runs), None)
+
+
+def report(rows: list[Row], pg: bench_postgres.Results | None) -> int:
     print(f"\nStride benchmarks on {machine()}\n")
     print(table(rows))
-    if pg.skipped is None:
+    if pg is not None and pg.skipped is None:
         print("\n" + bench_postgres.details(pg))
     missed = [r.what for r in rows if r.met is False]
     print(f"\n{len(missed)} target(s) missed" + (": " + "; ".join(missed) if missed else ""))

@@ -19,6 +19,7 @@ The rules, in `plan_runs` (pure):
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -28,8 +29,7 @@ from .clock import Clock, SystemClock
 from .errors import StorageError, UserError
 from .records import SCHEDULED, Reminder, RunChanges, RunEvent, RunSettings
 from .reminders import Reminders, unix
-from .storage import Storage
-from .storage.runs import RunPlan
+from .storage import RunPlan, Storage
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +118,9 @@ class Runs:
         self.clock = clock or SystemClock()
         self._looked: dict[int, float] = {}  # server -> when its list was last read (unix)
         self._heard: dict[int, int] = {}  # server -> gateway events taken in so far
+        # One change of the run posts at a time in this process: two at once (a gateway
+        # event and a periodic look of one server) could both add the same new post.
+        self._syncing = asyncio.Lock()
 
     def now(self) -> int:
         return unix(self.clock.now())
@@ -200,7 +203,11 @@ class Runs:
             return plan_runs(settings, now, listed, posts, known,
                              complete=complete and not stale, replan=replan)
 
-        changes = await self.storage.runs.sync(guild_id, plan)
+        return await self._sync(guild_id, plan)
+
+    async def _sync(self, guild_id: int, plan: RunPlan) -> RunChanges:
+        async with self._syncing:
+            changes = await self.storage.runs.sync(guild_id, plan)
         if changes:
             self.reminders.wake()
         return changes
@@ -208,12 +215,8 @@ class Runs:
     async def removed(self, guild_id: int, event_id: int) -> RunChanges:
         """The event was deleted."""
         self._heard[guild_id] = self._heard.get(guild_id, 0) + 1
-        plan: RunPlan = lambda settings, posts, known: RunChanges(  # noqa: E731
-            [], [event_id] if event_id in posts or event_id in known else [], [])
-        changes = await self.storage.runs.sync(guild_id, plan)
-        if changes:
-            self.reminders.wake()
-        return changes
+        return await self._sync(guild_id, lambda settings, posts, known: RunChanges(
+            [], [event_id] if event_id in posts or event_id in known else [], []))
 
     async def guilds(self) -> list[int]:
         return await self.storage.runs.guilds()

@@ -6,6 +6,7 @@ from stride.config import Settings
 from .backup_copy import BackupCancelled, BackupError, BackupResult, backup_database
 from .interface import Plan, Storage
 from .migrations import SchemaError
+from .runs import RunPlan, RunStore
 from .sqlite import SqliteStorage
 
 
@@ -22,6 +23,6 @@ def storage_for(settings: Settings) -> Storage:
 
 
 __all__ = [
-    "BackupCancelled", "BackupError", "BackupResult", "Plan", "SchemaError", "SqliteStorage",
-    "Storage", "backup_database", "storage_for",
+    "BackupCancelled", "BackupError", "BackupResult", "Plan", "RunPlan", "RunStore",
+    "SchemaError", "SqliteStorage", "Storage", "backup_database", "storage_for",
 ]

@@ -14,7 +14,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from stride.records import Reminder, RunChanges, RunEvent, RunSettings
+from stride.records import SCHEDULED, Reminder, RunChanges, RunEvent, RunSettings
 
 from .rows import REMINDER_COLUMNS, REMINDER_INSERTED, reminder_values
 
@@ -30,7 +30,7 @@ Transaction = Callable[[], AbstractAsyncContextManager[Query]]
 RunPlan = Callable[[RunSettings, Mapping[int, Reminder], Mapping[int, RunEvent]], RunChanges]
 
 SETTINGS_COLUMNS = "guild_id, channel_id, minutes, routine, role_id, match, created_by"
-RUN_COLUMNS = "guild_id, event_id, name, starts_at, 1, location, channel_id, recurring"
+RUN_COLUMNS = "guild_id, event_id, name, starts_at, location, channel_id, recurring"
 _SETTINGS = f"SELECT {SETTINGS_COLUMNS} FROM run_settings WHERE guild_id = :guild"
 _SAVE_SETTINGS = (
     f"INSERT INTO run_settings ({SETTINGS_COLUMNS}) VALUES (:guild, :channel, :minutes, "
@@ -63,7 +63,7 @@ _DM_POSTS = ("SELECT id, user_id, starts_at FROM reminders WHERE guild_id = :gui
 _RETIME_DM = "UPDATE reminders SET next_due = :due, starts_at = :starts, paused = NULL " \
              "WHERE id = :id"
 _UPCOMING = (
-    f"SELECT {', '.join('u.' + c for c in RUN_COLUMNS.split(', ') if c != '1')}, "
+    f"SELECT {', '.join('u.' + c for c in RUN_COLUMNS.split(', '))}, "
     "r.next_due, r.paused FROM runs AS u LEFT JOIN reminders AS r ON r.guild_id = u.guild_id "
     "AND r.event_id = u.event_id AND r.kind = 'channel' WHERE u.guild_id = :guild "
     "ORDER BY u.starts_at, u.event_id"
@@ -71,8 +71,9 @@ _UPCOMING = (
 
 
 def run_event(row: Sequence[Any]) -> RunEvent:
-    guild_id, event_id, name, starts_at, status, location, channel_id, recurring = row
-    return RunEvent(int(guild_id), int(event_id), name, int(starts_at), int(status), location,
+    """A stored event (only scheduled ones are kept)."""
+    guild_id, event_id, name, starts_at, location, channel_id, recurring = row
+    return RunEvent(int(guild_id), int(event_id), name, int(starts_at), SCHEDULED, location,
                     channel_id, bool(recurring))
 
 
@@ -158,13 +159,8 @@ class RunStore:
     async def upcoming(self, guild_id: int) -> list[tuple[RunEvent, int | None, str | None]]:
         """The server's known events, soonest first, each with when its post is due (None:
         posted, or not to be) and why it is paused, if it is."""
-        found = []
-        for row in await self._read(_UPCOMING, {"guild": guild_id}):
-            *fields, next_due, paused = row
-            guild, event, name, starts, location, channel, recurring = fields
-            found.append((RunEvent(int(guild), int(event), name, int(starts), 1, location,
-                                   channel, bool(recurring)), next_due, paused))
-        return found
+        return [(run_event(row[:-2]), row[-2], row[-1])
+                for row in await self._read(_UPCOMING, {"guild": guild_id})]
 
     async def fan_out(self, post: Reminder, users: Sequence[int], due: int) -> int:
         """Members' DMs of one run post (due at `due`), each once per start time: a member

@@ -148,10 +148,11 @@ async def test_a_run_at_short_notice_posts_at_once(stride: Stride) -> None:
     await eventually(lambda: run_posts(emu, world.runs_channel), 10, "an at-once post")
 
 
-async def test_voice_channel_runs_name_their_channel(stride: Stride) -> None:
+@pytest.mark.parametrize("kind", [2, 13])  # voice, stage
+async def test_voice_and_stage_runs_name_their_channel(stride: Stride, kind: int) -> None:
     emu, world = stride.emu, stride.world
     await setup_runs(stride)
-    voice = emu.add_channel(world.guild, "Treadmill call", type=2)
+    voice = emu.add_channel(world.guild, "Treadmill call", type=kind)
     emu.add_scheduled_event(world.guild, "Treadmill intervals", soon(), channel=voice)
     await eventually(lambda: run_posts(emu, world.runs_channel), 20, "the voice run's post")
     assert f"<#{voice['id']}>" in embed_of(run_posts(emu, world.runs_channel)[0])["description"]
@@ -213,14 +214,14 @@ async def test_runs_list_pages_stay_within_discords_limits(stride: Stride,
                                                          database: TestDatabase) -> None:
     emu, world = stride.emu, stride.world
     await setup_runs(stride, minutes=180)
-    for n in range(40):
-        emu.add_scheduled_event(world.guild, f"Run {n:02d} " + "x" * 80, at(86400 + n * 3600),
+    for n in range(100):  # Discord's most per server
+        emu.add_scheduled_event(world.guild, f"Run {n:02d} " + "x" * 80, at(86400 + n * 600),
                                 location="L" * 90)
-    await followed(database, 40)
+    await followed(database, 100)
     pages = [embed_of(await stride.run("runs", {"page": page}, subcommand="list"))["description"]
-             for page in (1, 2, 3)]
+             for page in range(1, 8)]
     assert all(len(p) <= 4096 for p in pages)
-    assert sum(p.count("Run ") for p in pages) == 40
+    assert sum(p.count("Run ") for p in pages) == 100  # 15 a page, each run once
 
 
 async def test_off_stops_the_posts(stride: Stride, database: TestDatabase) -> None:

@@ -483,6 +483,7 @@ def test_postgresql_read_only_or_without_privileges(postgres_url: str,
         assert code == 1
         assert (f"PROBLEM  {role} may not write board_counts, checkins, dm_channels, "
                 "guild_settings, members, reminder_firings, reminders, reminders_id_seq, "
+                "run_dm_members, run_settings, runs, "
                 f"stride_schema: GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA "
                 f"public TO {role};") in out
     finally:
