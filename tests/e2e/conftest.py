@@ -32,6 +32,7 @@ backend too, so each backend's half of a module starts from a world of its own.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import itertools
 import os
@@ -39,14 +40,18 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequen
 from pathlib import Path
 from typing import Any
 
+import discord
+import discord.gateway
+import discord.http
 import pytest
 import pytest_asyncio
+import yarl
 
 from tests.emulator.emulator import DiscordEmulator
 from tests.emulator.harness import BotProcess, launch_bot
 
 from .databases import BACKENDS, TestDatabase
-from .stride import Stride, start_stride
+from .stride import Stride, eventually, start_stride
 from .testworld import TestWorld, build_world
 
 StartBot = Callable[..., Awaitable[BotProcess]]
@@ -209,3 +214,37 @@ async def stride_module(
     yield await start_stride(module_emulator, module_world, module_start_bot, module_database)
     assert module_emulator.limit_violations == []
     assert module_emulator.unhandled == []
+
+
+@pytest_asyncio.fixture
+async def stride(emulator: DiscordEmulator, world: TestWorld, start_bot: StartBot,
+                 database: TestDatabase) -> AsyncIterator[Stride]:
+    """The real bot (commands synced to the test server) for one test, on each backend. At
+    the end, nothing it sent broke Discord's limits, hit a route Discord does not have, or
+    earned a 429."""
+    bot = await start_stride(emulator, world, start_bot, database)
+    yield bot
+    assert emulator.limit_violations == []
+    assert emulator.unhandled == []
+    assert emulator.rate_limited == []
+
+
+@pytest_asyncio.fixture
+async def dpy(emulator: DiscordEmulator, world: TestWorld, monkeypatch: pytest.MonkeyPatch
+              ) -> AsyncIterator[discord.Client]:
+    """A real ``discord.Client`` running in this loop against the emulator (default intents)."""
+    monkeypatch.setattr(discord.http.Route, "BASE", emulator.api_base)
+    monkeypatch.setattr(
+        discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(emulator.gateway_url)
+    )
+    client = discord.Client(intents=discord.Intents.default(), guild_ready_timeout=0.05)
+    runner = asyncio.ensure_future(client.start(emulator.token))
+    guild_id = int(world.guild["id"])
+    try:
+        await eventually(lambda: runner.done() or client.get_guild(guild_id) is not None, 10)
+        if runner.done():
+            runner.result()  # surface the startup error
+        yield client
+    finally:
+        await client.close()
+        await asyncio.wait({runner}, timeout=5)

@@ -724,26 +724,6 @@ async def test_paced_fan_out_under_discord_limits_earns_no_429(emulator: Discord
     assert {r.rate_limit_scope for r in emulator.rate_limited} == {"global"}
 
 
-@pytest_asyncio.fixture
-async def dpy(emulator: DiscordEmulator, world: TestWorld, monkeypatch: pytest.MonkeyPatch) -> Any:
-    """A real ``discord.Client`` running in this loop against the emulator (default intents)."""
-    monkeypatch.setattr(discord.http.Route, "BASE", emulator.api_base)
-    monkeypatch.setattr(
-        discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(emulator.gateway_url)
-    )
-    client = discord.Client(intents=discord.Intents.default(), guild_ready_timeout=0.05)
-    runner = asyncio.ensure_future(client.start(emulator.token))
-    guild_id = int(world.guild["id"])
-    try:
-        await wait_until(lambda: runner.done() or client.get_guild(guild_id) is not None, 10)
-        if runner.done():
-            runner.result()  # surface the startup error
-        yield client
-    finally:
-        await client.close()
-        await asyncio.wait({runner}, timeout=5)
-
-
 async def test_discord_py_retries_429s_and_honours_bucket_headers(
     emulator: DiscordEmulator, world: TestWorld, dpy: discord.Client
 ):

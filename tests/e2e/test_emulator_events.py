@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
@@ -17,8 +16,6 @@ import discord
 import discord.gateway
 import discord.http
 import pytest
-import pytest_asyncio
-import yarl
 from dateutil import rrule
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -622,27 +619,6 @@ async def test_rest_writes_follow_discords_rules(emulator: DiscordEmulator, worl
 
 
 # --------------------------------------------------------------------------- discord.py
-@pytest_asyncio.fixture
-async def dpy(emulator: DiscordEmulator, world: TestWorld,
-              monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[discord.Client]:
-    """A real ``discord.Client`` (default intents: GUILD_SCHEDULED_EVENTS included)."""
-    monkeypatch.setattr(discord.http.Route, "BASE", emulator.api_base)
-    monkeypatch.setattr(
-        discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(emulator.gateway_url)
-    )
-    client = discord.Client(intents=discord.Intents.default(), guild_ready_timeout=0.05)
-    runner = asyncio.ensure_future(client.start(emulator.token))
-    guild_id = int(world.guild["id"])
-    try:
-        await wait_until(lambda: runner.done() or client.get_guild(guild_id) is not None, 10)
-        if runner.done():
-            runner.result()
-        yield client
-    finally:
-        await client.close()
-        await asyncio.wait({runner}, timeout=5)
-
-
 async def test_discord_py_reads_and_follows_events(emulator: DiscordEmulator, world: TestWorld,
                                                    dpy: discord.Client):
     emu = emulator

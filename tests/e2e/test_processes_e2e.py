@@ -231,3 +231,45 @@ async def test_checkins_for_one_member_on_both_shards_count_once(
     assert emu.limit_violations == [] and emu.unhandled == []
     for proc in procs:
         assert "Traceback" not in proc.output()
+
+
+async def test_each_process_posts_its_own_servers_runs_once(
+    database_url: str, emulator: DiscordEmulator, world: TestWorld, start_bot: StartBot,
+    tmp_path: Path,
+) -> None:
+    """/runs in a club on each shard: each process hears of its own servers' events (the
+    gateway sends a server's events to its shard only) and each run is posted once."""
+    from datetime import UTC, datetime
+
+    emu = emulator
+    clubs = clubs_on_both_shards(emu, world)
+    channels = [emu.world.channel_by_name(int(c["id"]), "general") for c in clubs]
+    conn = await asyncpg.connect(database_url)
+    procs = await start_processes(emu, start_bot, tmp_path, database_url)
+    try:
+        await conn.executemany(
+            "INSERT INTO run_settings (guild_id, channel_id, minutes, created_by) "
+            "VALUES ($1, $2, 5, 1)",
+            [(int(c["id"]), int(ch["id"])) for c, ch in zip(clubs, channels, strict=True)])
+        start = datetime.fromtimestamp(time.time() + 5 * 60 + 4, UTC)
+        events = [emu.add_scheduled_event(c, f"Run {n}", start, location="Park")
+                  for n, c in enumerate(clubs)]
+
+        def posts(channel: JSON) -> list[JSON]:
+            return [m for m in emu.channel_messages(channel)
+                    if "/events/" in ((m.get("embeds") or [{}])[0].get("url") or "")]
+
+        await eventually(lambda: all(posts(ch) for ch in channels), 25, "both runs posted")
+        await asyncio.sleep(1.0)  # a late duplicate would show up now
+        for event, channel in zip(events, channels, strict=True):
+            [post] = posts(channel)
+            assert post["embeds"][0]["url"].endswith(f"/{event['id']}")
+        for shard, proc in enumerate(procs):
+            heard = [f["d"]["guild_id"] for _, f in proc.sessions[0].buffer
+                     if f.get("t") == "GUILD_SCHEDULED_EVENT_CREATE"]
+            assert heard == [clubs[shard]["id"]]
+    finally:
+        await conn.close()
+    assert emu.limit_violations == [] and emu.unhandled == []
+    for proc in procs:
+        assert "Traceback" not in proc.output()

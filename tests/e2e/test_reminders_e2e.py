@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
-
-import pytest
 
 from stride.records import Reminder
 from tests.emulator import payloads as P
@@ -56,16 +53,6 @@ def firing_statuses(db: TestDatabase) -> list[str]:
 
 def posts(emu: DiscordEmulator, channel: dict) -> list[dict]:
     return emu.channel_messages(channel)
-
-
-@pytest.fixture
-async def stride(emulator: DiscordEmulator, world: TestWorld, start_bot, database: TestDatabase
-                 ) -> AsyncIterator[Stride]:
-    bot = await start_stride(emulator, world, start_bot, database)
-    yield bot
-    assert emulator.limit_violations == []
-    assert emulator.unhandled == []
-    assert emulator.rate_limited == []
 
 
 async def test_admin_sets_up_previews_and_removes(stride: Stride) -> None:

@@ -10,7 +10,6 @@ the next bot process runs that far ahead (`clock_offset`), as in the reminders' 
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
@@ -19,8 +18,7 @@ from tests.emulator.emulator import DiscordEmulator
 from tests.emulator.records import InteractionRecord
 
 from .databases import TestDatabase
-from .stride import BOT, Stride, button, buttons, embed_of, eventually, start_stride, text_of
-from .testworld import TestWorld
+from .stride import BOT, Stride, button, buttons, embed_of, eventually, text_of
 
 LEAD = 5  # minutes before the run that its post goes out (the least /runs allows)
 
@@ -52,16 +50,6 @@ def firings(db: TestDatabase) -> list[tuple[int, str]]:
     return db.rows("SELECT f.reminder_id, f.status FROM reminder_firings AS f "
                    "JOIN reminders AS r ON r.id = f.reminder_id WHERE r.event_id IS NOT NULL "
                    "ORDER BY f.due_at")
-
-
-@pytest.fixture
-async def stride(emulator: DiscordEmulator, world: TestWorld, start_bot, database: TestDatabase
-                 ) -> AsyncIterator[Stride]:
-    bot = await start_stride(emulator, world, start_bot, database)
-    yield bot
-    assert emulator.limit_violations == []
-    assert emulator.unhandled == []
-    assert emulator.rate_limited == []
 
 
 async def setup_runs(stride: Stride, **options: object) -> dict:
