@@ -15,17 +15,20 @@
    Note: each server's list is read again RECONCILE_EVERY (600 s) after its last read, so a
    window that ends within 600 s of the catch-up sees only reads outside that schedule (a
    loop that never settles, lists read again because they changed while read); the cadence
-   itself shows with `--steady-after 600` (standalone only; the run then takes ~15 min).
+   itself shows with `--steady-after 600` (standalone only; the run then takes ~16 min).
 3. Idle CPU: a bot with `idle_servers` /runs servers (one event each, far ahead) and,
    started beside it against its own emulator, the same bot on the same servers without
    /runs (baseline); their CPU % during the catch-up (one list a server at RECONCILE_RATE)
-   and over a steady window after it, and their RSS.
+   and over a steady window after it, and their RSS. By default that window falls in the
+   lull before the second round of reads; `--steady-after 600` puts it in that round.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import itertools
 import os
 import sqlite3
 import statistics
@@ -63,7 +66,7 @@ class Sizes:
     window_s: float = 120.0  # part 2's steady window, at least
     idle_servers: int = 1000
     idle_window_s: float = 60.0
-    steady_after_s: float = 0.0  # part 2's window starts this long after the catch-up
+    steady_after_s: float = 0.0  # steady windows (parts 2, 3) start this long after catch-up
 
 
 QUICK = Sizes(servers=10, dm_servers=2, window_s=30.0, idle_servers=100, idle_window_s=15.0)
@@ -103,6 +106,7 @@ class Reconcile:
     calls: int
     catch_up: CatchUp
     repeats: int  # servers whose list was read more than once before the window
+    window_after_s: float  # from the catch-up's end to the window's start
 
     @property
     def per_server_hour(self) -> float:
@@ -118,6 +122,7 @@ class Idle:
     steady_s: float = 0.0
     steady_cpu: tuple[float, float] = (float("nan"), float("nan"))
     steady_looks: int = 0
+    steady_after_s: float = 0.0
     rss_mib: tuple[float, float] = (float("nan"), float("nan"))
     rate_limited: int = 0
 
@@ -132,6 +137,7 @@ class Results:
     dm_runs: int = 0
     reconcile: Reconcile | None = None
     idle: Idle | None = None
+    cadence: Cadence | None = None
     logs: list[Path] = field(default_factory=list)
 
 
@@ -170,6 +176,8 @@ def seed(db: Path, channels: Sequence[dict], dm_members: Sequence[tuple[int, int
          ) -> None:
     """/runs set up in each channel's server (`channels` may be empty: no /runs at all), and
     `dm_members` (guild, user, DM channel) asking for run DMs, their DM channels known."""
+    for stale in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
+        stale.unlink(missing_ok=True)
     prepare(db)
     conn = sqlite3.connect(db, isolation_level=None)
     conn.execute("BEGIN")
@@ -309,7 +317,7 @@ class PostsBench:
             elif record.wall_time < window_end:
                 calls += 1
         return Reconcile(self.sizes.servers, window_end - window_start, calls, catch,
-                         sum(n > 1 for n in before.values()))
+                         sum(n > 1 for n in before.values()), window_start - catch.ended_wall)
 
 
 # ------------------------------------------------------------------------------ part 3
@@ -353,7 +361,9 @@ async def idle_cpu(sizes: Sizes, tmp: Path, progress: Progress) -> Idle:
         found = Idle(servers, catch, (during[0], during[1]), wall1 - wall0)
         progress(f"catch-up: {catch.calls:,} list reads, {catch.covered:,}/{servers:,} servers "
                  f"in {catch.seconds:.0f} s; CPU {during[0]:.2f} % vs {during[1]:.2f} % baseline")
-        await asyncio.sleep(SETTLE_S)
+        if sizes.steady_after_s:
+            progress(f"waiting {sizes.steady_after_s:.0f} s for the next round of reads")
+        await asyncio.sleep(SETTLE_S + sizes.steady_after_s)
         looks0 = len(lists(emus[0], since))
         cpu0, wall0 = [cpu_seconds(p.pid) for p in procs], time.monotonic()
         await asyncio.sleep(sizes.idle_window_s)
@@ -362,6 +372,7 @@ async def idle_cpu(sizes: Sizes, tmp: Path, progress: Progress) -> Idle:
         found.steady_s = wall1 - wall0
         found.steady_cpu = (after[0], after[1])
         found.steady_looks = len(lists(emus[0], since)) - looks0
+        found.steady_after_s = sizes.steady_after_s
         rss = [rss_mib(p.pid) for p in procs]
         found.rss_mib = (rss[0], rss[1])
         found.rate_limited = len(emus[0].rate_limited) + len(emus[1].rate_limited)
@@ -373,6 +384,71 @@ async def idle_cpu(sizes: Sizes, tmp: Path, progress: Progress) -> Idle:
             await proc.stop()
         for emu in emus:
             await emu.stop()
+
+
+# ------------------------------------------------------------------------- cadence
+
+@dataclass
+class Cadence:
+    """Part 2b: the production look loop (`Runs.follow`) over one hour on a manual clock."""
+
+    servers: int
+    hour_calls: int  # list reads in the first hour after the start, catch-up included
+    second_hour_calls: int
+    longest_gap_s: float  # the longest time between two looks at one server
+    catch_up_s: float  # from the start until every server was looked at once
+
+    @property
+    def per_server_hour(self) -> float:
+        return self.second_hour_calls / self.servers
+
+
+async def cadence(servers: int, tmp: Path) -> Cadence:
+    """Two hours of Stride's look loop, its time injected: the real `Runs` service on a
+    SQLite database with `servers` /runs setups, each look answering one event far ahead (as
+    Discord's list would). Counts the looks per server and hour, and the longest gap."""
+    from stride.catalog import load_catalog
+    from stride.clock import ManualClock
+    from stride.records import RunEvent
+    from stride.reminders import Reminders
+    from stride.runs import Runs
+    from stride.storage.sqlite import SqliteStorage
+
+    storage = SqliteStorage(tmp / "cadence.db")
+    await storage.open()
+    try:
+        start = datetime(2026, 12, 1, tzinfo=UTC)
+        clock = ManualClock(start)
+        catalog = load_catalog(REPO_ROOT / "data" / "exercises.toml")
+        runs = Runs(storage, catalog, Reminders(storage, catalog, clock), clock)
+        guilds = [(n + 1) << 22 for n in range(servers)]
+        for g in guilds:
+            await runs.setup(g, g + 1, 30, None, None, None, 1)
+        looks: dict[int, list[float]] = {g: [] for g in guilds}
+        far = int((start + timedelta(days=30)).timestamp())
+
+        async def listed() -> list[int]:
+            return guilds
+
+        async def look(guild_id: int) -> list[RunEvent]:
+            at = (clock.now() - start).total_seconds()
+            if at >= 7200:
+                raise _HourOver
+            looks[guild_id].append(at)
+            return [RunEvent(guild_id, guild_id + 2, "Long run", far)]
+
+        with contextlib.suppress(_HourOver):
+            await runs.follow(listed, look)
+    finally:
+        await storage.close()
+    times = [t for ts in looks.values() for t in ts]
+    gaps = [b - a for ts in looks.values() for a, b in itertools.pairwise(ts)]
+    return Cadence(servers, sum(t < 3600 for t in times), sum(t >= 3600 for t in times),
+                   max(gaps, default=0.0), max(ts[0] for ts in looks.values()))
+
+
+class _HourOver(Exception):
+    pass
 
 
 # ------------------------------------------------------------------------------ all
@@ -392,10 +468,8 @@ async def run(quick: bool, tmp: Path, progress: Progress = lambda _m: None,
         catch = await wait_catch_up(bench.emu, sizes.servers, bench.first_request,
                                     bench.started, sizes.servers / RECONCILE_RATE * 2 + 60)
         over = catch.ended_wall + SETTLE_S if catch.covered == sizes.servers else 0.0
-        window_start = max(time.time(), over) + sizes.steady_after_s
-        if sizes.steady_after_s:
-            progress(f"waiting {sizes.steady_after_s:.0f} s before the reconcile window")
-            await asyncio.sleep(window_start - time.time())
+        window_start = over + sizes.steady_after_s if sizes.steady_after_s and over \
+            else max(time.time(), over)
         if sizes.idle_servers:
             progress(f"idle CPU: {sizes.idle_servers:,} servers with /runs beside a baseline "
                      "without (reconcile window of the first bot meanwhile)")
@@ -409,6 +483,9 @@ async def run(quick: bool, tmp: Path, progress: Progress = lambda _m: None,
         results.rate_limited = len(bench.emu.rate_limited)
     finally:
         await bench.stop()
+    progress(f"look cadence: two hours of the look loop, {sizes.idle_servers or 100:,} "
+             "servers, on a manual clock")
+    results.cadence = await cadence(sizes.idle_servers or 100, tmp)
     return results
 
 
@@ -436,32 +513,46 @@ def rows(r: Results) -> list[Row]:
         c = rec.catch_up
         out.append(Row(
             f"runs: start catch-up, {rec.servers} servers",
-            f"{c.calls} list reads in {c.seconds:.1f} s ({c.covered}/{c.servers} servers; "
-            f"first {c.first_s:.1f} s after start); {rec.repeats} read twice",
+            f"{c.calls} list reads in {c.seconds:.1f} s ({c.covered}/{c.servers} servers, "
+            f"{per_s(c)}; first {c.first_s:.1f} s after start); {rec.repeats} read again",
             "-", None))
         out.append(Row(
-            f"runs: reconcile list reads, {rec.window_s:.0f} s window after catch-up",
-            f"{rec.calls} = {rec.per_server_hour:.2f} per server per hour",
-            f"<= {MAX_LOOKS_PER_HOUR:.0f}", rec.per_server_hour <= MAX_LOOKS_PER_HOUR))
+            f"runs: list reads in the {rec.window_s:.0f} s from "
+            f"{rec.window_after_s:.0f} s after catch-up (each server's next is 600 s on)",
+            f"{rec.calls} = {rec.per_server_hour:.2f} per server per hour", "-", None))
+    cad = r.cadence
+    if cad is not None:
+        out.append(Row(
+            f"runs: list reads per server per hour, {cad.servers:,} servers (the look loop "
+            "over 2 h, manual clock)",
+            f"{cad.per_server_hour:.2f} in the second hour ({cad.hour_calls / cad.servers:.2f}"
+            f" in the first, with the catch-up of {cad.catch_up_s:.0f} s); longest gap "
+            f"{cad.longest_gap_s:.0f} s",
+            f"<= {MAX_LOOKS_PER_HOUR:.0f}", cad.per_server_hour <= MAX_LOOKS_PER_HOUR))
     idle = r.idle
     if idle is not None:
         c = idle.catch_up
         (cr, cb), (sr, sb), (mr, mb) = idle.catch_up_cpu, idle.steady_cpu, idle.rss_mib
         out.append(Row(
-            f"runs: {idle.servers:,} servers' catch-up (list reads, s; 429s)",
-            f"{c.calls:,} in {c.seconds:.0f} s ({c.covered:,}/{c.servers:,} servers); "
-            f"{idle.rate_limited} x 429", "-", None))
+            f"runs: start catch-up, {idle.servers:,} servers (the CPU bot)",
+            f"{c.calls:,} in {c.seconds:.0f} s ({c.covered:,}/{c.servers:,} servers, "
+            f"{per_s(c)}); {idle.rate_limited} x 429", "-", None))
         out.append(Row(
             f"runs: CPU during that catch-up ({idle.catch_up_cpu_s:.0f} s) vs no /runs",
             f"{cr:.2f} % vs {cb:.2f} % ({cr - cb:+.2f} pts, {ratio(cr, cb)})", "-", None))
         out.append(Row(
-            f"runs: idle CPU after it ({idle.steady_s:.0f} s) vs no /runs",
+            f"runs: idle CPU {idle.steady_after_s + SETTLE_S:.0f} s after it "
+            f"({idle.steady_s:.0f} s) vs no /runs",
             f"{sr:.2f} % vs {sb:.2f} % ({sr - sb:+.2f} pts, {ratio(sr, sb)}); "
             f"{idle.steady_looks} list reads", "-", None))
         out.append(Row(
             f"runs: RSS, {idle.servers:,} servers with /runs vs without",
             f"{mr:.1f} vs {mb:.1f} MiB ({mr - mb:+.1f})", "-", None))
     return out
+
+
+def per_s(c: CatchUp) -> str:
+    return f"{(c.calls - 1) / c.seconds:.2f}/s" if c.seconds > 0 else "-"
 
 
 def ratio(a: float, b: float) -> str:

@@ -86,8 +86,7 @@ class RunsCog(commands.Cog, name="Runs"):
 
     async def cog_load(self) -> None:
         if self.bot.background:
-            self.task = asyncio.create_task(
-                self.runs.follow(self._my_guilds, self.fetch_events), name="stride-runs")
+            self.task = asyncio.create_task(self._follow(), name="stride-runs")
             self.taking = asyncio.create_task(self._take_in(), name="stride-runs-gateway")
 
     async def cog_unload(self) -> None:
@@ -99,6 +98,12 @@ class RunsCog(commands.Cog, name="Runs"):
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _follow(self) -> None:
+        """The periodic looks, from the first READY on: a list read before it could miss
+        events of a session not yet open (and READY would have it read again)."""
+        await self.bot.wait_until_ready()
+        await self.runs.follow(self._my_guilds, self.fetch_events)
 
     async def _my_guilds(self) -> list[int]:
         """The /runs servers this process looks after (its shards')."""

@@ -223,12 +223,11 @@ class Runs:
 
     async def follow(self, guilds: Callable[[], Awaitable[Sequence[int]]],
                      look: Callable[[int], Awaitable[Sequence[RunEvent] | None]]) -> None:
-        """Look at each server's event list every RECONCILE_EVERY seconds, the looks spread
-        evenly over that time (and at most RECONCILE_RATE a second; the first looks after a
-        start or a new gateway session at that rate, to catch up): the safety net behind
-        the gateway's events, which a disconnect may lose. `guilds()` names the servers to
-        look at (this process's; read again each minute); `look(guild)` reads one list
-        (None: Discord could not say)."""
+        """Look at each server's event list every RECONCILE_EVERY seconds, at most
+        RECONCILE_RATE looks a second (so a start's catch-up, one look per server, never
+        crowds out posts): the safety net behind the gateway's events, which a dropped
+        connection may lose. `guilds()` names the servers to look at (this process's; read
+        again each minute); `look(guild)` reads one list (None: Discord could not say)."""
         servers: Sequence[int] = []
         listed_at = float("-inf")
         while True:
@@ -241,18 +240,16 @@ class Runs:
             stale = self.stale(servers)
             if not stale:
                 oldest = min((self._looked.get(g, 0.0) for g in servers), default=now)
-                await self.clock.sleep(min(SERVERS_EVERY, max(1.0, oldest + RECONCILE_EVERY
-                                                              - now)))
+                await self.clock.sleep(min(SERVERS_EVERY, max(1 / RECONCILE_RATE, oldest
+                                                              + RECONCILE_EVERY - now)))
                 continue
-            first = stale[0] not in self._looked  # after a start or a new session: catch up
             await self._look(stale[0], look)
-            spread = 0.0 if first else RECONCILE_EVERY / len(servers)
-            await self.clock.sleep(max(spread, 1 / RECONCILE_RATE))
+            await self.clock.sleep(1 / RECONCILE_RATE)
 
     def stale(self, servers: Sequence[int]) -> list[int]:
         """The servers not looked at within RECONCILE_EVERY, longest first."""
         now = self.clock.now().timestamp()
-        due = [g for g in servers if now - self._looked.get(g, 0.0) >= RECONCILE_EVERY - 1]
+        due = [g for g in servers if now - self._looked.get(g, 0.0) >= RECONCILE_EVERY]
         return sorted(due, key=lambda g: self._looked.get(g, 0.0))
 
     def forget_looks(self, guilds: Sequence[int] | None = None) -> None:
