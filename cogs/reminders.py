@@ -131,7 +131,8 @@ class DiscordSender:
             if outcome.pause is not None and reminder.user_id is not None:
                 await self.bot.runs.dm_closed(reminder.guild_id, reminder.user_id, outcome.pause)
             return
-        if not await self.bot.runs.dm_members(reminder.guild_id):
+        subscribers = await self.bot.runs.dm_members(reminder.guild_id)
+        if not subscribers:
             return  # nobody here wants run DMs: no need to ask who is interested
         try:
             users = await self.interested(reminder.guild_id, reminder.event_id)
@@ -139,7 +140,7 @@ class DiscordSender:
             log.warning("Run post %s: could not read who is interested, so no DMs: %s",
                         reminder.id, exc)
             return
-        added = await self.bot.runs.fan_out(reminder, users)
+        added = await self.bot.runs.fan_out(reminder, users, subscribers)
         if added:
             log.info("Run post %s: %d member DM(s) to send", reminder.id, added)
 

@@ -370,14 +370,12 @@ class Reminders:
             for reminder in due:
                 assert reminder.next_due is not None
                 late = now - from_unix(reminder.next_due)
-                status = "skipped" if late > self.grace else "claimed"
-                if reminder.is_run:  # once per start; not once the run has begun
-                    if unix(now) >= (reminder.starts_at or 0):
-                        status = "skipped"
-                    claims.append(Claim(reminder, reminder.next_due, status))
+                begun = reminder.is_run and unix(now) >= (reminder.starts_at or 0)
+                status = "skipped" if late > self.grace or begun else "claimed"
+                claims.append(Claim(reminder, reminder.next_due, status))
+                if reminder.is_run:  # once per start: no next firing of its own
                     moves[reminder.id] = None
                     continue
-                claims.append(Claim(reminder, reminder.next_due, status))
                 # A reminder that missed several firings catches up with at most one.
                 after = max(from_unix(reminder.next_due), now - self.grace)
                 moves[reminder.id] = next_due(reminder, after)

@@ -252,12 +252,10 @@ class Runs:
         due = [g for g in servers if now - self._looked.get(g, 0.0) >= RECONCILE_EVERY]
         return sorted(due, key=lambda g: self._looked.get(g, 0.0))
 
-    def forget_looks(self, guilds: Sequence[int] | None = None) -> None:
-        """Look at these servers (all, with None) again soon: the gateway session was new, so
-        events may have been missed meanwhile."""
-        if guilds is None:
-            self._looked.clear()
-        for guild_id in guilds or ():
+    def forget_looks(self, guilds: Sequence[int]) -> None:
+        """Look at these servers again soon: the gateway session was new, so events may have
+        been missed meanwhile."""
+        for guild_id in guilds:
             self._looked.pop(guild_id, None)
 
     async def _look(self, guild_id: int,
@@ -289,10 +287,13 @@ class Runs:
     async def dm_members(self, guild_id: int) -> set[int]:
         return await self.storage.runs.dm_members(guild_id)
 
-    async def fan_out(self, post: Reminder, interested: Sequence[int]) -> int:
-        """After a run's club post: a DM of it to each member who asked for run DMs and
-        marked the event Interested, once per start time. How many DMs were added."""
-        subscribers = await self.dm_members(post.guild_id)
+    async def fan_out(self, post: Reminder, interested: Sequence[int],
+                      subscribers: set[int] | None = None) -> int:
+        """After a run's club post: a DM of it to each member who asked for run DMs
+        (`subscribers`, if the caller has read them already) and marked the event Interested,
+        once per start time. How many DMs were added."""
+        if subscribers is None:
+            subscribers = await self.dm_members(post.guild_id)
         users = sorted(u for u in set(interested) if u in subscribers)
         if not users:
             return 0

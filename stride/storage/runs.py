@@ -147,8 +147,8 @@ class RunStore:
         found = await q(_SETTINGS, params)
         if not found:
             return None
-        posts = {int(r.event_id or 0): r for r in map(lambda row: Reminder(*row),
-                                                      await q(_POSTS, params))}
+        posts = {int(r.event_id or 0): r for r in (Reminder(*row) for row in
+                                                   await q(_POSTS, params))}
         runs = {e.event_id: e for e in map(run_event, await q(_RUNS, params))}
         return plan(run_settings(found[0]), posts, runs)
 
