@@ -30,7 +30,9 @@ from stride.errors import StorageError
 from stride.figures import FigureLibrary, library_figures, shipped_folder
 from stride.inflight import InFlight
 from stride.membership import Membership
+from stride.nudges import Nudges
 from stride.pacing import Pacer
+from stride.recaps import Recaps
 from stride.records import ShardSet
 from stride.reminders import Reminders
 from stride.runs import Runs
@@ -124,6 +126,8 @@ class StrideBot(commands.AutoShardedBot):
             lease=timedelta(seconds=settings.reminder_lease_seconds), shards=shards,
         )
         self.runs = Runs(storage, catalog, self.reminders)
+        self.nudges = Nudges(storage, self.checkins)
+        self.recaps = Recaps(storage, self.reminders)
         # Without the Server Members intent, boards look up the members they show.
         self.membership = Membership(storage, lookups=not members)
         self.background = background  # False for one-off CLI runs: no reminder scheduler

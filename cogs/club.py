@@ -2,22 +2,31 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 from collections.abc import Callable
-from typing import TYPE_CHECKING, TypeVar
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
+from stride.recap_chart import render_recap_chart
+from stride.schedule import parse_time
 from stride.streaks import MAX_REST_DAYS
+from ui.checkin import CheckinButton
 from ui.choices import zone_choices
 from ui.components import PersistentButton, view_of
 from ui.custom_id import SNOWFLAKE, CustomId
 from ui.embeds import BRAND, notice_embed
 from ui.interaction import Interaction
+from ui.recap_embeds import CHART_FILE, recap_embed
+from ui.reminder_embeds import next_text
 from ui.respond import respond
+
+from .channels import ServerTextChannel, channel_for_reminders
 
 if TYPE_CHECKING:
     from bot import StrideBot
@@ -83,10 +92,31 @@ class ConfirmForget(
         )
 
 
+async def recap_post(bot: StrideBot, guild_id: int, at: datetime | None = None,
+                     tag: str | None = None) -> dict[str, Any]:
+    """The weekly recap as of `at` (now), as `send` takes it: its embed, its chart and a Check
+    in button (naming the reminder firing `tag`, if it is one). It pings nobody."""
+    recap = await bot.recaps.build(guild_id, at)
+    chart = await asyncio.to_thread(render_recap_chart, recap.daily, week_start=recap.start)
+    return {
+        "embed": recap_embed(recap),
+        "file": discord.File(io.BytesIO(chart), filename=CHART_FILE,
+                             description="Check-ins per day over the last 8 weeks"),
+        "view": view_of(CheckinButton(label="Check in", firing=tag)),
+        "allowed_mentions": discord.AllowedMentions.none(),
+    }
+
+
+WEEKDAYS = [app_commands.Choice(name=name, value=n) for n, name in enumerate(
+    ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"))]
+
+
 class Club(commands.Cog):
-    """Club-wide settings and members' own data."""
+    """Club-wide settings, the weekly recap, and members' own data."""
 
     club = admin_group("club", "Club settings (Manage Server)")
+    recap = app_commands.Group(name="recap", description="The club's weekly recap",
+                               parent=club)
     mydata = app_commands.Group(
         name="mydata", description="Your own data in this server", guild_only=True
     )
@@ -114,15 +144,61 @@ class Club(commands.Cog):
             title = "Club settings"
         else:
             await interaction.response.defer(ephemeral=True, thinking=True)
+            before = await checkins.club(interaction.guild_id)
             current = await checkins.update_club(
                 interaction.guild_id, timezone=timezone, rest_days=rest_days
             )
+            if current != before:  # what is timed by the club's zone and rule follows it
+                await self.bot.recaps.zone_changed(interaction.guild_id,
+                                                   current.timezone or "UTC")
+                await self.bot.nudges.refresh_club(interaction.guild_id)
+                self.bot.reminders.wake()
             title = "Club settings updated"
         embed = discord.Embed(title=title, colour=BRAND)
         embed.add_field(name="Time zone", value=current.timezone or "UTC (not set)")
         embed.add_field(name="Rest days", value=str(current.rest_days))
         embed.set_footer(text="Every member's streak follows these settings from now on.")
         await respond(interaction, embed=embed, ephemeral=True)
+
+    @recap.command(name="setup", description="Post a recap of the club's week every week")
+    @app_commands.describe(
+        channel="Where to post it",
+        day="The day of the week it goes out (it covers the seven days before)",
+        time="Local time in the club's zone, e.g. 9:00 or 6pm",
+    )
+    @app_commands.choices(day=WEEKDAYS)
+    @manage_server()
+    async def recap_setup(
+        self, interaction: Interaction,
+        channel: app_commands.Transform[app_commands.AppCommandChannel | None, ServerTextChannel],
+        day: app_commands.Choice[int], time: str,
+    ) -> None:
+        assert interaction.guild_id is not None
+        parse_time(time)  # a bad time is refused before Discord is asked about the channel
+        target = await channel_for_reminders(self.bot, channel, interaction.guild_id)
+        saved = await self.bot.recaps.setup(interaction.guild_id, target.id, day.value, time,
+                                            interaction.user.id)
+        await interaction.response.send_message(embed=notice_embed(
+            "Weekly recap on",
+            f"In {target.mention} every {day.name} at {saved.at} ({saved.timezone}): "
+            f"{next_text(saved)}. It covers the seven days before. See it now with "
+            "`/club recap preview`.",
+        ), ephemeral=True)
+
+    @recap.command(name="off", description="Stop the weekly recap")
+    @manage_server()
+    async def recap_off(self, interaction: Interaction) -> None:
+        assert interaction.guild_id is not None
+        await self.bot.recaps.off(interaction.guild_id)
+        await interaction.response.send_message("The weekly recap is off.", ephemeral=True)
+
+    @recap.command(name="preview", description="See the recap of the last seven days, only you")
+    @manage_server()
+    async def recap_preview(self, interaction: Interaction) -> None:
+        assert interaction.guild_id is not None
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        message = await recap_post(self.bot, interaction.guild_id)
+        await interaction.followup.send(**message, ephemeral=True)
 
     @mydata.command(name="export", description="Get all your Stride data here as a CSV file")
     async def export(self, interaction: Interaction) -> None:

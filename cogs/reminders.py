@@ -16,15 +16,18 @@ from stride.catalog import Routine
 from stride.errors import UserError
 from stride.records import Reminder
 from stride.reminders import Outcome, Post, Reminders, from_unix
+from stride.schedule import parse_time
 from ui.checkin import CheckinButton, firing_tag
 from ui.choices import routine_autocomplete, zone_choices
 from ui.components import view_of
 from ui.embeds import BRAND, notice_embed, shown
 from ui.interaction import Interaction
+from ui.recap_embeds import nudge_embed
 from ui.reminder_embeds import next_text, reminder_embed, reminder_list_embed, schedule_text
 from ui.run_embeds import run_embed
 
-from .club import admin_group, manage_server
+from .channels import ServerTextChannel, channel_for_reminders
+from .club import admin_group, manage_server, recap_post
 from .routines import StartRoutine
 
 if TYPE_CHECKING:
@@ -41,6 +44,7 @@ HISTORY_PAGES = 20  # at most this many pages of 100 messages are read to find o
 USERS_PAGE = 100  # Discord's most per page of an event's interested members
 USERS_PAGES = 10  # read at most this many pages (1,000 members) for one run's DMs
 RUN_GONE = "the run's event was cancelled or deleted"
+NOTHING_TO_NUDGE = "no streak to save today (checked in, or it changed)"
 
 
 class DiscordSender:
@@ -83,24 +87,36 @@ class DiscordSender:
         async with self.pacer.channel(channel_id), self.pacer.request:
             return await channel.send(embed=embed)
 
-    async def _post_embed(self, post: Post) -> discord.Embed | None:
-        """A reminder's embed; a run post's, from its event as last seen (None: it is gone)."""
+    async def _message(self, post: Post) -> dict[str, Any] | Outcome:
+        """What the firing posts (the arguments of `send`), or the Outcome of not posting it:
+        a run's post from its event as last seen (failed: the event is gone); the weekly
+        recap, built now, with its chart; a nudge only if it is still due (skipped if not)."""
         reminder = post.reminder
-        if reminder.event_id is None:
-            return self._embed(post.routine)
-        event = await self.bot.runs.event(reminder.guild_id, reminder.event_id)
-        return None if event is None else run_embed(event, post.routine, self.bot.catalog)
+        tag = firing_tag(reminder.id, post.due_at)
+        if reminder.purpose == "recap":
+            return await recap_post(self.bot, reminder.guild_id, from_unix(post.due_at), tag)
+        if reminder.purpose == "nudge":
+            nudge = await self.bot.nudges.due(reminder)
+            if nudge is None:
+                return Outcome("skipped", detail=NOTHING_TO_NUDGE)
+            embed = nudge_embed(nudge, post.routine, self.bot.catalog)
+        elif reminder.event_id is None:
+            embed = self._embed(post.routine)
+        else:
+            event = await self.bot.runs.event(reminder.guild_id, reminder.event_id)
+            if event is None:
+                return Outcome("failed", detail=RUN_GONE)
+            embed = run_embed(event, post.routine, self.bot.catalog)
+        return {**reminder_message(self.bot, reminder, post.routine, tag, embed=embed)}
 
     async def send(self, post: Post, attempt: Callable[[], Awaitable[None]]) -> Outcome:
         reminder = post.reminder
-        embed = await self._post_embed(post)
-        if embed is None:
-            return Outcome("failed", detail=RUN_GONE)
+        message = await self._message(post)
+        if isinstance(message, Outcome):
+            return message
         try:
             channel_id = await self._channel_of(reminder)
             channel = self.bot.get_partial_messageable(channel_id)
-            message = reminder_message(self.bot, reminder, post.routine,
-                                       firing_tag(reminder.id, post.due_at), embed=embed)
             async with self.pacer.channel(channel_id), self.pacer.request:
                 await attempt()
                 # The nonce names the firing (discord.py sets enforce_nonce with it): if it is
@@ -233,53 +249,6 @@ def _names(message: discord.Message, tag: str) -> bool:
         CheckinButton.firing_of(str(getattr(child, "custom_id", "") or "")) == tag
         for row in message.components for child in getattr(row, "children", [])
     )
-
-
-class ServerTextChannel(app_commands.Transformer["StrideBot"]):
-    """A text-channel option: the channel as the interaction describes it, or None when it is
-    not a text channel. discord.py would refuse a channel it cannot place (Stride caches no
-    channels; a crafted request may even name another server's) with an unreadable error;
-    the command checks the channel with Discord instead, and says what to pick."""
-
-    @property
-    def type(self) -> discord.AppCommandOptionType:
-        return discord.AppCommandOptionType.channel
-
-    @property
-    def channel_types(self) -> list[discord.ChannelType]:
-        return [discord.ChannelType.text, discord.ChannelType.news]
-
-    async def transform(self, interaction: Interaction, value: Any, /
-                        ) -> app_commands.AppCommandChannel | None:
-        if not isinstance(value, app_commands.AppCommandChannel) or value.type not in (
-            discord.ChannelType.text, discord.ChannelType.news
-        ):
-            return None
-        return value
-
-
-async def channel_for_reminders(
-    bot: StrideBot, picked: app_commands.AppCommandChannel | None, guild_id: int
-) -> discord.TextChannel:
-    """The picked channel as Discord knows it (one REST call: channels are not cached), if it
-    is a text channel of this server that Stride can see; else a UserError saying what to do."""
-    pick = "Pick a text channel in this server, e.g. the one where your club plans runs."
-    if picked is None:
-        raise UserError(pick)
-    try:
-        found = await bot.fetch_channel(picked.id)
-    except discord.Forbidden:
-        raise UserError(
-            f"I can't see <#{picked.id}>. Let Stride in: in that channel's settings → "
-            "Permissions, give Stride **View Channel**, **Send Messages**, **Embed Links** and "
-            "**Read Message History**, "
-            "then add the reminder again."
-        ) from None
-    except discord.NotFound:
-        raise UserError(pick) from None
-    if not isinstance(found, discord.TextChannel) or found.guild.id != guild_id:
-        raise UserError(pick)
-    return found
 
 
 class ReminderMessage(TypedDict):
@@ -496,7 +465,7 @@ class ReminderCog(commands.Cog, name="Reminders"):
         await self.reminders.remove(found)
         await interaction.response.send_message("Your DM reminder is off.", ephemeral=True)
 
-    @remindme.command(name="show", description="Your DM reminder, and when it comes next")
+    @remindme.command(name="show", description="Your DM reminder and nudge, and when they come")
     async def remindme_show(self, interaction: Interaction) -> None:
         assert interaction.guild_id is not None
         found = await self.reminders.personal(interaction.guild_id, interaction.user.id)
@@ -504,8 +473,58 @@ class ReminderCog(commands.Cog, name="Reminders"):
             text = "You have no DM reminder here. Set one with `/remindme set time:6:30am`."
         else:
             text = f"At {schedule_text(found)}: {next_text(found)}."
+        nudge = await self.bot.nudges.get(interaction.guild_id, interaction.user.id)
         embed = discord.Embed(title="Your reminder", description=text, colour=BRAND)
+        embed.add_field(name="Nudge before a streak ends", value=nudge_text(nudge), inline=False)
         await interaction.response.send_message(embed=embed, ephemeral=True)
+
+    @remindme.command(name="nudge",
+                      description="A DM on the last day your streak survives, if you haven't "
+                                  "checked in")
+    @app_commands.describe(enabled="Turn the nudge on or off",
+                           time="Your local time for it, e.g. 20:00 or 7pm (default 20:00)")
+    async def remindme_nudge(self, interaction: Interaction, enabled: bool,
+                             time: str | None = None) -> None:
+        assert interaction.guild_id is not None
+        nudges = self.bot.nudges
+        if not enabled:
+            await nudges.disable(interaction.guild_id, interaction.user.id)
+            await interaction.response.send_message("Your nudge is off.", ephemeral=True)
+            return
+        if time is not None:
+            parse_time(time)  # a bad time is refused before anything is sent
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        try:
+            channel_id = await self.sender.dm_channel(interaction.user.id)
+            await self.sender.post(channel_id, embed=notice_embed(
+                "Nudges on",
+                "On the last day your streak survives, if you haven't checked in yet, I'll "
+                "message you here once. Never for a streak of 0 or 1 days.",
+            ))
+        except discord.Forbidden:
+            raise UserError(
+                "I can't send you direct messages, so the nudge is not on. Allow DMs from "
+                "this server (server name → Privacy Settings → Direct Messages), then try "
+                "again."
+            ) from None
+        saved = await nudges.enable(interaction.guild_id, interaction.user.id, time)
+        self.reminders.wake()
+        await interaction.followup.send(
+            embed=notice_embed("Nudge on", nudge_text(saved)), ephemeral=True)
+
+def nudge_text(nudge: Reminder | None) -> str:
+    """The member's nudge as /remindme show tells it."""
+    if nudge is None:
+        return "Off. Turn it on with `/remindme nudge enabled:True`."
+    when = f"{nudge.at} ({nudge.timezone or 'UTC'})"
+    if nudge.paused:
+        return f"Switched off: {shown(nudge.paused, 120)}. Turn it on again with " \
+               "`/remindme nudge enabled:True`."
+    if nudge.next_due is None:
+        return (f"On, at {when}, on the last day a streak of 2 days or more survives. "
+                "Nothing to nudge right now.")
+    return (f"On, at {when}. Next: <t:{nudge.next_due}:f> (<t:{nudge.next_due}:R>), unless "
+            "you check in first.")
 
 
 async def _no_record() -> None:

@@ -30,8 +30,9 @@ from ui.interaction import Interaction
 from ui.respond import respond
 from ui.run_embeds import runs_list_embed
 
+from .channels import ServerTextChannel, channel_for_reminders
 from .club import manage_server
-from .reminders import DiscordSender, ReminderCog, ServerTextChannel, channel_for_reminders
+from .reminders import DiscordSender, ReminderCog
 
 if TYPE_CHECKING:
     from bot import StrideBot

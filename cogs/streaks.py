@@ -111,8 +111,8 @@ class Streaks(commands.Cog):
     ) -> None:
         assert interaction.guild_id is not None
         if undo:
-            figures = await self.bot.checkins.undo(interaction.guild_id, interaction.user.id)
-            await interaction.response.send_message(embed=undo_embed(figures), ephemeral=True)
+            undone = await self.bot.checkins.undo(interaction.guild_id, interaction.user.id)
+            await interaction.response.send_message(embed=undo_embed(undone), ephemeral=True)
             return
         if what is not None:
             what = self._known_what(what)
@@ -194,6 +194,8 @@ class Streaks(commands.Cog):
         await self.bot.reminders.member_zone_changed(
             interaction.guild_id, interaction.user.id, effective
         )
+        await self.bot.nudges.refresh(interaction.guild_id, interaction.user.id)
+        self.bot.reminders.wake()
         await interaction.response.send_message(
             f"Your time zone is now **{effective}**. Your check-ins count by your local day.",
             ephemeral=True,

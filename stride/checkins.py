@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from . import streaks
+from . import milestones, streaks
 from .clock import Clock, SystemClock
 from .errors import UserError
 from .records import (
@@ -19,18 +19,20 @@ from .records import (
     BoardSlice,
     CheckinRow,
     ClubSettings,
+    Highlight,
     MemberRecord,
     MemberUpdate,
 )
 from .storage import Storage
 from .streaks import Figures, StreakState
-from .timezones import day_start, local_day, resolve_zone
+from .timezones import day_start, local_day, resolve_zone, wall_instant
 
 PAGE_SIZE = 10
 HEATMAP_WEEKS = 12
 ATTEMPTS = 5  # optimistic writes retried this often when another write got there first
 CLUB_KEPT = timedelta(minutes=1)  # how long boards reuse a club's settings
 CLUBS_KEPT = 10_000  # clubs whose settings are kept (least recently used dropped)
+NUDGE_MIN_STREAK = 2  # a streak of 0 or 1 is not worth a nudge
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +40,13 @@ class CheckinResult:
     recorded: bool  # False: already checked in today
     day: date
     figures: Figures
+    highlights: tuple[Highlight, ...] = ()  # milestones reached, or a comeback
+
+
+@dataclass(frozen=True, slots=True)
+class UndoResult:
+    figures: Figures
+    taken_back: tuple[Highlight, ...] = ()  # what the undone check-in had reached
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +83,22 @@ def breaks_at(state: StreakState, rest_days: int, zone: ZoneInfo) -> int | None:
     return None if day is None else int(day_start(day, zone).timestamp())
 
 
+def nudge_at(state: StreakState, rest_days: int, zone: ZoneInfo, at: time, now: datetime
+             ) -> int | None:
+    """Unix time of the member's nudge: `at` (local) on the last day their run survives, if
+    the run is worth one (2 days or more) and that time is still to come; else None."""
+    day = streaks.last_day_alive(state, rest_days)
+    if day is None or state.run < NUDGE_MIN_STREAK:
+        return None
+    instant = wall_instant(day, at, zone)
+    return int(instant.timestamp()) if instant > now else None
+
+
+def nudge_time(member: MemberRecord) -> time | None:
+    """The member's nudge time while their nudge is on."""
+    return time.fromisoformat(member.nudge) if member.nudge else None
+
+
 class Checkins:
     """Records check-ins and answers questions about streaks and boards."""
 
@@ -85,6 +110,11 @@ class Checkins:
         # it changes them. Kept a minute at most, so a change made elsewhere (by hand in the
         # database) shows soon; it saves a board a round trip to PostgreSQL.
         self._clubs: OrderedDict[int, tuple[datetime, ClubSettings]] = OrderedDict()
+
+    async def standing(self, guild_id: int, user_id: int
+                       ) -> tuple[ClubSettings, MemberRecord, StreakState]:
+        """The club's settings, the member, and their figures under the club's rule now."""
+        return await self._current(guild_id, user_id)
 
     async def _current(
         self, guild_id: int, user_id: int,
@@ -109,19 +139,24 @@ class Checkins:
             new = streaks.add_day(state, today, club.rest_days)
             if new is None:
                 return CheckinResult(False, today, streaks.figures(state, today, club.rest_days))
+            reached = milestones.highlights(state, new)
+            nudge = nudge_time(member)
             saved = await self.storage.save_member(
                 guild_id, user_id,
                 expected=member.state if member.exists else None,
                 state=new, rest_days=club.rest_days,
                 breaks_at=breaks_at(new, club.rest_days, zone),
-                at=now.isoformat(timespec="seconds"), what=what,
+                at=now.isoformat(timespec="seconds"), what=what, highlights=reached,
+                nudge_due=nudge_at(new, club.rest_days, zone, nudge, now) if nudge else None,
+                move_nudge=nudge is not None,
             )
             if saved:
-                return CheckinResult(True, today, streaks.figures(new, today, club.rest_days))
+                return CheckinResult(True, today, streaks.figures(new, today, club.rest_days),
+                                     reached)
         raise UserError("Lots of check-ins at once! Please try again in a moment.")
 
-    async def undo(self, guild_id: int, user_id: int) -> Figures:
-        """Take back today's check-in; raises UserError if there is none."""
+    async def undo(self, guild_id: int, user_id: int) -> UndoResult:
+        """Take back today's check-in, with what it had reached; UserError if there is none."""
         for _ in range(ATTEMPTS):
             now = self.clock.now()
             club, member = await self.storage.member(guild_id, user_id)
@@ -131,12 +166,19 @@ class Checkins:
                 raise UserError("You haven't checked in today, so there is nothing to undo.")
             days = await self.storage.checkin_days(guild_id, user_id)
             state = streaks.undo_day(days, today, club.rest_days)
+            nudge = nudge_time(member)
             saved = await self.storage.save_member(
                 guild_id, user_id, expected=member.state, state=state,
                 rest_days=club.rest_days, breaks_at=breaks_at(state, club.rest_days, zone),
+                nudge_due=nudge_at(state, club.rest_days, zone, nudge, now) if nudge else None,
+                move_nudge=nudge is not None,
             )
-            if saved:
-                return streaks.figures(state, today, club.rest_days)
+            if saved:  # the log's trigger took the day's highlights back with it
+                redone = streaks.add_day(state, today, club.rest_days)
+                return UndoResult(
+                    streaks.figures(state, today, club.rest_days),
+                    milestones.highlights(state, redone) if redone else (),
+                )
         raise UserError("Lots of changes at once! Please try again in a moment.")
 
     async def member_view(self, guild_id: int, user_id: int) -> MemberView:

@@ -23,6 +23,42 @@ class MemberRecord:
     timezone: str | None = None
     rest_days: int | None = None
     exists: bool = False
+    nudge: str | None = None  # the member's nudge time (HH:MM local) while their nudge is on
+
+
+HIGHLIGHTS = ("streak", "total", "back")
+
+
+@dataclass(frozen=True, slots=True)
+class Highlight:
+    """A moment of a check-in worth saying: a streak or total milestone reached (`value`), or
+    a comeback after a broken streak ('back': `value` days since the previous check-in)."""
+
+    kind: str
+    value: int
+
+
+@dataclass(frozen=True, slots=True)
+class ClubHighlight:
+    """A highlight of one member's check-in on `day`, as the weekly recap lists them."""
+
+    user_id: int
+    day: date
+    highlight: Highlight
+
+
+@dataclass(frozen=True, slots=True)
+class ClubWeek:
+    """What the weekly recap reads of a server: check-ins per day (days without any left
+    out), members who checked in from `start` to `end`, present members and those whose
+    streak is alive, the longest current streaks, and the week's highlights."""
+
+    daily: dict[date, int]
+    members: int
+    present: int
+    alive: int
+    top: list[tuple[int, int]]  # (user id, current streak), longest first
+    highlights: list[ClubHighlight]
 
 
 BOARDS = ("streak", "best", "checkins")  # what a leaderboard ranks by
@@ -84,10 +120,17 @@ class Reminder:
     created_by: int
     event_id: int | None = None  # a run post: the Discord scheduled event it announces
     starts_at: int | None = None  # ... and the start (unix time) it announces
+    purpose: str | None = None  # 'recap' (the weekly recap), 'nudge' (before a streak ends)
 
     @property
     def is_run(self) -> bool:
         return self.event_id is not None
+
+    @property
+    def one_off(self) -> bool:
+        """Fires once per due time set from outside (a run's start, a streak's last day),
+        not on a weekly schedule of its own."""
+        return self.is_run or self.purpose == "nudge"
 
 
 @dataclass(frozen=True, slots=True)

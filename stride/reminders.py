@@ -178,11 +178,20 @@ class Reminders:
                  if r.minutes <= ROTATION_MINUTES and not r.needs_equipment]
         return short or pre_run or list(self.catalog.routines)
 
+    def quick_routine(self) -> Routine | None:
+        """The shortest routine of the rotation: what a nudge offers at the end of the day."""
+        return min(self.pre_run_routines(), key=lambda r: (r.minutes, r.id), default=None)
+
     def routine_for(self, reminder: Reminder, fired: int) -> Routine | None:
         """The reminder's own routine, else the next of the rotation. A run post turns it by
-        its run's day, so the club's post and the members' DMs of one run show the same."""
+        its run's day, so the club's post and the members' DMs of one run show the same. A
+        nudge offers the quickest; the weekly recap, none."""
         if reminder.routine:
             return self.catalog.routine(reminder.routine)
+        if reminder.purpose == "nudge":
+            return self.quick_routine()
+        if reminder.purpose == "recap":
+            return None
         rotation = self.pre_run_routines()
         turn = (reminder.starts_at or 0) // 86400 if reminder.is_run else fired
         return rotation[turn % len(rotation)] if rotation else None
@@ -373,7 +382,7 @@ class Reminders:
                 begun = reminder.is_run and unix(now) >= (reminder.starts_at or 0)
                 status = "skipped" if late > self.grace or begun else "claimed"
                 claims.append(Claim(reminder, reminder.next_due, status))
-                if reminder.is_run:  # once per start: no next firing of its own
+                if reminder.one_off:  # once per start / streak: no next firing of its own
                     moves[reminder.id] = None
                     continue
                 # A reminder that missed several firings catches up with at most one.

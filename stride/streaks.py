@@ -160,6 +160,13 @@ def breaks_on(state: StreakState, rest_days: int) -> date | None:
     return state.last_day + timedelta(days=rest_days + 2)
 
 
+def last_day_alive(state: StreakState, rest_days: int) -> date | None:
+    """The last local day on which the current run is still alive (the day before
+    `breaks_on`): a check-in by its end keeps the run going."""
+    day = breaks_on(state, rest_days)
+    return None if day is None else day - timedelta(days=1)
+
+
 def week_count(state: StreakState, today: date) -> int:
     """Check-ins in the ISO week (Monday to Sunday) of `today`."""
     return state.week_count if state.week_key == week_key(today) else 0

@@ -100,8 +100,8 @@ class UndoCheckin(
 
     async def run(self, interaction: Interaction) -> None:
         assert interaction.guild_id is not None  # interaction_check made sure
-        figures = await interaction.client.checkins.undo(interaction.guild_id, interaction.user.id)
-        await interaction.response.send_message(embed=undo_embed(figures), ephemeral=True)
+        undone = await interaction.client.checkins.undo(interaction.guild_id, interaction.user.id)
+        await interaction.response.send_message(embed=undo_embed(undone), ephemeral=True)
 
 
 FIRING = r"[0-9A-Za-z]{1,11}\.[0-9A-Za-z]{1,11}"  # a reminder firing: see firing_tag

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import discord
 
-from stride.checkins import BoardPage, CheckinResult, MemberView
+from stride.checkins import BoardPage, CheckinResult, MemberView, UndoResult
+from stride.milestones import describe, is_milestone
+from stride.records import Highlight
 from stride.streaks import Figures
 
 from .embeds import BRAND, fit, shown
@@ -56,16 +58,28 @@ def checkin_embed(user: discord.abc.User, result: CheckinResult, what: str | Non
         colour=BRAND,
     )
     _figures_fields(embed, result.figures)
+    _highlights_field(embed, result.highlights)
     return fit(embed)
 
 
-def undo_embed(figures: Figures) -> discord.Embed:
-    embed = discord.Embed(
-        title="Check-in taken back",
-        description="Today's check-in is gone. You can check in again any time today.",
-        colour=BRAND,
-    )
-    _figures_fields(embed, figures)
+def _highlights_field(embed: discord.Embed, highlights: tuple[Highlight, ...]) -> None:
+    """The check-in's milestones (and a comeback), said so the club can cheer."""
+    lines = [f"🏅 **{describe(h)}**!" for h in highlights if is_milestone(h)]
+    lines += [f"👋 Welcome back after {h.value} days: a fresh streak starts today."
+              for h in highlights if h.kind == "back"]
+    if lines:
+        embed.add_field(name="Milestone" if len(lines) == 1 else "Milestones",
+                        value="\n".join(lines), inline=False)
+
+
+def undo_embed(result: UndoResult) -> discord.Embed:
+    text = "Today's check-in is gone. You can check in again any time today."
+    taken = [describe(h) for h in result.taken_back if is_milestone(h)]
+    if taken:
+        text += f" The {' and '.join(taken)} milestone{'s go' if len(taken) > 1 else ' goes'} " \
+                "with it, until you check in again."
+    embed = discord.Embed(title="Check-in taken back", description=text, colour=BRAND)
+    _figures_fields(embed, result.figures)
     return fit(embed)
 
 

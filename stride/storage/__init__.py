@@ -4,6 +4,7 @@
 from stride.config import Settings
 
 from .backup_copy import BackupCancelled, BackupError, BackupResult, backup_database
+from .club_week import WeekStore
 from .interface import Plan, Storage
 from .migrations import SchemaError
 from .runs import RunPlan, RunStore
@@ -24,5 +25,5 @@ def storage_for(settings: Settings) -> Storage:
 
 __all__ = [
     "BackupCancelled", "BackupError", "BackupResult", "Plan", "RunPlan", "RunStore",
-    "SchemaError", "SqliteStorage", "Storage", "backup_database", "storage_for",
+    "SchemaError", "SqliteStorage", "Storage", "WeekStore", "backup_database", "storage_for",
 ]

@@ -7,7 +7,7 @@ Every call raises the domain's StorageError / StorageBusy, never a driver's own 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from datetime import date
 from typing import Protocol
 
@@ -16,6 +16,7 @@ from stride.records import (
     CheckinRow,
     Claim,
     ClubSettings,
+    Highlight,
     Lease,
     MemberRecord,
     MemberUpdate,
@@ -24,6 +25,7 @@ from stride.records import (
 )
 from stride.streaks import StreakState
 
+from .club_week import WeekStore
 from .runs import RunStore
 
 # Given the reminders found due, the firings to record (claimed, or skipped past the grace
@@ -42,6 +44,9 @@ class Storage(Protocol):
 
     #: Club runs (/runs): each server's setup, its events, the run posts and members' DMs.
     runs: RunStore
+
+    #: The club's week: the weekly recap's reads and row, and members' nudges.
+    week: WeekStore
 
     @property
     def where(self) -> str:
@@ -65,7 +70,8 @@ class Storage(Protocol):
     async def save_member(
         self, guild_id: int, user_id: int, *, expected: StreakState | None,
         state: StreakState, rest_days: int, breaks_at: int | None, at: str | None = None,
-        what: str | None = None,
+        what: str | None = None, highlights: Sequence[Highlight] = (),
+        nudge_due: int | None = None, move_nudge: bool = False,
     ) -> bool: ...
 
     async def checkin_days(

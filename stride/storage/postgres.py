@@ -27,6 +27,7 @@ from stride.records import (
     CheckinRow,
     Claim,
     ClubSettings,
+    Highlight,
     Lease,
     MemberRecord,
     MemberUpdate,
@@ -37,6 +38,7 @@ from stride.streaks import StreakState
 
 from . import migrations
 from .boards import board_query, numbered, page_and_rank_sql, ranked
+from .club_week import WeekStore, follow_checkin
 from .errors_wrap import storage_errors
 from .interface import FiringResult, Plan
 from .rows import (
@@ -151,15 +153,16 @@ async def prepare(url: str) -> list[str]:
 
 @dataclass(frozen=True, slots=True)
 class _Sql:
-    """A statement written with :named parameters, as PostgreSQL's $1, $2, ..."""
+    """A statement written with :named parameters (`sql`), as PostgreSQL's $1, $2, ..."""
 
     text: str
     names: tuple[str, ...]
+    sql: str
 
     @classmethod
     def of(cls, sql: str) -> _Sql:
         text, names = numbered(sql)
-        return cls(text, tuple(names))
+        return cls(text, tuple(names), sql)
 
     def args(self, values: Mapping[str, object]) -> list[object]:
         return [values[name] for name in self.names]
@@ -178,6 +181,11 @@ async def _keep_session(conn: Any) -> None:
 @_storage_errors
 class _PostgresRuns(RunStore):
     """The /runs rows, raising the domain's storage errors."""
+
+
+@_storage_errors
+class _PostgresWeek(WeekStore):
+    """The recap's and nudges' rows, raising the domain's storage errors."""
 
 
 @_storage_errors
@@ -200,6 +208,7 @@ class PostgresStorage:
         self._pool: Any = None
         self._listener: Any = None  # the connection that LISTENs for schedule changes
         self.runs: RunStore = _PostgresRuns(self._named, self._named_transaction)
+        self.week: WeekStore = _PostgresWeek(self._named, self._named_transaction)
 
     @property
     def where(self) -> str:
@@ -353,12 +362,17 @@ class PostgresStorage:
         breaks_at: int | None,
         at: str | None = None,
         what: str | None = None,
+        highlights: Sequence[Highlight] = (),
+        nudge_due: int | None = None,
+        move_nudge: bool = False,
     ) -> bool:
         """Write the member's figures if they still are `expected` (None: no row yet).
 
         One statement (the conflict's guard is checked against the latest committed row, so
         of two writers from the same figures one wins); triggers append (or take back) the
-        check-in in the log. False when another write got there first.
+        check-in in the log. With the day's `highlights` or a nudge to move (`move_nudge`, to
+        `nudge_due`), those are written in the same transaction. False when another write got
+        there first.
         """
         values: dict[str, object] = {
             "guild": guild_id, "user": user_id, "last_day": iso(state.last_day), "at": at,
@@ -368,11 +382,18 @@ class PostgresStorage:
             "breaks_at": breaks_at, "rest_days": rest_days,
         }
         if expected is None:
-            sql = _SAVE_NEW
+            save = _SAVE_NEW
         else:
-            sql = _SAVE_IF
+            save = _SAVE_IF
             values.update(exp_day=iso(expected.last_day), exp_total=expected.total)
-        return await self._row(sql.text, *sql.args(values)) is not None
+        if not highlights and not move_nudge:
+            return await self._row(save.text, *save.args(values)) is not None
+        async with self._named_transaction() as query:  # the row and what follows from it
+            saved = bool(await query(save.sql, values))
+            if saved:
+                await follow_checkin(query, guild_id, user_id, state.last_day, highlights,
+                                     nudge_due, move_nudge)
+        return saved
 
     async def checkin_days(
         self, guild_id: int, user_id: int, since: date | None = None
@@ -483,15 +504,15 @@ class PostgresStorage:
     async def reminders(self, guild_id: int, kind: str = "channel") -> list[Reminder]:
         return [Reminder(*row) for row in await self._rows(
             f"SELECT {REMINDER_COLUMNS} FROM reminders WHERE guild_id = $1 AND kind = $2 "
-            "AND event_id IS NULL "
-            "ORDER BY id",
+            "AND event_id IS NULL AND purpose IS NULL ORDER BY id",
             guild_id, kind,
         )]
 
     async def dm_reminder(self, guild_id: int, user_id: int) -> Reminder | None:
         row = await self._row(
             f"SELECT {REMINDER_COLUMNS} FROM reminders "
-            "WHERE guild_id = $1 AND user_id = $2 AND kind = 'dm' AND event_id IS NULL",
+            "WHERE guild_id = $1 AND user_id = $2 AND kind = 'dm' "
+            "AND event_id IS NULL AND purpose IS NULL",
             guild_id, user_id,
         )
         return Reminder(*row) if row else None
@@ -675,7 +696,8 @@ _SAVE_IF = _Sql.of(_SAVE.format(
 _ADD_REMINDER = _Sql.of(
     f"INSERT INTO reminders ({', '.join(REMINDER_INSERTED)}) "
     f"VALUES ({', '.join(f':{f}' for f in REMINDER_INSERTED)}) "
-    "ON CONFLICT (guild_id, user_id) WHERE kind = 'dm' AND event_id IS NULL DO UPDATE SET "
+    "ON CONFLICT (guild_id, user_id) WHERE kind = 'dm' AND event_id IS NULL "
+    "AND purpose IS NULL DO UPDATE SET "
     "at = excluded.at, days = excluded.days, timezone = excluded.timezone, "
     "next_due = excluded.next_due, paused = NULL "
     f"RETURNING {REMINDER_COLUMNS}"

@@ -20,6 +20,7 @@ from stride.records import (
     CheckinRow,
     Claim,
     ClubSettings,
+    Highlight,
     Lease,
     MemberRecord,
     MemberUpdate,
@@ -30,6 +31,7 @@ from stride.streaks import StreakState
 
 from . import migrations
 from .boards import board_query, page_sql, rank_sql, ranked
+from .club_week import WeekStore, follow_checkin
 from .errors_wrap import storage_errors
 from .interface import FiringResult, Plan
 from .rows import (
@@ -105,6 +107,11 @@ class _SqliteRuns(RunStore):
 
 
 @_storage_errors
+class _SqliteWeek(WeekStore):
+    """The recap's and nudges' rows, raising the domain's storage errors."""
+
+
+@_storage_errors
 class SqliteStorage:
     """Async access to Stride's SQLite database. Owns one connection; writes are transactions.
 
@@ -135,6 +142,7 @@ class SqliteStorage:
         self._busy_since: float | None = None  # when writes began to be refused (loop time)
         self._busy_seen = 0.0  # the latest refusal
         self.runs: RunStore = _SqliteRuns(self._named, self._named_transaction)
+        self.week: WeekStore = _SqliteWeek(self._named, self._named_transaction)
 
     @property
     def where(self) -> str:
@@ -340,11 +348,16 @@ class SqliteStorage:
         breaks_at: int | None,
         at: str | None = None,
         what: str | None = None,
+        highlights: Sequence[Highlight] = (),
+        nudge_due: int | None = None,
+        move_nudge: bool = False,
     ) -> bool:
         """Write the member's figures if they still are `expected` (None: no row yet).
 
-        One statement: triggers append (or take back) the check-in in the log. Returns False
-        when another write got there first; the caller re-reads and decides again.
+        One statement: triggers append (or take back) the check-in in the log. With the day's
+        `highlights` or a nudge to move (`move_nudge`, to `nudge_due`), those are written in
+        the same transaction. Returns False when another write got there first; the caller
+        re-reads and decides again.
         """
         values = {
             "guild": guild_id, "user": user_id, "last_day": iso(state.last_day), "at": at,
@@ -358,7 +371,7 @@ class SqliteStorage:
         else:
             values.update(exp_day=iso(expected.last_day), exp_total=expected.total)
             guard = "members.last_day IS :exp_day AND members.total = :exp_total"
-        row = await self.write_returning(
+        sql = (
             "INSERT INTO members (guild_id, user_id, last_day, last_at, last_what, run, "
             "best, total, week_key, week_count, month_key, month_count, breaks_at, rest_days) "
             "VALUES (:guild, :user, :last_day, :at, :what, :run, :best, :total, :week_key, "
@@ -371,10 +384,16 @@ class SqliteStorage:
             "week_key = excluded.week_key, week_count = excluded.week_count, "
             "month_key = excluded.month_key, month_count = excluded.month_count, "
             "breaks_at = excluded.breaks_at, rest_days = excluded.rest_days, present = 1 "
-            f"WHERE {guard} RETURNING total",
-            values,
+            f"WHERE {guard} RETURNING total"
         )
-        return row is not None
+        if not highlights and not move_nudge:
+            return await self.write_returning(sql, values) is not None
+        async with self._named_transaction() as query:  # the row and what follows from it
+            saved = bool(await query(sql, values))
+            if saved:
+                await follow_checkin(query, guild_id, user_id, state.last_day, highlights,
+                                     nudge_due, move_nudge)
+        return saved
 
     async def checkin_days(
         self, guild_id: int, user_id: int, since: date | None = None
@@ -490,7 +509,8 @@ class SqliteStorage:
         row = await self.write_returning(
             f"INSERT INTO reminders ({', '.join(REMINDER_INSERTED)}) "
             f"VALUES ({', '.join(f':{f}' for f in REMINDER_INSERTED)}) "
-            "ON CONFLICT (guild_id, user_id) WHERE kind = 'dm' AND event_id IS NULL DO UPDATE SET "
+            "ON CONFLICT (guild_id, user_id) WHERE kind = 'dm' AND event_id IS NULL "
+            "AND purpose IS NULL DO UPDATE SET "
             "at = excluded.at, days = excluded.days, timezone = excluded.timezone, "
             "next_due = excluded.next_due, paused = NULL "
             f"RETURNING {REMINDER_COLUMNS}",
@@ -508,15 +528,15 @@ class SqliteStorage:
     async def reminders(self, guild_id: int, kind: str = "channel") -> list[Reminder]:
         return [Reminder(*row) for row in await self._rows(
             f"SELECT {REMINDER_COLUMNS} FROM reminders WHERE guild_id = ? AND kind = ? "
-            "AND event_id IS NULL "
-            "ORDER BY id",
+            "AND event_id IS NULL AND purpose IS NULL ORDER BY id",
             (guild_id, kind),
         )]
 
     async def dm_reminder(self, guild_id: int, user_id: int) -> Reminder | None:
         rows = await self._lookup(
             f"SELECT {REMINDER_COLUMNS} FROM reminders "
-            "WHERE guild_id = ? AND user_id = ? AND kind = 'dm' AND event_id IS NULL",
+            "WHERE guild_id = ? AND user_id = ? AND kind = 'dm' "
+            "AND event_id IS NULL AND purpose IS NULL",
             (guild_id, user_id),
         )
         return Reminder(*rows[0]) if rows else None

@@ -78,7 +78,7 @@ async def test_undo(checkins: Checkins, clock: ManualClock, storage: Storage) ->
     await checkins.check_in(G, 1)
     clock.advance(days=1)
     await checkins.check_in(G, 1)
-    figures = await checkins.undo(G, 1)
+    figures = (await checkins.undo(G, 1)).figures
     assert figures.total == 1 and figures.current == 1
     assert await storage.checkin_days(G, 1) == [date(2026, 11, 23)]
     again = await checkins.check_in(G, 1)

@@ -143,7 +143,7 @@ async def check_v2(storage: SqliteStorage, checkins: Checkins) -> None:
     assert done.figures == Figures(current=4, best=4, total=5, week=4, month=4)
     assert len(await storage.checkins(CLUB, ALICE)) == 5
     assert (await checkins.check_in(CLUB, DORA)).figures.total == 1
-    assert (await checkins.undo(CLUB, ALICE)).total == 4
+    assert (await checkins.undo(CLUB, ALICE)).figures.total == 4
     assert len(await storage.checkins(CLUB, ALICE)) == 4
 
 
@@ -187,10 +187,15 @@ async def check_v3(storage: SqliteStorage, checkins: Checkins) -> None:
     assert (await left_claimed(storage))[0] == Claim(MORNING, OPEN_AT, "claimed")
     assert await storage.firing_count("sent") == 1 and await storage.firing_count() >= 3
     assert await storage.dm_channel(ALICE) == 9100
-    # New reminders go on from the stored ones.
+    # New reminders go on from the stored ones (later versions' rows among them).
+    conn = sqlite3.connect(f"file:{storage.path}?mode=ro", uri=True)
+    try:
+        [(highest,)] = conn.execute("SELECT MAX(id) FROM reminders").fetchall()
+    finally:
+        conn.close()
     added = await storage.add_reminder(Reminder(0, CLUB, "channel", 9003, None, "07:00", 127,
                                                 None, None, None, OPEN_AT, None, 0, COACH))
-    assert added.id == 4
+    assert highest >= 3 and added.id == highest + 1
 
 
 # --- version 4: board counts (kept by triggers) --------------------------------------------
@@ -277,10 +282,46 @@ async def check_v7(storage: SqliteStorage, checkins: Checkins) -> None:
     assert await storage.runs.settings(CLUB) is None  # /runs starts unset
 
 
+# --- version 8: club runs -----------------------------------------------------------------
+# The club set up /runs and has a run post waiting. After the upgrade (the club's week), the
+# chart's daily counts hold every check-in made before it, members' DM reminders and nudges
+# are told apart, and the run post is untouched.
+
+RUN_DUE = NOW_UNIX + 30 * 86400  # after every other reminder (check_v3 reads the earliest)
+V8 = f"""
+INSERT INTO run_settings (guild_id, channel_id, minutes, created_by)
+VALUES ({OTHER}, 7100, 30, 1);
+INSERT INTO runs (guild_id, event_id, name, starts_at)
+VALUES ({OTHER}, 5500, 'Track', {RUN_DUE + 1800});
+INSERT INTO reminders (guild_id, kind, channel_id, at, days, next_due, created_by, event_id,
+                       starts_at)
+VALUES ({OTHER}, 'channel', 7100, '09:30', 127, {RUN_DUE}, 1, 5500, {RUN_DUE + 1800});
+"""
+
+
+async def check_v8(storage: SqliteStorage, checkins: Checkins) -> None:
+    conn = sqlite3.connect(f"file:{storage.path}?mode=ro", uri=True)
+    try:
+        logged = Counter(date.fromisoformat(day) for (day,) in conn.execute(
+            "SELECT day FROM checkins WHERE guild_id = ?", (CLUB,)))
+    finally:
+        conn.close()
+    week = await storage.week.club_week(CLUB, date(2025, 1, 1), date(2025, 3, 1),
+                                        date(2025, 3, 7), NOW_UNIX)
+    assert logged and week.daily == dict(logged)  # backfilled from the log
+    assert week.highlights == []
+    nudge = await storage.week.save_nudge(replace(ALICES, id=0, at="20:00", next_due=None))
+    assert nudge.id != ALICES.id and nudge.purpose == "nudge"
+    assert [r.id for r in await storage.reminders(CLUB, "dm")] == [ALICES.id]
+    assert (await storage.dm_reminder(CLUB, ALICE)).id == ALICES.id
+    [run] = await storage.runs.upcoming(OTHER)
+    assert run[0].name == "Track"
+
+
 LEVELS: dict[int, Level] = {1: Level(V1, check_v1), 2: Level(V2, check_v2),
                             3: Level(V3, check_v3), 4: Level(V4, check_v4),
                             5: Level(V5, check_v5), 6: Level(V6, check_v6),
-                            7: Level(V7, check_v7)}
+                            7: Level(V7, check_v7), 8: Level(V8, check_v8)}
 
 
 # --- helpers --------------------------------------------------------------------------------
