@@ -18,7 +18,8 @@ from .embeds import BRAND, FOOTER_MAX, add_list_field, clip, fit, safety_footer,
 from .reminder_embeds import reminder_embed
 
 CHART_FILE = "recap.png"
-LISTED = 10  # milestones, comebacks and runs each list at most this many
+LISTED = 10  # milestones, comebacks and runs each list at most this many (one field each)
+RUN_NAME_SHOWN = 50  # characters of a run's name: ten lines fit one field
 MEDALS = ("🥇", "🥈", "🥉")
 
 
@@ -76,7 +77,8 @@ def recap_embed(recap: Recap, *, chart: bool = True) -> discord.Embed:
              for h in recap.comebacks[:LISTED]], len(recap.comebacks), "members"))
     if recap.runs:
         add_list_field(embed, "Runs in the next seven days", _more(
-            [f"<t:{r.starts_at}:f>: {shown(r.name, 100)}" for r in recap.runs[:LISTED]],
+            [f"<t:{r.starts_at}:f>: {shown(r.name, RUN_NAME_SHOWN)}"
+             for r in recap.runs[:LISTED]],
             len(recap.runs), "runs"))
     if chart:
         embed.set_image(url=f"attachment://{CHART_FILE}")
@@ -88,11 +90,11 @@ def recap_embed(recap: Recap, *, chart: bool = True) -> discord.Embed:
 def nudge_embed(nudge: NudgeText, routine: Routine | None, catalog: Catalog) -> discord.Embed:
     """The nudge: the streak at stake, that it ends at midnight, and the quick routine."""
     base = reminder_embed(routine, catalog)
-    days = f"{nudge.streak} day{'s' if nudge.streak != 1 else ''}"
+    days = f"{nudge.streak}-day"
     embed = discord.Embed(
         title=f"Your {days} streak ends at midnight",
         description=(
-            f"Today is the last day to keep your **{days}** streak: it ends "
+            f"Today is the last day to keep your **{days}** streak going: it ends "
             f"<t:{nudge.ends_at}:t> (<t:{nudge.ends_at}:R>) unless you check in.\n\n"
             + (f"A quick one does it: **{routine.name}**, about {routine.minutes} min. "
                "Press **Done** when you've done it, or **Show me how**."

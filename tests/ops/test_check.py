@@ -481,8 +481,9 @@ def test_postgresql_read_only_or_without_privileges(postgres_url: str,
     try:
         code, out = check_run(DATABASE_URL=postgres_url.replace("://stride@", f"://{role}@"))
         assert code == 1
-        assert (f"PROBLEM  {role} may not write board_counts, checkins, dm_channels, "
-                "guild_settings, members, reminder_firings, reminders, reminders_id_seq, "
+        assert (f"PROBLEM  {role} may not write board_counts, checkins, club_days, "
+                "dm_channels, guild_settings, highlights, members, reminder_firings, "
+                "reminders, reminders_id_seq, "
                 "run_dm_members, run_settings, runs, "
                 f"stride_schema: GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA "
                 f"public TO {role};") in out
