@@ -35,12 +35,28 @@ STREAK_RULE = (
     "Tuesday if Sat, Sun and Mon are all missed."
 )
 
+NUDGE_AND_MILESTONES = (
+    "`/remindme nudge enabled:True` sends one DM on the last day your streak survives, if "
+    "you haven't checked in by your chosen time (default 20:00); never for a streak of 0 or "
+    "1 day. Milestones: streaks of 7, 14, 30, 50 and 100 days, and your 10th, 50th, 100th, "
+    "250th and 500th check-in."
+)
+
 
 def command_lines(tree: app_commands.CommandTree[Any]) -> list[str]:
-    """One line per slash command (and subcommand) the bot has, from the live command tree."""
+    """One line per slash command the bot has, from the live command tree; a group's
+    subcommands share its line (`/runs setup | off | list | dm enabled`: its description)."""
     lines: list[str] = []
     for root in sorted(slash_roots(tree), key=lambda c: c.name):
-        lines += [f"`/{c.qualified_name}`: {c.description}" for c in leaf_commands(root)]
+        groups: dict[str, tuple[app_commands.Group, list[str]]] = {}
+        for command in leaf_commands(root):
+            if command.parent is None:
+                lines.append(f"`/{command.qualified_name}`: {command.description}")
+                continue
+            group = command.parent
+            groups.setdefault(group.qualified_name, (group, []))[1].append(command.name)
+        lines += [f"`/{name} {' | '.join(subs)}`: {group.description}"
+                  for name, (group, subs) in groups.items()]
     return lines
 
 
@@ -61,7 +77,7 @@ class Help(commands.Cog):
             "Look up any move with `/exercise`, e.g. `/exercise name:clams`: the card shows "
             "the steps and an animated figure doing the move.",
         ])
-        add_list_field(embed, "Streaks", [STREAK_RULE])
+        add_list_field(embed, "Streaks", [STREAK_RULE, NUDGE_AND_MILESTONES])
         embed.add_field(name="Stay safe", value=self.bot.catalog.safety, inline=False)
         await interaction.response.send_message(
             embed=fit(embed), ephemeral=True
