@@ -204,6 +204,7 @@ class Streaks(commands.Cog):
     @commands.Cog.listener()
     async def on_raw_member_remove(self, payload: discord.RawMemberRemoveEvent) -> None:
         await self.bot.checkins.member_left(payload.guild_id, payload.user.id)
+        await self.bot.nudges.member_left(payload.guild_id, payload.user.id)
 
     async def cog_unload(self) -> None:
         await self.bot.membership.close()  # member look-ups still running

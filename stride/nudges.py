@@ -23,6 +23,7 @@ from .timezones import day_start, local_day
 
 DEFAULT_TIME = time(20, 0)
 EVERY_DAY = 127  # what the row keeps in `days` (its CHECK asks for a weekday set)
+LEFT = "you left the server"
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +72,12 @@ class Nudges:
         found = await self.storage.week.nudge(guild_id, user_id)
         if found is not None and found.paused is None:
             await self.enable(guild_id, user_id, found.at)
+
+    async def member_left(self, guild_id: int, user_id: int) -> None:
+        """A member who left the server is not nudged (turning it on again resumes it)."""
+        found = await self.storage.week.nudge(guild_id, user_id)
+        if found is not None and found.paused is None:
+            await self.storage.schedule_reminder(found.id, None, LEFT)
 
     async def refresh_club(self, guild_id: int) -> int:
         """Set every nudge of the server again (its rest days or zone changed); how many."""

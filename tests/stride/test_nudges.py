@@ -137,6 +137,18 @@ async def test_switched_off_nudges_stay_off_until_turned_on(
         await nudges.disable(G, U)
 
 
+async def test_a_member_who_leaves_is_not_nudged(checkins: Checkins, nudges: Nudges,
+                                                 clock: ManualClock) -> None:
+    await streak_of(checkins, clock, 2)
+    await nudges.enable(G, U)
+    await checkins.member_left(G, U)
+    await nudges.member_left(G, U)
+    found = await nudges.get(G, U)
+    assert found is not None and (found.next_due, found.paused) == (None, "you left the server")
+    await nudges.member_left(G, U)  # again: nothing changes
+    assert (await nudges.enable(G, U)).paused is None  # back, and turned on again
+
+
 async def test_a_nudge_is_kept_apart_from_the_members_dm_reminder(
         checkins: Checkins, nudges: Nudges, storage: Storage, clock: ManualClock) -> None:
     reminder = await storage.add_reminder(Reminder(
