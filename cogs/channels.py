@@ -37,6 +37,11 @@ class ServerTextChannel(app_commands.Transformer["StrideBot"]):
         return value
 
 
+# A text channel option, as the commands declare it (None: the pick was not a text channel).
+TextChannelOption = app_commands.Transform[app_commands.AppCommandChannel | None,
+                                           ServerTextChannel]
+
+
 async def channel_for_reminders(
     bot: StrideBot, picked: app_commands.AppCommandChannel | None, guild_id: int
 ) -> discord.TextChannel:

@@ -26,7 +26,7 @@ from ui.recap_embeds import CHART_FILE, recap_embed
 from ui.reminder_embeds import next_text
 from ui.respond import respond
 
-from .channels import ServerTextChannel, channel_for_reminders
+from .channels import TextChannelOption, channel_for_reminders
 
 if TYPE_CHECKING:
     from bot import StrideBot
@@ -170,7 +170,7 @@ class Club(commands.Cog):
     @manage_server()
     async def recap_setup(
         self, interaction: Interaction,
-        channel: app_commands.Transform[app_commands.AppCommandChannel | None, ServerTextChannel],
+        channel: TextChannelOption,
         day: app_commands.Choice[int], time: str,
     ) -> None:
         assert interaction.guild_id is not None

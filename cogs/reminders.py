@@ -26,7 +26,7 @@ from ui.recap_embeds import nudge_embed
 from ui.reminder_embeds import next_text, reminder_embed, reminder_list_embed, schedule_text
 from ui.run_embeds import run_embed
 
-from .channels import ServerTextChannel, channel_for_reminders
+from .channels import TextChannelOption, channel_for_reminders
 from .club import admin_group, manage_server, recap_post
 from .routines import StartRoutine
 
@@ -341,7 +341,7 @@ class ReminderCog(commands.Cog, name="Reminders"):
     @manage_server()
     async def add(
         self, interaction: Interaction,
-        channel: app_commands.Transform[app_commands.AppCommandChannel | None, ServerTextChannel],
+        channel: TextChannelOption,
         time: str,
         days: str | None = None, timezone: str | None = None, role: discord.Role | None = None,
         routine: str | None = None,

@@ -30,7 +30,7 @@ from ui.interaction import Interaction
 from ui.respond import respond
 from ui.run_embeds import runs_list_embed
 
-from .channels import ServerTextChannel, channel_for_reminders
+from .channels import TextChannelOption, channel_for_reminders
 from .club import manage_server
 from .reminders import DiscordSender, ReminderCog
 
@@ -177,7 +177,7 @@ class RunsCog(commands.Cog, name="Runs"):
     @manage_server()
     async def setup_(
         self, interaction: Interaction,
-        channel: app_commands.Transform[app_commands.AppCommandChannel | None, ServerTextChannel],
+        channel: TextChannelOption,
         minutes: app_commands.Range[int, MIN_MINUTES, MAX_MINUTES],
         routine: str | None = None, role: discord.Role | None = None,
         match: app_commands.Range[str, 1, 100] | None = None,
