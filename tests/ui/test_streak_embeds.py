@@ -8,8 +8,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from stride.checkins import BoardPage, CheckinResult, MemberView
-from stride.records import BoardRow, BoardSlice
+from stride.checkins import BoardPage, CheckinResult, MemberView, UndoResult
+from stride.records import BoardRow, BoardSlice, Highlight
 from stride.streaks import Figures
 from ui.streak_embeds import board_embed, checkin_embed, streak_embed, undo_embed
 
@@ -73,10 +73,31 @@ def test_the_encouragement_fits_where_the_member_is(current: int, best: int, tot
 
 
 def test_undo_shows_the_figures_after_it() -> None:
-    data = assert_fits(undo_embed(figures(current=1, total=8)))
+    data = assert_fits(undo_embed(UndoResult(figures(current=1, total=8))))
     assert data["title"] == "Check-in taken back"
     assert field_values(data)["Current streak"] == "1 🔥"
     assert field_values(data)["Total"] == "8"
+    assert "milestone" not in data["description"]
+
+
+def test_a_check_in_says_its_milestones_and_a_comeback() -> None:
+    reached = (Highlight("streak", 7), Highlight("total", 50))
+    data = assert_fits(checkin_embed(user(), CheckinResult(True, MONDAY, figures(7, 7, 50),
+                                                           reached), None))
+    assert field_values(data)["Milestones"] == "🏅 **7-day streak**!\n🏅 **50th check-in**!"
+    back = assert_fits(checkin_embed(user(), CheckinResult(
+        True, MONDAY, figures(1, 5, 11), (Highlight("back", 9),)), None))
+    assert "Welcome back after 9 days" in field_values(back)["Milestone"]
+    plain = assert_fits(checkin_embed(user(), CheckinResult(True, MONDAY, figures()), None))
+    assert not {"Milestone", "Milestones"} & set(field_values(plain))
+
+
+def test_undo_says_which_milestones_it_takes_back() -> None:
+    data = assert_fits(undo_embed(UndoResult(figures(6, 6, 49), (
+        Highlight("streak", 7), Highlight("total", 50)))))
+    assert "The 7-day streak and 50th check-in milestones go with it" in data["description"]
+    one = assert_fits(undo_embed(UndoResult(figures(6, 6, 20), (Highlight("streak", 7),))))
+    assert "The 7-day streak milestone goes with it" in one["description"]
 
 
 # --- /streak -------------------------------------------------------------------------------
