@@ -182,7 +182,8 @@ class Club(commands.Cog):
             "Weekly recap on",
             f"In {target.mention} every {day.name} at {saved.at} ({saved.timezone}): "
             f"{next_text(saved)}. It covers the seven days before. See it now with "
-            "`/club recap preview`.",
+            "`/club recap preview`. Its chart is an image: give Stride **Attach Files** "
+            "in that channel, or the recap goes out without it.",
         ), ephemeral=True)
 
     @recap.command(name="off", description="Stop the weekly recap")

@@ -25,11 +25,15 @@ NEEDED: tuple[tuple[str, str, str], ...] = (
     ("send_messages", "Send Messages", "post club reminders in that channel"),
     ("embed_links", "Embed Links",
      "a reminder is an embed, which Discord drops from a bot's post without this"),
+    ("attach_files", "Attach Files",
+     "the weekly recap's chart of the club's check-ins (without it, the recap goes out "
+     "without its chart)"),
     ("read_message_history", "Read Message History",
      "after a restart, look for a reminder the bot may already have posted, so that it "
      "is never posted twice"),
 )
-"""(flag, name in Discord, why): the only messages Stride posts itself are club reminders.
+"""(flag, name in Discord, why): the only messages Stride posts itself are club reminders,
+run posts and the weekly recap.
 Answers to commands and buttons (the streak picture and the data export included) are
 interaction responses, which need no permissions; reminders by DM need none either."""
 

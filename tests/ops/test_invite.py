@@ -41,20 +41,21 @@ def run_invite(*args: str, token: str = "") -> subprocess.CompletedProcess[str]:
 
 
 def test_the_permissions_are_exactly_what_stride_needs() -> None:
-    # View Channels 1024 + Send Messages 2048 + Embed Links 16384 + Read Message History 65536
-    assert PERMISSIONS.value == 84992
+    # View Channels 1024 + Send Messages 2048 + Embed Links 16384 + Attach Files 32768
+    # + Read Message History 65536
+    assert PERMISSIONS.value == 117760
     needed = discord.Permissions(view_channel=True, send_messages=True, embed_links=True,
-                                 read_message_history=True)
+                                 attach_files=True, read_message_history=True)
     assert needed == PERMISSIONS
-    assert len([flag for flag, on in PERMISSIONS if on]) == len(NEEDED) == 4
-    not_needed = discord.Permissions(attach_files=True, mention_everyone=True,
+    assert len([flag for flag, on in PERMISSIONS if on]) == len(NEEDED) == 5
+    not_needed = discord.Permissions(mention_everyone=True,
                                      send_messages_in_threads=True, manage_messages=True)
     assert not PERMISSIONS & not_needed
 
 
 def test_the_url() -> None:
     assert invite_url(123) == ("https://discord.com/oauth2/authorize?client_id=123"
-                               "&scope=bot+applications.commands&permissions=84992")
+                               "&scope=bot+applications.commands&permissions=117760")
 
 
 def test_the_user_install_url() -> None:
@@ -91,10 +92,10 @@ def test_invite_with_app_id_needs_no_token() -> None:
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert ("https://discord.com/oauth2/authorize?client_id=123&scope=bot+applications.commands"
-            "&permissions=84992") in lines
+            "&permissions=117760") in lines
     for _, name, _ in NEEDED:
         assert any(line.strip().startswith(name) for line in lines), name
-    assert "integer 84992" in result.stdout
+    assert "integer 117760" in result.stdout
     assert ("https://discord.com/oauth2/authorize?client_id=123&integration_type=1"
             "&scope=applications.commands") in lines
     assert "blocks external apps" in result.stdout
@@ -127,7 +128,7 @@ def test_the_readme_states_the_same_permissions() -> None:
     readme = (ROOT / "README.md").read_text("utf-8")
     assert f"permissions={PERMISSIONS.value}" in readme
     assert f"`{PERMISSIONS.value}`" in readme
-    assert "52224" not in readme  # the old integer, with Attach Files
+    assert "52224" not in readme and "84992" not in readme  # earlier integers
     for _, name, _ in NEEDED:
         assert name in readme
 
