@@ -57,7 +57,7 @@ async def channel_for_reminders(
             f"I can't see <#{picked.id}>. Let Stride in: in that channel's settings → "
             "Permissions, give Stride **View Channel**, **Send Messages**, **Embed Links** and "
             "**Read Message History**, "
-            "then add the reminder again."
+            "then try again."
         ) from None
     except discord.NotFound:
         raise UserError(pick) from None

@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 SEND_WAIT = 6.0  # seconds a stop waits for reminder requests already sent
 
 DM_CLOSED = 50007
+MISSING_PERMISSIONS = 50013
 LOST_ACCESS = {50001: "Stride can no longer see that channel",
                50013: "Stride lost permission to post in that channel"}
 HISTORY_PAGES = 20  # at most this many pages of 100 messages are read to find one post
@@ -121,7 +122,17 @@ class DiscordSender:
                 await attempt()
                 # The nonce names the firing (discord.py sets enforce_nonce with it): if it is
                 # sent again within a few minutes, Discord keeps one.
-                sent = await channel.send(**message, nonce=post.key)
+                try:
+                    sent = await channel.send(**message, nonce=post.key)
+                except discord.Forbidden as exc:
+                    if exc.code != MISSING_PERMISSIONS or "file" not in message:
+                        raise
+                    # No Attach Files there (the invite does not ask for it): Discord refused
+                    # the whole post, so the recap goes out without its chart.
+                    log.warning("Reminder %s: no Attach Files in channel %s, posting it "
+                                "without its chart", reminder.id, channel_id)
+                    async with self.pacer.channel(channel_id), self.pacer.request:
+                        sent = await channel.send(**_without_file(message), nonce=post.key)
         except discord.Forbidden as exc:
             if exc.code == DM_CLOSED:
                 return Outcome("failed", pause="Stride can't send you direct messages "
@@ -241,6 +252,13 @@ class DiscordSender:
             return None
         return Outcome("failed", detail="Stride can't read that channel's messages (it needs "
                        "Read Message History)")
+
+
+def _without_file(message: dict[str, Any]) -> dict[str, Any]:
+    """A post's arguments without its file, and its embed without the image showing it."""
+    embed = message["embed"].copy()
+    embed.set_image(url=None)
+    return {**{k: v for k, v in message.items() if k != "file"}, "embed": embed}
 
 
 def _names(message: discord.Message, tag: str) -> bool:

@@ -19,7 +19,8 @@ from .reminder_embeds import reminder_embed
 
 CHART_FILE = "recap.png"
 LISTED = 10  # milestones, comebacks and runs each list at most this many (one field each)
-RUN_NAME_SHOWN = 50  # characters of a run's name: ten lines fit one field
+RUN_NAME_SHOWN = 50  # characters of a run's name: ten plain lines fit one field (escaped
+# markdown can double a name; the list then goes on in a second field, still within limits)
 MEDALS = ("🥇", "🥈", "🥉")
 
 
@@ -82,8 +83,7 @@ def recap_embed(recap: Recap, *, chart: bool = True) -> discord.Embed:
             len(recap.runs), "runs"))
     if chart:
         embed.set_image(url=f"attachment://{CHART_FILE}")
-    embed.set_footer(text=f"Days count in {recap.zone}. Check-ins per day, last 8 weeks: "
-                     "this week in orange.")
+    embed.set_footer(text=f"Days count in {recap.zone}.")
     return fit(embed)
 
 
