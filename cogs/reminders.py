@@ -127,8 +127,8 @@ class DiscordSender:
                 except discord.Forbidden as exc:
                     if exc.code != MISSING_PERMISSIONS or "file" not in message:
                         raise
-                    # No Attach Files there (the invite does not ask for it): Discord refused
-                    # the whole post, so the recap goes out without its chart.
+                    # No Attach Files there (an older invite, or the channel takes it away):
+                    # Discord refused the whole post, so the recap goes without its chart.
                     log.warning("Reminder %s: no Attach Files in channel %s, posting it "
                                 "without its chart", reminder.id, channel_id)
                     async with self.pacer.channel(channel_id), self.pacer.request:
