@@ -1,7 +1,7 @@
 """Every benchmark in one run, and one table of results against the targets.
 
     .venv/bin/python -m bench [--runs 1000] [--guilds 1000] [--starts 5] [--quick]
-                              [--postgres-only | --runs-only]
+                              [--postgres-only | --runs-only | --week-only]
 
 1. Interaction latency through the emulator (bench.bench_interactions): the minimal
    discord.py bot's fixed answer is the floor; Stride on 50,000 members / 5,000,000 check-ins.
@@ -19,6 +19,10 @@
    gateway, under Discord's limits; the event-list reads of the start's catch-up and after
    it, per server per hour; the CPU and RSS of 1,000 /runs servers beside the same bot
    without /runs. `--runs-only` runs just this part.
+7. The club's week (bench.bench_week): building one weekly recap on the 50,000-member
+   database (and its query plans), claiming the nudges due in one minute among 50,000, and one
+   server's 10,000 nudges due with 50 other servers' club posts under Discord's limits, beside
+   those posts due alone. `--week-only` runs just this part.
 `--quick` runs small sizes (a smoke test of the benchmarks themselves, not figures to quote).
 Exits 1 if a target is missed.
 """
@@ -40,6 +44,7 @@ from bench import (
     bench_postgres,
     bench_reminders,
     bench_runs,
+    bench_week,
 )
 from bench.report import Row, table
 
@@ -153,6 +158,8 @@ async def main() -> int:
                         help="only part 5, PostgreSQL and several processes")
     parser.add_argument("--runs-only", action="store_true",
                         help="only part 6, club runs (/runs)")
+    parser.add_argument("--week-only", action="store_true",
+                        help="only part 7, the club's week (recaps, nudges)")
     args = parser.parse_args()
     burst, club, dm, alone = 400, 10_000, 50_000, 30
     fair_dm, fair_clubs = 5000, 50
@@ -167,13 +174,15 @@ async def main() -> int:
             return await postgres_part(args.quick, tmp_path)
         if args.runs_only:
             return await runs_part(args.quick, tmp_path)
-        print("1/6 interaction latency ...", flush=True)
+        if args.week_only:
+            return await week_part(args.quick, tmp_path)
+        print("1/7 interaction latency ...", flush=True)
         rows += latency_rows(await bench_interactions.run(args.runs, tmp_path))
-        print("2/6 memory and start-up ...", flush=True)
+        print("2/7 memory and start-up ...", flush=True)
         mem = await bench_footprint.memory(args.guilds, tmp_path)
         rows += footprint_rows(mem, await bench_footprint.startup(args.starts, tmp_path),
                                args.guilds)
-        print("3/6 reminders ...", flush=True)
+        print("3/7 reminders ...", flush=True)
         rows += reminder_rows(
             await bench_reminders.production_pace(burst, tmp_path),
             await bench_reminders.raised_pace(club, dm, tmp_path),
@@ -181,17 +190,20 @@ async def main() -> int:
             await bench_reminders.skew_and_idle(alone, tmp_path), burst, club, dm)
         rows += fair_rows(await bench_reminders.fair_sends(fair_dm, fair_clubs, tmp_path),
                           fair_dm, fair_clubs)
-        print("4/6 figures ...", flush=True)
+        print("4/7 figures ...", flush=True)
         rows += figure_rows(bench_figures.draw_all(),
                             await bench_figures.startup(args.starts, tmp_path),
                             await bench_figures.memory(tmp_path))
-        print("5/6 PostgreSQL and several processes ...", flush=True)
+        print("5/7 PostgreSQL and several processes ...", flush=True)
         pg = await bench_postgres.run(args.quick, tmp_path / "pg", progress=progress)
         rows += bench_postgres.rows(pg)
-        print("6/6 club runs ...", flush=True)
+        print("6/7 club runs ...", flush=True)
         rows += bench_runs.rows(await bench_runs.run(args.quick, tmp_path / "runs",
                                                      progress=progress))
-    return report(rows, pg)
+        print("7/7 the club's week ...", flush=True)
+        week = await bench_week.run(args.quick, tmp_path / "week", progress=progress)
+        rows += bench_week.rows(week)
+    return report(rows, pg, bench_week.details(week))
 
 
 def progress(msg: str) -> None:
@@ -210,11 +222,19 @@ async def runs_part(quick: bool, tmp: Path) -> int:
     return report(bench_runs.rows(runs), None)
 
 
-def report(rows: list[Row], pg: bench_postgres.Results | None) -> int:
+async def week_part(quick: bool, tmp: Path) -> int:
+    print("the club's week ...", flush=True)
+    week = await bench_week.run(quick, tmp / "week", progress=progress)
+    return report(bench_week.rows(week), None, bench_week.details(week))
+
+
+def report(rows: list[Row], pg: bench_postgres.Results | None, week: str | None = None) -> int:
     print(f"\nStride benchmarks on {machine()}\n")
     print(table(rows))
     if pg is not None and pg.skipped is None:
         print("\n" + bench_postgres.details(pg))
+    if week is not None:
+        print("\n" + week)
     missed = [r.what for r in rows if r.met is False]
     print(f"\n{len(missed)} target(s) missed" + (": " + "; ".join(missed) if missed else ""))
     return 1 if missed else 0

@@ -15,7 +15,6 @@ from zoneinfo import ZoneInfo
 
 from .clock import Clock, SystemClock
 from .errors import UserError
-from .milestones import is_milestone
 from .records import ClubHighlight, Reminder, RunEvent
 from .reminders import Reminders, next_due, unix
 from .schedule import days_to_mask, parse_time
@@ -42,8 +41,10 @@ class Recap:
     present: int  # members in the server who have a streak record
     alive: int  # ... whose streak is alive when the recap is made
     top: list[tuple[int, int]]  # (user id, current streak), longest first
-    milestones: list[ClubHighlight]
+    milestones: list[ClubHighlight]  # the first few of the week's, by day
     comebacks: list[ClubHighlight]
+    milestone_count: int  # all of the week's
+    comeback_count: int
     runs: list[RunEvent]  # the club's runs in the next seven days (with /runs set up)
     daily: list[tuple[date, int]]
 
@@ -128,8 +129,7 @@ class Recaps:
         return Recap(
             guild_id=guild_id, zone=zone.key, start=start, end=end, checkins=this_week,
             previous=previous, members=week.members, present=week.present, alive=week.alive,
-            top=week.top,
-            milestones=[h for h in week.highlights if is_milestone(h.highlight)],
-            comebacks=[h for h in week.highlights if not is_milestone(h.highlight)],
+            top=week.top, milestones=week.milestones, comebacks=week.comebacks,
+            milestone_count=week.milestone_count, comeback_count=week.comeback_count,
             runs=runs, daily=daily,
         )

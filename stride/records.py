@@ -51,14 +51,18 @@ class ClubHighlight:
 class ClubWeek:
     """What the weekly recap reads of a server: check-ins per day (days without any left
     out), members who checked in from `start` to `end`, present members and those whose
-    streak is alive, the longest current streaks, and the week's highlights."""
+    streak is alive, the longest current streaks, and the week's milestones and comebacks
+    (the first few of each, and how many in all)."""
 
     daily: dict[date, int]
     members: int
     present: int
     alive: int
     top: list[tuple[int, int]]  # (user id, current streak), longest first
-    highlights: list[ClubHighlight]
+    milestones: list[ClubHighlight]  # the first few of the week's, by day
+    comebacks: list[ClubHighlight]
+    milestone_count: int  # all of the week's (of present members)
+    comeback_count: int
 
 
 BOARDS = ("streak", "best", "checkins")  # what a leaderboard ranks by

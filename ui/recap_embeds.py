@@ -70,12 +70,12 @@ def recap_embed(recap: Recap, *, chart: bool = True) -> discord.Embed:
             f"day{'s' if days != 1 else ''}" for i, (user, days) in enumerate(recap.top)])
     if recap.milestones:
         add_list_field(embed, "Milestones this week", _more(
-            [_highlight_line(h) for h in recap.milestones[:LISTED]], len(recap.milestones),
+            [_highlight_line(h) for h in recap.milestones[:LISTED]], recap.milestone_count,
             "milestones"))
     if recap.comebacks:
         add_list_field(embed, "Back after a break", _more(
             [f"<@{h.user_id}> (after {h.highlight.value} days)"
-             for h in recap.comebacks[:LISTED]], len(recap.comebacks), "members"))
+             for h in recap.comebacks[:LISTED]], recap.comeback_count, "members"))
     if recap.runs:
         add_list_field(embed, "Runs in the next seven days", _more(
             [f"<t:{r.starts_at}:f>: {shown(r.name, RUN_NAME_SHOWN)}"

@@ -7,7 +7,7 @@ through the backend's `Query` and transactions.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import date
 
@@ -17,7 +17,7 @@ from .rows import REMINDER_COLUMNS, REMINDER_INSERTED, iso, reminder_values
 from .runs import Query, Transaction
 
 TOP_STREAKS = 5
-HIGHLIGHTS_READ = 50  # the most a recap lists (it says how many more there were)
+HIGHLIGHTS_READ = 10  # of each kind: the most a recap lists (it says how many more)
 
 _UPSERT = (
     f"INSERT INTO reminders ({', '.join(REMINDER_INSERTED)}) "
@@ -48,12 +48,20 @@ _ALIVE = ("SELECT COUNT(*), COALESCE(SUM(CASE WHEN breaks_at > :now THEN 1 ELSE 
           "FROM members WHERE guild_id = :guild AND present = 1")
 _TOP = ("SELECT user_id, run FROM members WHERE guild_id = :guild AND present = 1 "
         "AND breaks_at > :now AND run > 0 ORDER BY run DESC, user_id LIMIT :limit")
-_HIGHLIGHTS = (
-    "SELECT h.user_id, h.day, h.kind, h.value FROM highlights AS h "
-    "JOIN members AS m ON m.guild_id = h.guild_id AND m.user_id = h.user_id "
-    "WHERE h.guild_id = :guild AND h.day BETWEEN :start AND :end AND m.present = 1 "
-    "ORDER BY h.day, h.kind, h.value DESC, h.user_id LIMIT :limit"
+# The week's highlights of present members: milestones (the biggest first within a day) and
+# comebacks (the longest away first), each read a few at a time, and counted.
+_PRESENT_HIGHLIGHTS = (
+    "FROM highlights AS h JOIN members AS m ON m.guild_id = h.guild_id "
+    "AND m.user_id = h.user_id WHERE h.guild_id = :guild AND h.day BETWEEN :start AND :end "
+    "AND m.present = 1 AND h.kind {kinds}"
 )
+_ROWS = ("SELECT h.user_id, h.day, h.kind, h.value {where} "
+         "ORDER BY h.day, h.value DESC, h.kind, h.user_id LIMIT :limit")
+_COUNT = "SELECT COUNT(*) {where}"
+_MILESTONES = _PRESENT_HIGHLIGHTS.format(kinds="IN ('streak', 'total')")
+_COMEBACKS = _PRESENT_HIGHLIGHTS.format(kinds="= 'back'")
+_MILESTONE_ROWS, _MILESTONE_COUNT = (q.format(where=_MILESTONES) for q in (_ROWS, _COUNT))
+_COMEBACK_ROWS, _COMEBACK_COUNT = (q.format(where=_COMEBACKS) for q in (_ROWS, _COUNT))
 
 
 async def follow_checkin(
@@ -102,16 +110,25 @@ class WeekStore:
         members = await self._read(_MEMBERS_IN, week)
         present, alive = (await self._read(_ALIVE, {"guild": guild_id, "now": now}))[0]
         top = await self._read(_TOP, {"guild": guild_id, "now": now, "limit": TOP_STREAKS})
-        found = await self._read(_HIGHLIGHTS, {**week, "limit": HIGHLIGHTS_READ})
+        milestones, milestone_count = await self._highlights(_MILESTONE_ROWS,
+                                                             _MILESTONE_COUNT, week)
+        comebacks, comeback_count = await self._highlights(_COMEBACK_ROWS, _COMEBACK_COUNT,
+                                                           week)
         return ClubWeek(
             daily={date.fromisoformat(day): int(n) for day, n in daily},
             members=int(members[0][0]), present=int(present), alive=int(alive),
             top=[(int(u), int(run)) for u, run in top],
-            highlights=[
-                ClubHighlight(int(u), date.fromisoformat(day), Highlight(kind, int(value)))
-                for u, day, kind, value in found if kind in HIGHLIGHTS
-            ],
+            milestones=milestones, comebacks=comebacks, milestone_count=milestone_count,
+            comeback_count=comeback_count,
         )
+
+    async def _highlights(self, rows: str, count_sql: str, week: Mapping[str, object]
+                          ) -> tuple[list[ClubHighlight], int]:
+        """The first few of one kind of the week's highlights, and how many there are."""
+        found = await self._read(rows, {**week, "limit": HIGHLIGHTS_READ})
+        [(count,)] = await self._read(count_sql, week)
+        return [ClubHighlight(int(u), date.fromisoformat(day), Highlight(kind, int(value)))
+                for u, day, kind, value in found if kind in HIGHLIGHTS], int(count)
 
     # --- nudges ----------------------------------------------------------------------------
 

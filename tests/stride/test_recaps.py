@@ -14,9 +14,10 @@ from stride.checkins import Checkins
 from stride.clock import ManualClock
 from stride.errors import UserError
 from stride.recaps import CHART_DAYS, Recaps, recap_days
-from stride.records import RunChanges, RunEvent, RunSettings
+from stride.records import Highlight, RunChanges, RunEvent, RunSettings
 from stride.reminders import Reminders
 from stride.storage import Storage
+from stride.streaks import StreakState
 
 G = 1000
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -72,9 +73,24 @@ async def test_the_figures_of_a_known_week(recaps: Recaps, checkins: Checkins,
     assert [(h.user_id, h.day, h.highlight.kind, h.highlight.value)
             for h in recap.milestones] == [(3, date(2026, 11, 22), "streak", 7)]
     assert [(h.user_id, h.highlight.value) for h in recap.comebacks] == [(2, 8)]
+    assert (recap.milestone_count, recap.comeback_count) == (1, 1)
     assert len(recap.daily) == CHART_DAYS and recap.daily[-1] == (date(2026, 11, 22), 2)
     assert sum(n for _, n in recap.daily) == 21 + 4 + 7 + 2 + 1
     assert recap.runs == []  # no /runs setup
+
+
+async def test_many_milestones_and_comebacks_are_listed_a_few_and_counted(
+        recaps: Recaps, storage: Storage) -> None:
+    day = date(2026, 11, 20)
+    for user in range(1, 31):  # 30 members, each with a milestone and a comeback that day
+        await storage.save_member(
+            G, user, expected=None, state=StreakState(day, 1, 7, 10), rest_days=2,
+            breaks_at=None, at="2026-11-20T09:00:00+00:00",
+            highlights=(Highlight("back", user + 3), Highlight("total", 10)))
+    recap = await recaps.build(G, datetime(2026, 11, 23, 9, tzinfo=UTC))
+    assert (recap.milestone_count, recap.comeback_count) == (30, 30)
+    assert len(recap.milestones) == len(recap.comebacks) == 10
+    assert [h.highlight.value for h in recap.comebacks][:2] == [33, 32]  # longest away first
 
 
 async def test_an_undone_check_in_takes_its_milestone_out_of_the_recap(

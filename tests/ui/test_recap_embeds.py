@@ -28,7 +28,8 @@ def recap(**changes: object) -> Recap:
         guild_id=1, zone="Europe/Berlin", start=START, end=END, checkins=412, previous=368,
         members=57, present=120, alive=77, top=[(10 + n, 40 - n) for n in range(5)],
         milestones=[ClubHighlight(30, END, Highlight("streak", 7))],
-        comebacks=[ClubHighlight(31, START, Highlight("back", 9))], runs=[],
+        comebacks=[ClubHighlight(31, START, Highlight("back", 9))], milestone_count=1,
+        comeback_count=1, runs=[],
         daily=[(END - timedelta(days=CHART_DAYS - 1 - n), n) for n in range(CHART_DAYS)],
     )
     values.update(changes)
@@ -58,7 +59,8 @@ def test_a_recap_says_the_week() -> None:
 def test_a_quiet_week_and_a_month_boundary() -> None:
     quiet = assert_fits(recap_embed(recap(
         start=date(2026, 11, 26), end=date(2026, 12, 2), checkins=0, members=0, previous=0,
-        present=0, alive=0, top=[], milestones=[], comebacks=[])))
+        present=0, alive=0, top=[], milestones=[], comebacks=[], milestone_count=0,
+        comeback_count=0)))
     assert quiet["title"] == "The club's week · 26 Nov – 2 Dec 2026"
     assert quiet["description"].startswith("No check-ins this week.")
     assert not fields(quiet)
@@ -70,7 +72,9 @@ def test_a_quiet_week_and_a_month_boundary() -> None:
 def test_runs_are_shown_as_typed_and_members_only_as_mentions(name: str) -> None:
     runs = [RunEvent(1, 100 + n, name, 1_800_000_000 + n * 3600) for n in range(30)]
     many = [ClubHighlight(1000 + n, END, Highlight("total", 50)) for n in range(50)]
-    data = assert_fits(recap_embed(recap(runs=runs, milestones=many, comebacks=many)))
+    data = assert_fits(recap_embed(recap(runs=runs, milestones=many[:LISTED],
+                                         comebacks=many[:LISTED], milestone_count=50,
+                                         comeback_count=50)))
     text = text_of(data)
     # Every live mention in the recap is a member's (shown, never pinged: the post disables
     # mentions); nothing an organiser typed becomes a mention, a role ping or markdown.

@@ -309,7 +309,7 @@ async def check_v8(storage: SqliteStorage, checkins: Checkins) -> None:
     week = await storage.week.club_week(CLUB, date(2025, 1, 1), date(2025, 3, 1),
                                         date(2025, 3, 7), NOW_UNIX)
     assert logged and week.daily == dict(logged)  # backfilled from the log
-    assert week.highlights == []
+    assert (week.milestones, week.comebacks, week.milestone_count) == ([], [], 0)
     nudge = await storage.week.save_nudge(replace(ALICES, id=0, at="20:00", next_due=None))
     assert nudge.id != ALICES.id and nudge.purpose == "nudge"
     assert [r.id for r in await storage.reminders(CLUB, "dm")] == [ALICES.id]
