@@ -116,8 +116,8 @@ class Recaps:
         start, end = recap_days(at, zone)
         chart_start = end - timedelta(days=CHART_DAYS - 1)
         week = await self.storage.week.club_week(guild_id, chart_start, start, end, unix(at))
-        daily = [(chart_start + timedelta(days=n), 0) for n in range(CHART_DAYS)]
-        daily = [(day, week.daily.get(day, 0)) for day, _ in daily]
+        daily = [(day, week.daily.get(day, 0)) for day in
+                 (chart_start + timedelta(days=n) for n in range(CHART_DAYS))]
         this_week = sum(n for day, n in daily if day >= start)
         before = start - timedelta(days=WEEK)
         previous = sum(n for day, n in daily if before <= day < start)
